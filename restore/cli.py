@@ -1,0 +1,214 @@
+"""Command line: ``python -m restore <command> ...`` (also the ``restore`` console script).
+
+Every command reads image files and writes PNG / JSON / GLB. Bad input exits non-zero with
+one line on stderr; ``--help`` on any command explains its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from restore.errors import BackendUnavailable
+
+STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
+                 "missing_arm")
+
+
+def _backends(stage: str) -> list[str]:
+    from restore import inpainting, pose, reconstruction, segmentation
+
+    reg = {"segmentation": segmentation.SEGMENTERS, "pose": pose.POSE_ESTIMATORS,
+           "inpainting": inpainting.INPAINTERS, "reconstruction": reconstruction.RECONSTRUCTORS}
+    return reg[stage].names()
+
+
+def _pose_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand: "
+                   '{"keypoints": {"right_shoulder": [x, y], ...}} (overrides guesses)')
+    p.add_argument("--pose-backend", default="silhouette",
+                   help=f"pose backend when --keypoints is partial or absent ({_backends('pose')})")
+
+
+def _mask_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strategy", default="missing_arm", help=STRATEGY_HELP)
+    p.add_argument("--side", default="right", choices=("left", "right"),
+                   help="which arm, the statue's own side")
+    p.add_argument("--width", type=float, help="limb width in px (default: from the arm length)")
+    p.add_argument("--radius", type=float, default=30.0, help="moving_box: max shift in px")
+    p.add_argument("--seed", type=int, default=0, help="moving_box: random seed")
+    p.add_argument("--painted", type=Path, help="painted mask image (white = repaint)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="restore", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="torch device for learned backends")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = sub.add_parser("segment", help="statue mask of a photo -> PNG")
+    p.add_argument("image", type=Path)
+    p.add_argument("--backend", default="grabcut", help=f"one of {_backends('segmentation')}")
+    p.add_argument("--out", type=Path, default=Path("mask.png"), help="output mask PNG")
+
+    p = sub.add_parser("pose", help="keypoints of a photo -> JSON")
+    p.add_argument("image", type=Path)
+    p.add_argument("--backend", default="silhouette", help=f"one of {_backends('pose')}")
+    p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand (hint)")
+    p.add_argument("--out", type=Path, default=Path("pose.json"))
+
+    p = sub.add_parser("mask", help="arm mask (white = repaint) -> PNG")
+    p.add_argument("image", type=Path)
+    _pose_args(p)
+    _mask_args(p)
+    p.add_argument("--out", type=Path, default=Path("arm_mask.png"))
+
+    p = sub.add_parser("inpaint", help="repaint a masked region -> PNG")
+    p.add_argument("image", type=Path)
+    p.add_argument("mask", type=Path, help="mask image, white = repaint")
+    p.add_argument("--backend", default="telea", help=f"one of {_backends('inpainting')}")
+    p.add_argument("--out", type=Path, default=Path("inpainted.png"))
+
+    p = sub.add_parser("reconstruct", help="3D mesh of a statue photo -> GLB")
+    p.add_argument("image", type=Path)
+    p.add_argument("--mask", type=Path, help="statue mask (default: segment it)")
+    p.add_argument("--backend", default="relief", help=f"one of {_backends('reconstruction')}")
+    p.add_argument("--out", type=Path, default=Path("statue.glb"))
+
+    p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir")
+    p.add_argument("image", type=Path)
+    _pose_args(p)
+    _mask_args(p)
+    p.add_argument("--segmenter", default="grabcut", help=f"one of {_backends('segmentation')}")
+    p.add_argument("--inpainter", default="telea", help=f"one of {_backends('inpainting')}")
+    p.add_argument("--reconstructor", default="relief",
+                   help=f"one of {_backends('reconstruction')}")
+    p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
+    p.add_argument("--out-dir", type=Path, default=Path("out"))
+
+    sub.add_parser("backends", help="list every backend and whether it can run here")
+    return parser
+
+
+def _hint(args: argparse.Namespace):  # -> Pose | None
+    from restore.pose import load_pose_json
+
+    return load_pose_json(args.keypoints) if args.keypoints else None
+
+
+def _pose_for(args: argparse.Namespace, image):  # -> Pose
+    from restore.pose import estimate
+
+    hint = _hint(args)
+    backend = "manual" if hint is not None and hint.arms_ok(0.0) else args.pose_backend
+    return estimate(image, backend, hint, args.device)
+
+
+def _cmd_segment(args: argparse.Namespace) -> str:
+    from restore.images import load_image, save_mask
+    from restore.segmentation import segment
+
+    seg = segment(load_image(args.image), args.backend, args.device)
+    return f"wrote {save_mask(args.out, seg.mask)} ({seg.mask.mean():.1%} statue)"
+
+
+def _cmd_pose(args: argparse.Namespace) -> str:
+    from restore.images import load_image
+    from restore.pose import estimate
+
+    pose = estimate(load_image(args.image), args.backend, _hint(args), args.device)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(pose.to_json(), indent=1))
+    return f"wrote {args.out}"
+
+
+def _cmd_mask(args: argparse.Namespace) -> str:
+    from restore.images import load_image, load_mask, save_mask
+    from restore.masking import make_mask
+
+    image = load_image(args.image)
+    painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
+    pose = None if args.strategy == "painted" else _pose_for(args, image)
+    arm = make_mask(image, pose, args.strategy, args.side, args.width, args.radius, args.seed,
+                    painted)
+    return f"wrote {save_mask(args.out, arm.mask)} ({arm.fraction:.1%} of the image)"
+
+
+def _cmd_inpaint(args: argparse.Namespace) -> str:
+    from restore.images import load_image, load_mask, save_image
+    from restore.inpainting import inpaint
+
+    image = load_image(args.image)
+    result = inpaint(image, load_mask(args.mask, image.shape[:2]), args.backend,
+                     device=args.device)
+    return f"wrote {save_image(args.out, result.image)}"
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> str:
+    from restore.images import load_image, load_mask
+    from restore.reconstruction import reconstruct
+
+    image = load_image(args.image)
+    mask = load_mask(args.mask, image.shape[:2]) if args.mask else None
+    rec = reconstruct(image, mask, args.backend, args.device)
+    return f"wrote {rec.to_glb(args.out)} ({len(rec.mesh.vertices)} vertices)"
+
+
+def _cmd_restore(args: argparse.Namespace) -> str:
+    from tqdm import tqdm
+
+    from restore.images import load_image, load_mask, save_image, save_mask
+    from restore.pipeline import RestoreConfig, run
+
+    image = load_image(args.image)
+    painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
+    config = RestoreConfig(segmenter=args.segmenter, pose=args.pose_backend,
+                           strategy=args.strategy, side=args.side, width=args.width,
+                           radius=args.radius, seed=args.seed, inpainter=args.inpainter,
+                           reconstructor=args.reconstructor, device=args.device)
+    with tqdm(total=100, desc="restore", unit="%", file=sys.stderr) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(round(fraction * 100) - bar.n)
+
+        result = run(image, config, _hint(args), painted, not args.no_3d, progress)
+    out = args.out_dir
+    save_mask(out / "statue_mask.png", result.segmentation.mask)
+    save_mask(out / "arm_mask.png", result.arm_mask.mask)
+    save_image(out / "restored.png", result.restored)
+    (out / "pose.json").write_text(json.dumps(result.pose.to_json(), indent=1))
+    if result.reconstruction is not None:
+        result.reconstruction.to_glb(out / "statue.glb")
+    return f"wrote {out}/ (statue_mask.png, arm_mask.png, restored.png, pose.json" + (
+        ", statue.glb)" if result.reconstruction is not None else ")")
+
+
+def _cmd_backends(args: argparse.Namespace) -> str:
+    from restore import inpainting, pose, reconstruction, segmentation
+
+    lines = []
+    for reg in (segmentation.SEGMENTERS, pose.POSE_ESTIMATORS, inpainting.INPAINTERS,
+                reconstruction.RECONSTRUCTORS):
+        for name, desc, reason in reg.describe():
+            state = "ok" if reason is None else f"unavailable: {reason}"
+            lines.append(f"{reg.stage:15s} {name:12s} {state}  - {desc}")
+    return "\n".join(lines)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
+    "segment": _cmd_segment, "pose": _cmd_pose, "mask": _cmd_mask, "inpaint": _cmd_inpaint,
+    "reconstruct": _cmd_reconstruct, "restore": _cmd_restore, "backends": _cmd_backends,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        message = COMMANDS[args.command](args)
+    except (ValueError, BackendUnavailable) as err:
+        print(f"restore {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    print(message)
+    return 0

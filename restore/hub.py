@@ -1,0 +1,124 @@
+"""The one module that touches the network: Hugging Face Hub downloads and uploads.
+
+Every remote model the product can use is listed in :data:`HUB_MODELS` with a pinned
+revision. Downloads go through the Hub cache, so a model fetched once works offline later
+(``HF_HUB_OFFLINE=1``). When a model is neither cached nor reachable, callers get a
+:class:`~restore.errors.BackendUnavailable` with one sentence, never a stack of HTTP errors.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from restore.errors import BackendUnavailable
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """A model on the Hub. ``revision`` is pinned: a commit hash or an immutable tag."""
+
+    repo_id: str
+    revision: str
+    local_dir: str | None = None  # folder under weights/ holding the shipped copy, if any
+
+
+# One place for every repo id and revision the product downloads.
+HUB_MODELS: dict[str, HubModel] = {}
+
+
+def register_hub_model(key: str, model: HubModel) -> HubModel:
+    if key in HUB_MODELS and HUB_MODELS[key] != model:
+        raise ValueError(f"Hub model {key!r} is declared twice with different pins.")
+    HUB_MODELS[key] = model
+    return model
+
+
+def offline() -> bool:
+    """True when the user asked for no network (``HF_HUB_OFFLINE`` or ``STATUE_RESTORE_OFFLINE``)."""
+    flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("STATUE_RESTORE_OFFLINE", ""))
+    return any(f.strip().lower() in ("1", "true", "yes", "on") for f in flags)
+
+
+def shipped_dir(model: HubModel) -> Path | None:
+    """The copy of ``model`` under ``weights/`` if the repository ships one."""
+    if model.local_dir is None:
+        return None
+    path = WEIGHTS_DIR / model.local_dir
+    return path if (path / "config.json").is_file() else None
+
+
+def snapshot(model: HubModel, allow_patterns: list[str] | None = None) -> Path:
+    """Local folder with ``model``'s files: the cache if present, else a pinned download.
+
+    Raises BackendUnavailable with one sentence when offline and not cached, or unreachable.
+    """
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(
+            snapshot_download(
+                model.repo_id,
+                revision=model.revision,
+                allow_patterns=allow_patterns,
+                local_files_only=True,
+            )
+        )
+    except Exception:  # noqa: BLE001 - not cached: fall through to a download
+        pass
+    if offline():
+        raise BackendUnavailable(
+            f"{model.repo_id}@{model.revision} is not in the local Hub cache and offline mode "
+            "is on; download it once with network access or pass a local path."
+        )
+    try:
+        return Path(
+            snapshot_download(model.repo_id, revision=model.revision, allow_patterns=allow_patterns)
+        )
+    except Exception as err:  # noqa: BLE001 - any network/HTTP failure reads the same to a user
+        raise BackendUnavailable(
+            f"Could not download {model.repo_id}@{model.revision} from the Hugging Face Hub "
+            f"({err.__class__.__name__}); check the network or pass a local path."
+        ) from None
+
+
+def download_file(model: HubModel, filename: str) -> Path:
+    """One file of ``model`` (cached, pinned); same errors as :func:`snapshot`."""
+    return snapshot(model, allow_patterns=[filename]) / filename
+
+
+def cached(model: HubModel) -> bool:
+    """True when ``model`` is already in the local Hub cache (no network call)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    hit = try_to_load_from_cache(model.repo_id, "config.json", revision=model.revision)
+    return isinstance(hit, str)
+
+
+def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,
+                  commit_message: str = "Upload statue-restore model", dry_run: bool = False
+                  ) -> list[str]:
+    """Upload every file in ``folder`` to ``repo_id``; returns the uploaded relative paths.
+
+    With ``dry_run`` nothing leaves the machine: the list says exactly what would be sent.
+    """
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    if dry_run:
+        return files
+    if offline():
+        raise BackendUnavailable("Offline mode is on; unset HF_HUB_OFFLINE to push to the Hub.")
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, exist_ok=True)
+        api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message)
+    except Exception as err:  # noqa: BLE001
+        raise BackendUnavailable(
+            f"Could not upload to {repo_id} ({err.__class__.__name__}: {err}); check the token "
+            "and the network."
+        ) from None
+    return files

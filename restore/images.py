@@ -1,0 +1,176 @@
+"""Image and mask I/O and validation, shared by the CLI, the app and every stage.
+
+Conventions used across the package:
+
+- image: HxWx3 ``uint8`` RGB, C-contiguous.
+- mask: HxW ``bool``; what True means is stated by each mask (statue mask: True = statue;
+  arm mask: True = missing, i.e. to be repainted).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MIN_SIDE = 32
+MAX_PIXELS = 40_000_000  # ~ 8000 x 5000: beyond this, ask the user to downscale first
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2  # PIL raises DecompressionBombError past this
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def as_rgb_uint8(array: np.ndarray, what: str = "image") -> np.ndarray:
+    """Any reasonable image array -> HxWx3 uint8 RGB.
+
+    Accepts HxW or HxWx1 grey, HxWx3 RGB, HxWx4 RGBA (alpha composited on white, the way a
+    cut-out statue is usually shown), and dtypes bool, uint8, uint16 (scaled by 257),
+    float in [0, 1]. Raises ``ValueError`` for anything else, or for images too small or too
+    large to restore.
+    """
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ValueError(
+            f"The {what} has shape {a.shape}; give an HxW grey, HxWx3 RGB or HxWx4 RGBA image."
+        )
+    h, w = a.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(
+            f"The {what} is {w}x{h} pixels; use an image at least {MIN_SIDE} pixels on each side."
+        )
+    if h * w > MAX_PIXELS:
+        raise ValueError(
+            f"The {what} is {w}x{h} pixels ({h * w / 1e6:.0f} MP); downscale it below "
+            f"{MAX_PIXELS / 1e6:.0f} MP first."
+        )
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype == np.uint16:
+        a = (a.astype(np.uint32) // 257).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise ValueError(f"The {what} holds NaN or infinite values; give finite pixels.")
+        scale = 255.0 if a.max(initial=0.0) <= 1.0 else 1.0
+        a = np.clip(a * scale + 0.5, 0, 255).astype(np.uint8)
+    elif a.dtype != np.uint8:
+        if a.min(initial=0) < 0 or a.max(initial=0) > 255:
+            raise ValueError(f"The {what} has {a.dtype} values outside 0..255; give uint8 pixels.")
+        a = a.astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 4:
+        alpha = a[:, :, 3:4].astype(np.float32) / 255.0
+        a = (a[:, :, :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _open(path: str | Path, what: str) -> Image.Image:
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"No {what} file at {p}; check the path.")
+    try:
+        img = Image.open(p)
+        img.load()
+    except Image.DecompressionBombError:
+        raise ValueError(
+            f"{p} is larger than {MAX_PIXELS / 1e6:.0f} MP; downscale it first."
+        ) from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(
+            f"{p} is not an image this tool can read ({err.__class__.__name__}); "
+            "use a PNG or JPEG file."
+        ) from None
+    return ImageOps.exif_transpose(img) or img
+
+
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    """A PIL image in any mode -> numpy array keeping 16-bit depth and alpha."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(img, dtype=np.int64)
+        return np.clip(a, 0, 65535).astype(np.uint16)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return np.asarray(img.convert("RGBA"))
+    if img.mode == "F":
+        return np.asarray(img, dtype=np.float32)
+    if img.mode in ("L", "1"):
+        return np.asarray(img.convert("L"))
+    return np.asarray(img.convert("RGB"))
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file as HxWx3 uint8 RGB (grey, RGBA, 16-bit and EXIF rotation handled)."""
+    return as_rgb_uint8(pil_to_array(_open(path, "image")), what=f"image {Path(path).name}")
+
+
+def as_mask(array: np.ndarray, shape: tuple[int, int] | None = None, what: str = "mask") -> np.ndarray:
+    """Any mask-like array (bool, 0/1, 0/255, grey or RGB(A) image) -> HxW bool.
+
+    For RGBA input the brightness is used when the colours vary, else the alpha channel
+    (a uniform-colour painted layer on a transparent canvas). ``shape`` (H, W), when given, must match.
+    """
+    a = np.asarray(array)
+    if a.ndim == 3:
+        if a.shape[2] == 4 and np.ptp(a[:, :, :3]) == 0:
+            a = a[:, :, 3]
+        elif a.shape[2] in (3, 4):
+            a = a[:, :, :3].max(axis=2)
+        elif a.shape[2] == 1:
+            a = a[:, :, 0]
+    if a.ndim != 2:
+        raise ValueError(f"The {what} has shape {a.shape}; give an HxW array or image.")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(
+            f"The {what} is {a.shape[1]}x{a.shape[0]} but the image is {shape[1]}x{shape[0]}; "
+            "make them the same size."
+        )
+    if a.dtype == bool:
+        return a.copy()
+    thresh = 0.5 if np.issubdtype(a.dtype, np.floating) and a.max(initial=0) <= 1.0 else 0
+    if a.dtype == np.uint8 or a.dtype == np.uint16:
+        thresh = np.iinfo(a.dtype).max // 2
+        if a.max(initial=0) <= 1:
+            thresh = 0
+    return np.asarray(a > thresh)
+
+
+def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a mask file (white = True) as HxW bool."""
+    return as_mask(pil_to_array(_open(path, "mask")), shape, what=f"mask {Path(path).name}")
+
+
+def check_region(mask: np.ndarray, what: str = "mask") -> np.ndarray:
+    """Refuse empty and full masks: there is nothing to do, or nothing to keep."""
+    if not mask.any():
+        raise ValueError(f"The {what} is empty; mark the region to restore.")
+    if mask.all():
+        raise ValueError(f"The {what} covers the whole image; leave some of the photo unmasked.")
+    return mask
+
+
+def save_image(path: str | Path, image: np.ndarray) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(as_rgb_uint8(image)).save(p)
+    return p
+
+
+def save_mask(path: str | Path, mask: np.ndarray) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(mask, dtype=bool).astype(np.uint8) * 255).save(p)
+    return p
+
+
+def resize_max(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the longer side is at most ``max_side``; returns (image, scale <= 1)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale >= 1.0:
+        return image, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale

@@ -1,0 +1,84 @@
+"""Stage 4 - inpainting: repaint the masked region of a statue photo.
+
+Interface: ``inpaint(image, mask, backend, guide) -> Inpainting``; backends live in
+:data:`INPAINTERS`. Every backend's output is composited: pixels outside the mask are the
+input's, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from restore.images import as_mask, as_rgb_uint8, check_region
+from restore.registry import Registry
+
+
+@dataclass(frozen=True)
+class Inpainting:
+    """image: HxWx3 uint8, the restored photo; mask: HxW bool, True = repainted pixels."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    backend: str
+
+
+class Inpainter(Protocol):
+    def inpaint(self, image: np.ndarray, mask: np.ndarray,
+                guide: np.ndarray | None = None) -> np.ndarray:
+        """image HxWx3 uint8, mask HxW bool (True = missing), guide HxW bool limb skeleton the
+        user drew for the missing arm (None = the model chooses) -> HxWx3 uint8 filled image."""
+        ...
+
+
+INPAINTERS: Registry[Inpainter] = Registry("inpainting")
+
+
+def _telea(device: str) -> Inpainter:
+    from restore.inpainting.classical import OpenCVInpainter
+
+    return OpenCVInpainter("telea")
+
+
+def _ns(device: str) -> Inpainter:
+    from restore.inpainting.classical import OpenCVInpainter
+
+    return OpenCVInpainter("ns")
+
+
+INPAINTERS.register("telea", _telea, "OpenCV Telea (fast marching), the classical reference.")
+INPAINTERS.register("ns", _ns, "OpenCV Navier-Stokes, classical.")
+
+
+def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``filled`` inside ``mask``, ``image`` everywhere else (bit-exact)."""
+    return np.where(mask[:, :, None], filled, image).astype(np.uint8)
+
+
+def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
+            guide: np.ndarray | None = None, device: str = "cpu") -> Inpainting:
+    """Repaint ``mask`` (True = missing) in ``image``. Raises ValueError on empty/full masks."""
+    rgb = as_rgb_uint8(image)
+    m = check_region(as_mask(mask, rgb.shape[:2]), "inpainting mask")
+    g = None if guide is None else as_mask(guide, rgb.shape[:2], what="guide")
+    filled = INPAINTERS.get(backend, device).inpaint(rgb, m, g)
+    return Inpainting(image=composite(rgb, filled, m), mask=m, backend=backend)
+
+
+def crop_box(mask: np.ndarray, margin: float = 0.5, min_side: int = 64
+             ) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): a square-ish box around ``mask`` grown by ``margin`` x its size, so
+    a model sees context around the hole but not the whole photo."""
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    side = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
+    side = int(min(max(side * (1 + 2 * margin), min_side), max(h, w)))
+    y0 = int(np.clip(round(cy - side / 2), 0, max(0, h - side)))
+    x0 = int(np.clip(round(cx - side / 2), 0, max(0, w - side)))
+    return y0, min(h, y0 + side), x0, min(w, x0 + side)
+
+
+__all__ = ["INPAINTERS", "Inpainter", "Inpainting", "composite", "crop_box", "inpaint"]

@@ -1,0 +1,135 @@
+"""Stage 3 - arm masks: the region to repaint (True = missing).
+
+Interface: ``make_mask(image, pose, strategy, ...) -> ArmMask``. Strategies, by name in
+:data:`STRATEGIES` (the seed's first four, plus what the product needs):
+
+- ``wrist_elbow``: a limb of ``width`` px along wrist -> elbow.
+- ``wrist_elbow_shoulder``: a limb along wrist -> elbow -> shoulder.
+- ``static_box``: the box around the arm's three keypoints, padded by ``width / 2``.
+- ``moving_box``: that box moved by a random offset within ``radius`` px (default 30).
+- ``painted``: a mask painted by hand (``painted``).
+- ``missing_arm``: where an arm that is missing should be: a wider limb from the shoulder
+  through the placed (or default, hanging) elbow and wrist, with a hand at its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from restore.images import as_mask, as_rgb_uint8, check_region
+from restore.masking import shapes
+from restore.pose import Pose, Side
+
+
+@dataclass(frozen=True)
+class ArmMask:
+    """mask: HxW bool, True = missing (to be repainted); strategy and side that made it."""
+
+    mask: np.ndarray
+    strategy: str
+    side: str
+
+    @property
+    def fraction(self) -> float:
+        """Share of the image that is masked, in [0, 1]."""
+        return float(self.mask.mean())
+
+
+@dataclass(frozen=True)
+class MaskParams:
+    """Everything a strategy may use. ``width`` None = proportional to the upper arm."""
+
+    side: Side = "right"
+    width: float | None = None
+    radius: float = 30.0
+    seed: int | None = None
+    painted: np.ndarray | None = None
+
+
+Strategy = Callable[[tuple[int, int], Pose | None, MaskParams], np.ndarray]
+
+
+def _arm(pose: Pose | None, p: MaskParams, strategy: str) -> np.ndarray:
+    if pose is None:
+        raise ValueError(f"The {strategy} mask needs keypoints; place shoulder, elbow and wrist "
+                         "or run a pose backend first.")
+    return pose.arm(p.side)
+
+
+def _width(arm: np.ndarray, p: MaskParams, factor: float = 0.45) -> float:
+    if p.width is not None:
+        if p.width <= 0:
+            raise ValueError(f"Mask width must be positive, got {p.width}; try 20.")
+        return float(p.width)
+    return max(6.0, factor * float(np.linalg.norm(arm[1] - arm[0])))
+
+
+def _wrist_elbow(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    arm = _arm(pose, p, "wrist_elbow")
+    return shapes.polyline(shape, arm[[2, 1]], _width(arm, p))
+
+
+def _wrist_elbow_shoulder(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    arm = _arm(pose, p, "wrist_elbow_shoulder")
+    return shapes.polyline(shape, arm[[2, 1, 0]], _width(arm, p))
+
+
+def _static_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    arm = _arm(pose, p, "static_box")
+    return shapes.box(shape, shapes.arm_box(arm, _width(arm, p) / 2))
+
+
+def _moving_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    arm = _arm(pose, p, "moving_box")
+    if p.radius < 0:
+        raise ValueError(f"The moving-box radius must be >= 0, got {p.radius}; try 30.")
+    rng = np.random.default_rng(p.seed)
+    angle, r = rng.uniform(0, 2 * np.pi), p.radius * np.sqrt(rng.uniform())
+    x0, y0, x1, y1 = shapes.arm_box(arm, _width(arm, p) / 2)
+    dx, dy = r * np.cos(angle), r * np.sin(angle)
+    return shapes.box(shape, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+
+
+def _painted(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    if p.painted is None:
+        raise ValueError("The painted strategy needs a painted mask; paint over the arm region.")
+    return as_mask(p.painted, shape, what="painted mask")
+
+
+def _missing_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    arm = _arm(pose, p, "missing_arm")
+    width = _width(arm, p, factor=0.6)
+    limb = shapes.polyline(shape, arm, width)
+    hand = shapes.disc(shape, arm[2], 0.8 * width)
+    return limb | hand
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "wrist_elbow": _wrist_elbow,
+    "wrist_elbow_shoulder": _wrist_elbow_shoulder,
+    "static_box": _static_box,
+    "moving_box": _moving_box,
+    "painted": _painted,
+    "missing_arm": _missing_arm,
+}
+
+
+def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow_shoulder",
+              side: Side = "right", width: float | None = None, radius: float = 30.0,
+              seed: int | None = None, painted: np.ndarray | None = None) -> ArmMask:
+    """The region to repaint in ``image`` (HxWx3). Raises ValueError for an empty/full mask."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"Unknown mask strategy {strategy!r}; choose one of "
+                         f"{', '.join(STRATEGIES)}.")
+    if side not in ("left", "right"):
+        raise ValueError(f"Side must be 'left' or 'right' (the statue's own), got {side!r}.")
+    shape = as_rgb_uint8(image).shape[:2]
+    params = MaskParams(side=side, width=width, radius=radius, seed=seed, painted=painted)
+    mask = check_region(STRATEGIES[strategy](shape, pose, params), f"{strategy} mask")
+    return ArmMask(mask=mask, strategy=strategy, side=side)
+
+
+__all__ = ["STRATEGIES", "ArmMask", "MaskParams", "make_mask"]

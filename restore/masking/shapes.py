@@ -1,0 +1,46 @@
+"""Rasterised shapes for masks: thick polylines, boxes, discs. All return HxW bool."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def polyline(shape: tuple[int, int], points: np.ndarray, width: float) -> np.ndarray:
+    """A polyline through ``points`` (Nx2 x, y) drawn ``width`` px thick with round ends."""
+    canvas = np.zeros(shape, np.uint8)
+    pts = np.round(np.asarray(points, np.float64) * 16).astype(np.int32)  # 4 bits sub-pixel
+    thickness = max(1, round(width))
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        cv2.line(canvas, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, thickness,
+                 lineType=cv2.LINE_8, shift=4)
+    for c in pts:
+        cv2.circle(canvas, tuple(int(v) for v in c), max(1, round(width / 2)) * 16, 1, -1,
+                   lineType=cv2.LINE_8, shift=4)
+    return canvas.astype(bool)
+
+
+def disc(shape: tuple[int, int], center: np.ndarray, radius: float) -> np.ndarray:
+    canvas = np.zeros(shape, np.uint8)
+    c = tuple(int(v) for v in np.round(np.asarray(center) * 16))
+    cv2.circle(canvas, c, max(1, round(radius * 16)), 1, -1, lineType=cv2.LINE_8, shift=4)
+    return canvas.astype(bool)
+
+
+def arm_box(arm: np.ndarray, pad: float) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) around the arm's points, padded by ``pad`` px."""
+    x0, y0 = arm.min(axis=0) - pad
+    x1, y1 = arm.max(axis=0) + pad
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def box(shape: tuple[int, int], xyxy: tuple[float, float, float, float]) -> np.ndarray:
+    """The box clipped to the image (may be empty if it lies outside)."""
+    h, w = shape
+    x0, y0, x1, y1 = xyxy
+    out = np.zeros(shape, bool)
+    c0, r0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    c1, r1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
+    if c1 > c0 and r1 > r0:
+        out[r0:r1, c0:c1] = True
+    return out

@@ -1,0 +1,91 @@
+"""The full restore: segment -> pose -> arm mask -> inpaint -> 3D, in one call.
+
+Every stage is chosen by backend name in :class:`RestoreConfig`; user-placed keypoints and
+a painted mask go in as arguments. ``progress(fraction, message)`` is called between stages
+so the CLI can drive tqdm and the app ``gr.Progress`` without this module knowing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from restore.images import as_rgb_uint8
+from restore.inpainting import Inpainting, inpaint
+from restore.masking import ArmMask, make_mask, shapes
+from restore.pose import Pose, Side, estimate
+from restore.reconstruction import Reconstruction, reconstruct
+from restore.segmentation import Segmentation, segment
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    """Backends and options of one restore. Defaults run offline on the embedded models."""
+
+    segmenter: str = "grabcut"
+    pose: str = "silhouette"
+    strategy: str = "missing_arm"
+    side: Side = "right"
+    width: float | None = None
+    radius: float = 30.0
+    seed: int | None = 0
+    inpainter: str = "telea"
+    reconstructor: str = "relief"
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    segmentation: Segmentation
+    pose: Pose
+    arm_mask: ArmMask
+    inpainting: Inpainting
+    reconstruction: Reconstruction | None
+
+    @property
+    def restored(self) -> np.ndarray:
+        return self.inpainting.image
+
+
+def limb_guide(shape: tuple[int, int], pose: Pose, side: Side, width: float = 3.0) -> np.ndarray:
+    """HxW bool skeleton of one arm (shoulder -> elbow -> wrist): the inpainting guide."""
+    return shapes.polyline(shape, pose.arm(side), width)
+
+
+def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: Pose | None = None,
+        painted: np.ndarray | None = None, with_3d: bool = True,
+        progress: Progress | None = None) -> RestoreResult:
+    """Restore the statue in ``image`` (HxWx3 uint8 or anything ``as_rgb_uint8`` accepts)."""
+    report = progress or (lambda f, m: None)
+    rgb = as_rgb_uint8(image)
+    report(0.0, "segmenting the statue")
+    seg = segment(rgb, config.segmenter, config.device)
+    report(0.2, "locating the arms")
+    if config.pose == "silhouette":
+        from restore.pose.heuristic import guess_from_mask
+
+        # Reuse the segmentation just made instead of segmenting again.
+        pose = guess_from_mask(seg.mask)
+        if keypoints is not None:
+            from restore.pose import merge
+
+            pose = merge(pose, keypoints)
+    else:
+        pose = estimate(rgb, config.pose, keypoints, config.device)
+    report(0.35, "masking the arm")
+    arm = make_mask(rgb, pose, config.strategy, config.side, config.width, config.radius,
+                    config.seed, painted)
+    report(0.45, "repainting")
+    guide = limb_guide(rgb.shape[:2], pose, config.side) & arm.mask
+    filled = inpaint(rgb, arm.mask, config.inpainter, guide, config.device)
+    recon = None
+    if with_3d:
+        report(0.7, "lifting to 3D")
+        statue = seg.mask | arm.mask if config.strategy == "missing_arm" else seg.mask
+        recon = reconstruct(filled.image, statue, config.reconstructor, config.device)
+    report(1.0, "done")
+    return RestoreResult(seg, pose, arm, filled, recon)

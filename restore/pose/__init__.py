@@ -1,0 +1,155 @@
+"""Stage 2 - pose keypoints (COCO-17: shoulders, elbows, wrists, ...).
+
+Interface: ``estimate(image, backend, hint) -> Pose``; backends live in :data:`POSE_ESTIMATORS`.
+"Left" and "right" are the statue's own, as in COCO: a statue facing the camera has its
+left shoulder on the right of the photo.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from restore.images import as_rgb_uint8
+from restore.registry import Registry
+
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)
+Side = Literal["left", "right"]
+ARM_KEYPOINTS = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
+# The seed's data filter: a photo is used only if all six arm keypoints score at least this.
+ARM_SCORE_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True)
+class Pose:
+    """COCO-17 keypoints of one figure.
+
+    xy: 17x2 float32 pixel coordinates (x right, y down), order ``KEYPOINT_NAMES``.
+    scores: 17 float32 in [0, 1]; 0 = not located.
+    backend: name of the backend that produced it.
+    """
+
+    xy: np.ndarray
+    scores: np.ndarray
+    backend: str
+
+    def point(self, name: str) -> tuple[float, float]:
+        if name not in KEYPOINT_NAMES:
+            raise ValueError(f"Unknown keypoint {name!r}; use one of {', '.join(KEYPOINT_NAMES)}.")
+        x, y = self.xy[KEYPOINT_NAMES.index(name)]
+        return float(x), float(y)
+
+    def score(self, name: str) -> float:
+        return float(self.scores[KEYPOINT_NAMES.index(name)])
+
+    def arm(self, side: Side) -> np.ndarray:
+        """3x2 float32 (shoulder, elbow, wrist) of one arm."""
+        idx = [KEYPOINT_NAMES.index(f"{side}_{j}") for j in ("shoulder", "elbow", "wrist")]
+        return self.xy[idx].astype(np.float32)
+
+    def arms_ok(self, threshold: float = ARM_SCORE_THRESHOLD) -> bool:
+        """The seed's filter: all six arm keypoints score >= ``threshold``."""
+        return all(self.score(n) >= threshold for n in ARM_KEYPOINTS)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "keypoints": {
+                n: [round(float(x), 2), round(float(y), 2), round(float(s), 4)]
+                for n, (x, y), s in zip(KEYPOINT_NAMES, self.xy, self.scores, strict=True)
+            },
+        }
+
+
+def pose_from_points(points: dict[str, Any], backend: str = "manual") -> Pose:
+    """A Pose from ``{name: [x, y]}`` or ``{name: [x, y, score]}``; unnamed joints score 0."""
+    xy = np.zeros((17, 2), np.float32)
+    scores = np.zeros(17, np.float32)
+    for name, value in points.items():
+        if name not in KEYPOINT_NAMES:
+            raise ValueError(f"Unknown keypoint {name!r}; use COCO names such as 'left_wrist'.")
+        v = list(value)
+        if len(v) not in (2, 3) or not all(np.isfinite(float(c)) for c in v):
+            raise ValueError(f"Keypoint {name!r} must be [x, y] or [x, y, score] numbers.")
+        i = KEYPOINT_NAMES.index(name)
+        xy[i] = (float(v[0]), float(v[1]))
+        scores[i] = float(v[2]) if len(v) == 3 else 1.0
+    return Pose(xy=xy, scores=np.clip(scores, 0.0, 1.0), backend=backend)
+
+
+def load_pose_json(path: str | Path) -> Pose:
+    """Keypoints from a JSON file: ``{"keypoints": {name: [x, y(, score)]}}`` or the bare dict,
+    or a COCO-style flat list of 51 numbers (x, y, v per joint)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"Could not read keypoints from {path} ({err}); give a JSON file.") from None
+    if isinstance(data, dict) and "keypoints" in data:
+        data = data["keypoints"]
+    if isinstance(data, list) and len(data) == 51:
+        flat = np.asarray(data, np.float32).reshape(17, 3)
+        return Pose(xy=flat[:, :2].copy(), scores=(flat[:, 2] > 0).astype(np.float32),
+                    backend="manual")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold {{\"keypoints\": {{\"left_wrist\": [x, y], ...}}}}.")
+    return pose_from_points(data)
+
+
+class PoseEstimator(Protocol):
+    def estimate(self, image: np.ndarray, hint: Pose | None = None) -> Pose:
+        """image: HxWx3 uint8 RGB; hint: keypoints the user placed (some backends need it)."""
+        ...
+
+
+POSE_ESTIMATORS: Registry[PoseEstimator] = Registry("pose")
+
+
+def _manual(device: str) -> PoseEstimator:
+    from restore.pose.heuristic import ManualPose
+
+    return ManualPose()
+
+
+def _silhouette(device: str) -> PoseEstimator:
+    from restore.pose.heuristic import SilhouettePose
+
+    return SilhouettePose()
+
+
+POSE_ESTIMATORS.register(
+    "silhouette", _silhouette,
+    "Keypoints guessed from the statue's silhouette and human proportions (scores 0.3); "
+    "embedded, use it when nobody placed points.",
+)
+POSE_ESTIMATORS.register(
+    "manual", _manual, "Keypoints placed by the user (clicks in the app, JSON on the CLI)."
+)
+
+
+def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None = None,
+             device: str = "cpu") -> Pose:
+    """Keypoints of the figure in ``image``; user-placed ``hint`` points override guesses."""
+    rgb = as_rgb_uint8(image)
+    pose = POSE_ESTIMATORS.get(backend, device).estimate(rgb, hint)
+    return merge(pose, hint) if hint is not None else pose
+
+
+def merge(pose: Pose, hint: Pose) -> Pose:
+    """``pose`` with every keypoint the user placed in ``hint`` (score > 0) taken from it."""
+    use = hint.scores > 0
+    return Pose(xy=np.where(use[:, None], hint.xy, pose.xy).astype(np.float32),
+                scores=np.where(use, hint.scores, pose.scores).astype(np.float32),
+                backend=pose.backend if not use.any() else f"{pose.backend}+manual")
+
+
+__all__ = ["ARM_KEYPOINTS", "ARM_SCORE_THRESHOLD", "KEYPOINT_NAMES", "POSE_ESTIMATORS", "Pose",
+           "PoseEstimator", "estimate", "load_pose_json", "merge", "pose_from_points"]

@@ -1,0 +1,82 @@
+"""Stage 1 - segmentation of the statue (and, for some backends, its body parts).
+
+Interface: ``segment(image, backend) -> Segmentation``; backends live in :data:`SEGMENTERS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from restore.images import as_rgb_uint8
+from restore.registry import Registry
+
+# Part ids shared by every backend that labels parts (0 = background). Arm parts are what
+# the "body-part arm" masking strategy uses.
+PART_NAMES: tuple[str, ...] = (
+    "background", "head", "torso", "left_upper_arm", "left_forearm", "left_hand",
+    "right_upper_arm", "right_forearm", "right_hand", "left_leg", "right_leg", "plinth",
+)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The statue in one photo.
+
+    mask: HxW bool, True = statue.
+    parts: HxW uint8 ids into ``PART_NAMES`` (0 = background), or None if the backend
+        does not label parts.
+    backend: name of the backend that produced it.
+    """
+
+    mask: np.ndarray
+    parts: np.ndarray | None
+    backend: str
+
+    def part_mask(self, name: str) -> np.ndarray:
+        """HxW bool mask of one part (``name`` from ``PART_NAMES``)."""
+        if self.parts is None:
+            raise ValueError(f"The {self.backend} segmentation has no body parts; use a backend "
+                             "that labels parts.")
+        if name not in PART_NAMES:
+            raise ValueError(f"Unknown part {name!r}; choose one of {', '.join(PART_NAMES)}.")
+        return np.asarray(self.parts == PART_NAMES.index(name))
+
+
+class Segmenter(Protocol):
+    def segment(self, image: np.ndarray) -> Segmentation:
+        """image: HxWx3 uint8 RGB -> Segmentation of the same HxW."""
+        ...
+
+
+SEGMENTERS: Registry[Segmenter] = Registry("segmentation")
+
+
+def _grabcut(device: str) -> Segmenter:
+    from restore.segmentation.grabcut import GrabCutSegmenter
+
+    return GrabCutSegmenter()
+
+
+SEGMENTERS.register(
+    "grabcut", _grabcut,
+    "Classical GrabCut seeded by the photo's layout (figure central); embedded, no download.",
+)
+
+
+def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") -> Segmentation:
+    """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts).
+
+    Raises ValueError when no figure is found, BackendUnavailable when ``backend`` cannot run.
+    """
+    rgb = as_rgb_uint8(image)
+    result = SEGMENTERS.get(backend, device).segment(rgb)
+    if not result.mask.any():
+        raise ValueError("No statue was found in the image; crop closer to the figure or paint "
+                         "the mask by hand.")
+    return result
+
+
+__all__ = ["PART_NAMES", "SEGMENTERS", "Segmentation", "Segmenter", "segment"]

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up (if needed) and serve the demo on http://127.0.0.1:7860 with the embedded defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec "${STATUE_RESTORE_VENV:-.venv}/bin/python" app.py "$@"
