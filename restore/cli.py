@@ -11,8 +11,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from restore.errors import BackendUnavailable
+from restore.registry import Registry
 
 STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
                  "missing_arm")
@@ -21,8 +23,10 @@ STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box |
 def _backends(stage: str) -> list[str]:
     from restore import inpainting, pose, reconstruction, segmentation
 
-    reg = {"segmentation": segmentation.SEGMENTERS, "pose": pose.POSE_ESTIMATORS,
-           "inpainting": inpainting.INPAINTERS, "reconstruction": reconstruction.RECONSTRUCTORS}
+    reg: dict[str, Registry[Any]] = {
+        "segmentation": segmentation.SEGMENTERS, "pose": pose.POSE_ESTIMATORS,
+        "inpainting": inpainting.INPAINTERS, "reconstruction": reconstruction.RECONSTRUCTORS,
+    }
     return reg[stage].names()
 
 

@@ -38,7 +38,7 @@ def register_hub_model(key: str, model: HubModel) -> HubModel:
 
 
 def offline() -> bool:
-    """True when the user asked for no network (``HF_HUB_OFFLINE`` or ``STATUE_RESTORE_OFFLINE``)."""
+    """True when the user asked for no network (``HF_HUB_OFFLINE`` / ``STATUE_RESTORE_OFFLINE``)."""
     flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("STATUE_RESTORE_OFFLINE", ""))
     return any(f.strip().lower() in ("1", "true", "yes", "on") for f in flags)
 

@@ -105,15 +105,17 @@ def load_image(path: str | Path) -> np.ndarray:
     return as_rgb_uint8(pil_to_array(_open(path, "image")), what=f"image {Path(path).name}")
 
 
-def as_mask(array: np.ndarray, shape: tuple[int, int] | None = None, what: str = "mask") -> np.ndarray:
+def as_mask(array: np.ndarray, shape: tuple[int, int] | None = None,
+            what: str = "mask") -> np.ndarray:
     """Any mask-like array (bool, 0/1, 0/255, grey or RGB(A) image) -> HxW bool.
 
     For RGBA input the brightness is used when the colours vary, else the alpha channel
-    (a uniform-colour painted layer on a transparent canvas). ``shape`` (H, W), when given, must match.
+    (a uniform-colour painted layer on a transparent canvas). ``shape`` (H, W), when given,
+    must match.
     """
     a = np.asarray(array)
     if a.ndim == 3:
-        if a.shape[2] == 4 and np.ptp(a[:, :, :3]) == 0:
+        if a.shape[2] == 4 and np.ptp(a[:, :, :3].reshape(-1, 3), axis=0).max() == 0:
             a = a[:, :, 3]
         elif a.shape[2] in (3, 4):
             a = a[:, :, :3].max(axis=2)

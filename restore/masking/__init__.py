@@ -5,7 +5,7 @@ Interface: ``make_mask(image, pose, strategy, ...) -> ArmMask``. Strategies, by 
 
 - ``wrist_elbow``: a limb of ``width`` px along wrist -> elbow.
 - ``wrist_elbow_shoulder``: a limb along wrist -> elbow -> shoulder.
-- ``static_box``: the box around the arm's three keypoints, padded by ``width / 2``.
+- ``static_box``: the box around the arm's three keypoints, padded to hold the limb.
 - ``moving_box``: that box moved by a random offset within ``radius`` px (default 30).
 - ``painted``: a mask painted by hand (``painted``).
 - ``missing_arm``: where an arm that is missing should be: a wider limb from the shoulder
@@ -79,7 +79,7 @@ def _wrist_elbow_shoulder(shape: tuple[int, int], pose: Pose | None, p: MaskPara
 
 def _static_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
     arm = _arm(pose, p, "static_box")
-    return shapes.box(shape, shapes.arm_box(arm, _width(arm, p) / 2))
+    return shapes.box(shape, shapes.arm_box(arm, _width(arm, p) / 2 + 1))
 
 
 def _moving_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
@@ -88,7 +88,7 @@ def _moving_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.
         raise ValueError(f"The moving-box radius must be >= 0, got {p.radius}; try 30.")
     rng = np.random.default_rng(p.seed)
     angle, r = rng.uniform(0, 2 * np.pi), p.radius * np.sqrt(rng.uniform())
-    x0, y0, x1, y1 = shapes.arm_box(arm, _width(arm, p) / 2)
+    x0, y0, x1, y1 = shapes.arm_box(arm, _width(arm, p) / 2 + 1)
     dx, dy = r * np.cos(angle), r * np.sin(angle)
     return shapes.box(shape, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
 

@@ -92,7 +92,9 @@ def load_pose_json(path: str | Path) -> Pose:
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"Could not read keypoints from {path} ({err}); give a JSON file.") from None
+        raise ValueError(
+            f"Could not read keypoints from {path} ({err}); give a JSON file."
+        ) from None
     if isinstance(data, dict) and "keypoints" in data:
         data = data["keypoints"]
     if isinstance(data, list) and len(data) == 51:

@@ -37,7 +37,9 @@ class Reconstruction:
 
     def glb_bytes(self) -> bytes:
         data = self.mesh.export(file_type="glb")
-        return data if isinstance(data, bytes) else bytes(data)
+        if not isinstance(data, bytes | bytearray):
+            raise TypeError(f"trimesh exported {type(data).__name__} for GLB, expected bytes.")
+        return bytes(data)
 
 
 class Reconstructor(Protocol):

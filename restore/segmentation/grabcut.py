@@ -30,12 +30,26 @@ def _keep_figure(mask: np.ndarray) -> np.ndarray:
     return filled.astype(bool)
 
 
+def _separation(small: np.ndarray, fg: np.ndarray) -> float:
+    """Bhattacharyya distance in [0, 1] between figure and background colour histograms."""
+    bins, ranges = [8, 8, 8], [0, 256, 0, 256, 0, 256]
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    inside = fg.astype(np.uint8)
+    h_fg = cv2.calcHist([lab], [0, 1, 2], inside, bins, ranges)
+    h_bg = cv2.calcHist([lab], [0, 1, 2], 1 - inside, bins, ranges)
+    if h_bg.sum() == 0:
+        return 0.0
+    return float(cv2.compareHist(h_fg, h_bg, cv2.HISTCMP_BHATTACHARYYA))
+
+
 class GrabCutSegmenter:
     """GrabCut with a compositional seed. No parts (``parts`` is None)."""
 
-    def __init__(self, work_side: int = 320, iterations: int = 5) -> None:
+    def __init__(self, work_side: int = 320, iterations: int = 5,
+                 min_separation: float = 0.15) -> None:
         self.work_side = work_side
         self.iterations = iterations
+        self.min_separation = min_separation
 
     def seed(self, small: np.ndarray) -> np.ndarray:
         """The GrabCut label map (cv2.GC_*) used to start, at the working size.
@@ -61,10 +75,13 @@ class GrabCutSegmenter:
         bgd = np.zeros((1, 65), np.float64)
         fgd = np.zeros((1, 65), np.float64)
         cv2.setRNGSeed(0)
-        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), labels, None, bgd, fgd,
+        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), labels, (0, 0, 0, 0), bgd, fgd,
                     self.iterations, cv2.GC_INIT_WITH_MASK)
         fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
         fg = _keep_figure(fg)
+        if not fg.any() or _separation(small, fg) < self.min_separation:
+            # Figure and background share one colour model: there is no figure to cut out.
+            return Segmentation(mask=np.zeros((h, w), bool), parts=None, backend="grabcut")
         soft = cv2.GaussianBlur(fg.astype(np.float32), (0, 0), 1.0)
         full = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
         return Segmentation(mask=full, parts=None, backend="grabcut")

@@ -1,0 +1,353 @@
+"""statue-restore demo: wires gradio tabs to the ``restore`` package (which never imports gradio).
+
+Run ``bash scripts/demo.sh`` (or ``python app.py``) and open http://127.0.0.1:7860.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+import numpy as np
+
+from restore import inpainting, masking, pipeline, pose, reconstruction, segmentation
+from restore.errors import BackendUnavailable
+from restore.images import as_mask, as_rgb_uint8
+from restore.registry import Registry
+from restore.visualize import draw_pose, overlay_mask
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+F = TypeVar("F", bound=Callable[..., Any])
+ARM_JOINTS = ("shoulder", "elbow", "wrist")
+
+
+def friendly(fn: F) -> F:
+    """Turn the package's input and availability errors into messages the user sees."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, BackendUnavailable) as err:
+            raise gr.Error(str(err)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _image(value: Any, what: str = "photo") -> np.ndarray:
+    if value is None:
+        raise ValueError(f"Upload a {what} first.")
+    return as_rgb_uint8(value, what=what)
+
+
+def _choices(registry: Registry[Any]) -> list[tuple[str, str]]:
+    """Dropdown entries; unavailable backends stay listed with the reason in their label."""
+    out = []
+    for name, _desc, reason in registry.describe():
+        out.append((name if reason is None else f"{name} (unavailable: {reason})", name))
+    return out
+
+
+def _default(registry: Registry[Any], preferred: tuple[str, ...]) -> str:
+    for name in preferred:
+        if name in registry.names() and registry.unavailable_reason(name) is None:
+            return name
+    return registry.available()[0]
+
+
+def _backend_notes(registry: Registry[Any]) -> str:
+    return "\n".join(f"- **{n}**: {d}" + ("" if r is None else f" *Unavailable: {r}*")
+                     for n, d, r in registry.describe())
+
+
+def _pose_from_json(text: str | None) -> pose.Pose | None:
+    if not text or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError('Keypoints must be JSON like {"right_shoulder": [x, y], ...}.') from None
+    if isinstance(data, dict) and "keypoints" in data:
+        data = data["keypoints"]
+    if not isinstance(data, dict):
+        raise ValueError('Keypoints must be JSON like {"right_shoulder": [x, y], ...}.')
+    return pose.pose_from_points(data) if data else None
+
+
+def _pose_json(p: pose.Pose) -> str:
+    return json.dumps({k: v[:2] for k, v in p.to_json()["keypoints"].items()
+                       if v[2] > 0})
+
+
+def _side(side: str) -> pose.Side:
+    if side not in ("left", "right"):
+        raise ValueError("Choose the left or right arm (the statue's own side).")
+    return "left" if side == "left" else "right"
+
+
+def _mask_png(mask: np.ndarray) -> np.ndarray:
+    return mask.astype(np.uint8) * 255
+
+
+def _painted(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The union of the brush layers of a gr.ImageEditor value, or None if nothing painted."""
+    if not editor or not editor.get("layers"):
+        return None
+    painted = np.zeros(shape, bool)
+    for layer in editor["layers"]:
+        if layer is None:
+            continue
+        a = np.asarray(layer)
+        alpha = a[:, :, 3] if a.ndim == 3 and a.shape[2] == 4 else a
+        if alpha.shape[:2] != shape:
+            raise ValueError("The painted layer does not match the photo's size; paint on the "
+                             "photo loaded in the editor.")
+        painted |= as_mask(alpha, shape, what="painted mask")
+    return painted if painted.any() else None
+
+
+# ---- handlers (thin: the work happens in restore/) ----
+
+
+@friendly
+def run_segment(image: Any, backend: str) -> tuple[np.ndarray, np.ndarray]:
+    rgb = _image(image)
+    seg = segmentation.segment(rgb, backend)
+    return overlay_mask(rgb, seg.mask, (40, 200, 120)), _mask_png(seg.mask)
+
+
+@friendly
+def guess_keypoints(image: Any, backend: str) -> tuple[str, np.ndarray]:
+    rgb = _image(image)
+    p = pose.estimate(rgb, backend)
+    return _pose_json(p), draw_pose(rgb, p)
+
+
+@friendly
+def place_keypoint(image: Any, keypoints: str, side: str, joint: str,
+                   evt: gr.SelectData) -> tuple[str, np.ndarray, str]:
+    """A click on the preview puts ``side_joint`` there and moves on to the next joint."""
+    rgb = _image(image)
+    current = _pose_from_json(keypoints)
+    points = json.loads(_pose_json(current)) if current is not None else {}
+    x, y = evt.index[0], evt.index[1]
+    points[f"{side}_{joint}"] = [float(x), float(y)]
+    p = pose.pose_from_points(points)
+    following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
+    return json.dumps(points), draw_pose(rgb, p, min_score=0.0), following
+
+
+@friendly
+def preview_keypoints(image: Any, keypoints: str) -> np.ndarray:
+    rgb = _image(image)
+    p = _pose_from_json(keypoints)
+    return rgb if p is None else draw_pose(rgb, p)
+
+
+@friendly
+def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float, radius: float,
+             seed: float, editor: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    rgb = _image(image)
+    painted = _painted(editor, rgb.shape[:2])
+    p = _pose_from_json(keypoints)
+    if p is None and strategy != "painted":
+        p = pose.estimate(rgb, "silhouette")
+    arm = masking.make_mask(rgb, p, strategy, _side(side), width or None, radius, int(seed),
+                            painted)
+    return overlay_mask(rgb, arm.mask), _mask_png(arm.mask)
+
+
+@friendly
+def run_inpaint(image: Any, mask: Any, backend: str,
+                progress: gr.Progress = gr.Progress()) -> np.ndarray:
+    rgb = _image(image)
+    if mask is None:
+        raise ValueError("Upload or make a mask first (white = repaint).")
+    progress(0.1, desc=f"repainting with {backend}")
+    return inpainting.inpaint(rgb, as_mask(mask, rgb.shape[:2]), backend).image
+
+
+def _glb(rec: reconstruction.Reconstruction) -> str:
+    out = Path(tempfile.mkdtemp(prefix="statue-")) / "statue.glb"
+    return str(rec.to_glb(out))
+
+
+@friendly
+def run_reconstruct(image: Any, mask: Any, backend: str,
+                    progress: gr.Progress = gr.Progress()) -> str:
+    rgb = _image(image)
+    m = None if mask is None else as_mask(mask, rgb.shape[:2], what="statue mask")
+    progress(0.1, desc=f"lifting to 3D with {backend}")
+    return _glb(reconstruction.reconstruct(rgb, m, backend))
+
+
+@friendly
+def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter: str,
+                progress: gr.Progress = gr.Progress()
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    rgb = _image(image)
+    config = pipeline.RestoreConfig(strategy=strategy, side=_side(side), inpainter=inpainter)
+    result = pipeline.run(rgb, config, _pose_from_json(keypoints), with_3d=False,
+                          progress=lambda f, m: progress(f, desc=m))
+    state = {"restored": result.restored,
+             "statue": result.segmentation.mask | result.arm_mask.mask}
+    shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
+    return result.restored, shown, state
+
+
+@friendly
+def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str,
+                   progress: gr.Progress = gr.Progress()) -> str:
+    if not state:
+        raise ValueError("Restore a photo first.")
+    progress(0.1, desc=f"lifting to 3D with {backend}")
+    return _glb(reconstruction.reconstruct(state["restored"], state["statue"], backend))
+
+
+# ---- layout ----
+
+
+def _examples() -> list[str]:
+    return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+
+
+def build_demo() -> gr.Blocks:
+    seg_default = _default(segmentation.SEGMENTERS, ("statue-net", "grabcut"))
+    inp_default = _default(inpainting.INPAINTERS, ("gan", "unet", "telea"))
+    rec_default = _default(reconstruction.RECONSTRUCTORS, ("relief",))
+    pose_default = _default(pose.POSE_ESTIMATORS, ("statue-net", "silhouette"))
+    examples = _examples()
+    with gr.Blocks(title="statue-restore") as demo:
+        gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "
+                    "it to 3D. Every step runs offline on embedded models.")
+        with gr.Tab("Restore"):
+            with gr.Row():
+                with gr.Column():
+                    r_image = gr.Image(type="numpy", label="Statue photo")
+                    r_keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm "
+                                             "masking)", placeholder='{"right_shoulder": [x, y]}')
+                    with gr.Row():
+                        r_side = gr.Radio(["right", "left"], value="right",
+                                          label="Arm (the statue's own side)")
+                        r_strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
+                                                 label="Region to repaint")
+                    r_inpainter = gr.Dropdown(_choices(inpainting.INPAINTERS),
+                                              value=inp_default, label="Inpainting model")
+                    r_recon = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
+                                          value=rec_default, label="3D backend")
+                    r_button = gr.Button("Restore", variant="primary")
+                with gr.Column():
+                    r_out = gr.Image(label="Restored", format="png")
+                    r_mask = gr.Image(label="Repainted region and keypoints")
+                    r_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+            r_state = gr.State()
+            if examples:
+                gr.Examples(examples, inputs=r_image)
+            r_button.click(run_restore, [r_image, r_keypoints, r_strategy, r_side, r_inpainter],
+                           [r_out, r_mask, r_state], api_name="restore").success(
+                run_restore_3d, [r_state, r_recon], r_model, api_name="restore_3d")
+
+        with gr.Tab("Segmentation"):
+            with gr.Row():
+                with gr.Column():
+                    s_image = gr.Image(type="numpy", label="Statue photo")
+                    s_backend = gr.Dropdown(_choices(segmentation.SEGMENTERS),
+                                            value=seg_default, label="Backend")
+                    gr.Markdown(_backend_notes(segmentation.SEGMENTERS))
+                    s_button = gr.Button("Segment", variant="primary")
+                with gr.Column():
+                    s_overlay = gr.Image(label="Statue")
+                    s_mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png")
+            if examples:
+                gr.Examples(examples, inputs=s_image)
+            s_button.click(run_segment, [s_image, s_backend], [s_overlay, s_mask],
+                           api_name="segment")
+
+        with gr.Tab("Arm masking"):
+            with gr.Row():
+                with gr.Column():
+                    m_image = gr.Image(type="numpy", label="Statue photo")
+                    m_keypoints = gr.Textbox(label="Keypoints (JSON, x/y in pixels)", lines=2)
+                    with gr.Row():
+                        m_pose_backend = gr.Dropdown(_choices(pose.POSE_ESTIMATORS),
+                                                     value=pose_default, label="Pose backend")
+                        m_guess = gr.Button("Detect keypoints")
+                    with gr.Row():
+                        m_side = gr.Radio(["right", "left"], value="right",
+                                          label="Arm (the statue's own side)")
+                        m_joint = gr.Radio(list(ARM_JOINTS), value="shoulder",
+                                           label="Click on the preview to place")
+                    m_strategy = gr.Dropdown(list(masking.STRATEGIES),
+                                             value="wrist_elbow_shoulder", label="Strategy")
+                    with gr.Row():
+                        m_width = gr.Slider(0, 200, value=0, step=1,
+                                            label="Width px (0 = from the arm)")
+                        m_radius = gr.Slider(0, 100, value=30, step=1,
+                                             label="Moving box radius px")
+                        m_seed = gr.Number(value=0, precision=0, label="Seed")
+                    with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
+                        m_editor = gr.ImageEditor(type="numpy", label="Paint over the region",
+                                                  brush=gr.Brush(colors=["#ff0000"]))
+                    m_button = gr.Button("Make mask", variant="primary")
+                with gr.Column():
+                    m_preview = gr.Image(label="Keypoints (click to place)", interactive=False)
+                    m_overlay = gr.Image(label="Arm mask")
+                    m_mask = gr.Image(label="Mask (white = repaint)", image_mode="L",
+                                      format="png")
+                    m_send = gr.Button("Send to Inpainting")
+            if examples:
+                gr.Examples(examples, inputs=m_image)
+            m_image.change(preview_keypoints, [m_image, m_keypoints], m_preview,
+                           api_name="preview_keypoints")
+            m_image.upload(lambda im: im, m_image, m_editor, api_name="load_editor")
+            m_guess.click(guess_keypoints, [m_image, m_pose_backend], [m_keypoints, m_preview],
+                          api_name="detect_keypoints")
+            m_preview.select(place_keypoint, [m_image, m_keypoints, m_side, m_joint],
+                             [m_keypoints, m_preview, m_joint], api_name="place_keypoint")
+            m_button.click(run_mask, [m_image, m_keypoints, m_strategy, m_side, m_width,
+                                      m_radius, m_seed, m_editor], [m_overlay, m_mask],
+                           api_name="mask")
+
+        with gr.Tab("Inpainting"):
+            with gr.Row():
+                with gr.Column():
+                    i_image = gr.Image(type="numpy", label="Photo")
+                    i_mask = gr.Image(type="numpy", label="Mask (white = repaint)",
+                                      image_mode="L")
+                    i_backend = gr.Dropdown(_choices(inpainting.INPAINTERS), value=inp_default,
+                                            label="Model")
+                    gr.Markdown(_backend_notes(inpainting.INPAINTERS))
+                    i_button = gr.Button("Inpaint", variant="primary")
+                i_out = gr.Image(label="Inpainted", format="png")
+            i_button.click(run_inpaint, [i_image, i_mask, i_backend], i_out, api_name="inpaint")
+            m_send.click(lambda im, m: (im, m), [m_image, m_mask], [i_image, i_mask],
+                         api_name="send_to_inpainting")
+
+        with gr.Tab("3D reconstruction"):
+            with gr.Row():
+                with gr.Column():
+                    d_image = gr.Image(type="numpy", label="(Restored) statue photo")
+                    d_mask = gr.Image(type="numpy", label="Statue mask (optional)",
+                                      image_mode="L")
+                    d_backend = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
+                                            value=rec_default, label="Backend")
+                    gr.Markdown(_backend_notes(reconstruction.RECONSTRUCTORS))
+                    d_button = gr.Button("Reconstruct", variant="primary")
+                d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+            d_button.click(run_reconstruct, [d_image, d_mask, d_backend], d_model,
+                           api_name="reconstruct")
+            i_out.change(lambda im: im, i_out, d_image, api_name="send_to_3d")
+    return demo
+
+
+if __name__ == "__main__":
+    build_demo().queue(max_size=16).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+    )

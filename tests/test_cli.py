@@ -1,0 +1,73 @@
+"""The command line, run as a user would: real files in, files out, one line on errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from restore.cli import main
+
+
+@pytest.fixture()
+def photo(tmp_path: Path, statue) -> Path:
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(statue[0]).save(path, quality=95)
+    return path
+
+
+def test_restore_writes_mask_image_and_glb(tmp_path, photo, capsys):
+    out = tmp_path / "out"
+    assert main(["restore", str(photo), "--out-dir", str(out)]) == 0
+    for name in ("statue_mask.png", "arm_mask.png", "restored.png", "pose.json", "statue.glb"):
+        assert (out / name).is_file(), name
+    mesh = trimesh.load(out / "statue.glb", force="mesh")
+    assert len(mesh.faces) > 0
+    restored = np.asarray(Image.open(out / "restored.png"))
+    arm = np.asarray(Image.open(out / "arm_mask.png")) > 0
+    original = np.asarray(Image.open(photo))
+    assert (restored[~arm] == original[~arm]).all()
+
+
+def test_each_stage_command(tmp_path, photo, statue):
+    kp = tmp_path / "kp.json"
+    kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in
+                                            statue[2].to_json()["keypoints"].items()
+                                            if v[2] > 0}}))
+    assert main(["segment", str(photo), "--out", str(tmp_path / "m.png")]) == 0
+    assert main(["pose", str(photo), "--out", str(tmp_path / "p.json")]) == 0
+    assert "keypoints" in json.loads((tmp_path / "p.json").read_text())
+    for strategy in ("wrist_elbow", "moving_box"):
+        assert main(["mask", str(photo), "--keypoints", str(kp), "--strategy", strategy,
+                     "--out", str(tmp_path / "a.png")]) == 0
+    assert main(["inpaint", str(photo), str(tmp_path / "a.png"), "--backend", "ns",
+                 "--out", str(tmp_path / "i.png")]) == 0
+    assert main(["reconstruct", str(photo), "--mask", str(tmp_path / "m.png"),
+                 "--out", str(tmp_path / "s.glb")]) == 0
+    assert (tmp_path / "s.glb").stat().st_size > 1000
+
+
+def test_bad_input_exits_non_zero_with_one_line(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    proc = subprocess.run([sys.executable, "-m", "restore", "segment", str(notes)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not an image" in lines[0]
+
+
+def test_unknown_backend_is_one_line(photo, capsys):
+    assert main(["segment", str(photo), "--backend", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "choose one of" in err[0]
+
+
+def test_help_explains_options():
+    proc = subprocess.run([sys.executable, "-m", "restore", "restore", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "--strategy" in proc.stdout and "--out-dir" in proc.stdout

@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restore.images import (
+    as_mask,
+    as_rgb_uint8,
+    check_region,
+    load_image,
+    load_mask,
+    save_image,
+    save_mask,
+)
+
+
+def test_grey_rgba_16bit_float_become_rgb_uint8():
+    grey = np.full((40, 50), 100, np.uint8)
+    assert as_rgb_uint8(grey).shape == (40, 50, 3)
+    rgba = np.zeros((40, 50, 4), np.uint8)
+    rgba[..., 3] = 0  # fully transparent -> composited on white
+    assert (as_rgb_uint8(rgba) == 255).all()
+    sixteen = np.full((40, 50, 3), 65535, np.uint16)
+    assert (as_rgb_uint8(sixteen) == 255).all()
+    fl = np.full((40, 50, 3), 0.5, np.float32)
+    assert as_rgb_uint8(fl)[0, 0, 0] == 128
+
+
+@pytest.mark.parametrize("shape", [(10, 10, 3), (40, 40, 2), (3, 40, 40, 3)])
+def test_bad_shapes_and_tiny_images_are_refused(shape):
+    with pytest.raises(ValueError, match="image"):
+        as_rgb_uint8(np.zeros(shape, np.uint8))
+
+
+def test_huge_image_is_refused_without_allocating():
+    huge = np.broadcast_to(np.zeros(1, np.uint8), (9000, 9000, 3))
+    with pytest.raises(ValueError, match="downscale"):
+        as_rgb_uint8(huge)
+
+
+def test_nan_is_refused():
+    a = np.full((40, 40, 3), np.nan, np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        as_rgb_uint8(a)
+
+
+def test_load_image_modes(tmp_path: Path):
+    Image.fromarray(np.full((40, 60), 30000, np.uint16)).save(tmp_path / "g16.png")
+    Image.fromarray(np.zeros((40, 60, 4), np.uint8)).save(tmp_path / "rgba.png")
+    Image.fromarray(np.full((40, 60), 7, np.uint8)).save(tmp_path / "grey.jpg")
+    a = load_image(tmp_path / "g16.png")
+    assert a.shape == (40, 60, 3) and a.dtype == np.uint8 and a[0, 0, 0] == 30000 // 257
+    assert load_image(tmp_path / "rgba.png").shape == (40, 60, 3)
+    assert load_image(tmp_path / "grey.jpg").shape == (40, 60, 3)
+
+
+def test_wrong_file_type_and_missing_file(tmp_path: Path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(ValueError, match="not an image"):
+        load_image(bad)
+    with pytest.raises(ValueError, match="No image file"):
+        load_image(tmp_path / "absent.jpg")
+
+
+def test_masks_roundtrip_and_checks(tmp_path: Path):
+    m = np.zeros((40, 50), bool)
+    m[10:20, 5:15] = True
+    save_mask(tmp_path / "m.png", m)
+    assert (load_mask(tmp_path / "m.png") == m).all()
+    with pytest.raises(ValueError, match="same size"):
+        load_mask(tmp_path / "m.png", shape=(41, 50))
+    assert (as_mask(m.astype(np.uint8)) == m).all()
+    with pytest.raises(ValueError, match="empty"):
+        check_region(np.zeros((4, 4), bool))
+    with pytest.raises(ValueError, match="whole image"):
+        check_region(np.ones((4, 4), bool))
+    save_image(tmp_path / "x.png", np.zeros((40, 50, 3), np.uint8))
+    assert load_image(tmp_path / "x.png").shape == (40, 50, 3)
+
+
+def test_rgba_mask_uses_colour_when_it_varies_else_alpha():
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[5:10, 5:10, :3] = 255
+    assert as_mask(rgba).sum() == 25
+    layer = np.zeros((40, 40, 4), np.uint8)
+    layer[..., 0] = 255  # uniform red brush colour, painted where alpha > 0
+    layer[0:4, 0:4, 3] = 255
+    assert as_mask(layer).sum() == 16

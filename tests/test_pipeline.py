@@ -1,0 +1,28 @@
+import numpy as np
+
+from restore.pipeline import RestoreConfig, limb_guide, run
+
+
+def test_full_restore_offline(statue):
+    image, _, pose = statue
+    seen = []
+    result = run(image, RestoreConfig(side="left"), keypoints=pose,
+                 progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+    mask = result.arm_mask.mask
+    assert (result.restored[~mask] == image[~mask]).all()
+    assert result.reconstruction is not None and result.reconstruction.mesh.is_watertight
+    # user points were used
+    assert result.pose.point("left_wrist") == pose.point("left_wrist")
+
+
+def test_restore_without_3d_and_without_points(statue):
+    result = run(statue[0], RestoreConfig(strategy="static_box"), with_3d=False)
+    assert result.reconstruction is None and result.arm_mask.mask.any()
+
+
+def test_limb_guide_is_a_thin_skeleton(statue):
+    image, _, pose = statue
+    g = limb_guide(image.shape[:2], pose, "right")
+    assert g.dtype == bool and 0 < g.mean() < 0.02
+    assert np.asarray(g).any()

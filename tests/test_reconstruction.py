@@ -1,0 +1,38 @@
+import io
+
+import numpy as np
+import pytest
+import trimesh
+
+from restore.reconstruction import reconstruct
+
+
+def test_relief_is_closed_textured_and_exports_glb(statue, tmp_path):
+    image, mask, _ = statue
+    rec = reconstruct(image, mask, "relief")
+    mesh = rec.mesh
+    assert mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
+    assert isinstance(mesh.visual, trimesh.visual.TextureVisuals)
+    path = rec.to_glb(tmp_path / "s.glb")
+    back = trimesh.load(path, force="mesh")
+    assert len(back.vertices) > 100 and len(back.faces) > 100
+    # about one unit tall, facing +z
+    extent = mesh.bounds[1] - mesh.bounds[0]
+    assert 0.8 < extent[1] < 1.2 and extent[2] > 0
+    scene = trimesh.load(io.BytesIO(rec.glb_bytes()), file_type="glb")
+    assert len(scene.geometry) == 1
+
+
+def test_relief_segments_when_no_mask_given(statue):
+    rec = reconstruct(statue[0])
+    assert rec.mesh.is_watertight
+
+
+def test_tiny_or_empty_masks_are_refused(statue):
+    image, _, _ = statue
+    with pytest.raises(ValueError, match="empty"):
+        reconstruct(image, np.zeros(image.shape[:2], bool))
+    speck = np.zeros(image.shape[:2], bool)
+    speck[5, 5] = True
+    with pytest.raises(ValueError, match="too"):
+        reconstruct(image, speck)

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from restore.images import load_image, load_mask
+from restore.segmentation import PART_NAMES, SEGMENTERS, Segmentation, segment
+from tests.conftest import iou
+
+
+def test_grabcut_finds_the_drawn_statue(statue):
+    image, truth, _ = statue
+    seg = segment(image, "grabcut")
+    assert isinstance(seg, Segmentation) and seg.backend == "grabcut"
+    assert seg.mask.shape == truth.shape and seg.mask.dtype == bool
+    assert iou(seg.mask, truth) > 0.7
+
+
+def test_grabcut_is_deterministic(statue):
+    image, _, _ = statue
+    SEGMENTERS.forget()
+    a = segment(image).mask
+    b = segment(image).mask
+    assert (a == b).all()
+
+
+def test_no_figure_is_a_clear_error():
+    flat = np.full((120, 100, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="No statue"):
+        segment(flat)
+
+
+def test_part_mask_needs_parts(statue):
+    seg = segment(statue[0])
+    with pytest.raises(ValueError, match="no body parts"):
+        seg.part_mask("head")
+    assert PART_NAMES[0] == "background"
+
+
+def test_grabcut_on_real_statue_photos(fireman_dir):
+    ious = []
+    for path in sorted((fireman_dir / "images").glob("*.jpg")):
+        image = load_image(path)
+        truth = load_mask(fireman_dir / "masks" / f"{path.stem}.png", image.shape[:2])
+        ious.append(iou(segment(image).mask, truth))
+    # Measured 0.59 mean on these 7 views (cluttered street scenes); a floor, not a goal.
+    assert np.mean(ious) > 0.5
