@@ -1,0 +1,273 @@
+"""Training data for the learned inpainters, made from synthetic statues (``restore.synth``).
+
+A synthetic sample gives an intact photo, the same photo with one arm broken off
+(``damaged``), the pixels of the removed arm (``missing``) and COCO keypoints. From each one
+we make model-resolution crops, exactly the way :mod:`restore.inpainting.learned` crops at
+inference (``crop_box`` around the hole, resize to ``S x S``):
+
+- ``missing_arm_pair``: damaged -> intact inside the ``missing_arm`` mask of the removed arm
+  (united with the removed pixels), i.e. "put the arm back";
+- one crop per masking strategy of :mod:`restore.masking` (``wrist_elbow``,
+  ``wrist_elbow_shoulder``, ``static_box``, ``moving_box``, ``missing_arm``) on the intact
+  photo, for an arm that is present;
+- ``seed_box``: the whole photo at ``S x S`` with a box of 20-30 % of its area hidden (the
+  seed project's protocol).
+
+Raw samples are cached once as ``.npz`` files (no pickle) so training does not pay for
+rendering twice. :class:`InpaintDataset` serves tensors; its augmentations keep marble marble:
+flips, brightness / contrast / gamma, and a tiny grey-axis tint, never a hue rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from restore.inpainting import crop_box
+from restore.masking import make_mask
+from restore.masking.shapes import polyline
+from restore.pose import Pose
+
+STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elbow_shoulder",
+                                   "static_box", "moving_box", "missing_arm", "seed_box")
+MASK_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
+                   "missing_arm")
+_KEYS = ("image", "damaged", "missing", "mask", "keypoints")
+
+
+@dataclass(frozen=True)
+class RawSample:
+    """One synthetic statue: image / damaged HxWx3 uint8, missing / mask HxW bool,
+    keypoints 17x3 float32 (x, y, visibility)."""
+
+    image: np.ndarray
+    damaged: np.ndarray
+    missing: np.ndarray
+    mask: np.ndarray
+    keypoints: np.ndarray
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A model-resolution example: source / target SxSx3 uint8, hole / guide SxS bool."""
+
+    source: np.ndarray
+    target: np.ndarray
+    hole: np.ndarray
+    guide: np.ndarray
+    strategy: str
+
+
+def pose_of(keypoints: np.ndarray) -> Pose:
+    """A :class:`Pose` from 17x3 (x, y, visibility) keypoints."""
+    kp = np.asarray(keypoints, np.float32)
+    return Pose(xy=kp[:, :2].copy(), scores=(kp[:, 2] > 0).astype(np.float32), backend="synth")
+
+
+def missing_side(sample: RawSample) -> str:
+    """The statue's side whose arm was removed (the one whose keypoints lie in ``missing``)."""
+    pose = pose_of(sample.keypoints)
+    h, w = sample.missing.shape
+    best, side = -1, "right"
+    for s in ("left", "right"):
+        pts = np.clip(np.round(pose.arm(s)).astype(int), 0, [w - 1, h - 1])
+        hits = int(sample.missing[pts[:, 1], pts[:, 0]].sum())
+        if hits > best:
+            best, side = hits, s
+    return side
+
+
+def synth_samples(n: int, size: int, seed: int) -> list[RawSample]:
+    """``n`` fresh synthetic statues of about ``size`` px (rendering costs CPU)."""
+    from restore.synth import SynthConfig, generate
+
+    out = []
+    for i in range(n):
+        s = generate(SynthConfig(size=size), seed=seed + i)
+        out.append(RawSample(np.asarray(s.image), np.asarray(s.damaged),
+                             np.asarray(s.missing, bool), np.asarray(s.mask, bool),
+                             np.asarray(s.keypoints, np.float32)))
+    return out
+
+
+def save_cache(samples: list[RawSample], folder: str | Path, start: int = 0) -> Path:
+    """Write each sample as ``folder/sample_XXXXX.npz`` (compressed arrays, no pickle)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, s in enumerate(samples):
+        np.savez_compressed(folder / f"sample_{start + i:05d}.npz",
+                            **{k: getattr(s, k) for k in _KEYS})
+    return folder
+
+
+def load_cache(folder: str | Path, limit: int | None = None) -> list[RawSample]:
+    """Samples written by :func:`save_cache`, sorted by name."""
+    files = sorted(Path(folder).glob("*.npz"))[:limit]
+    if not files:
+        raise ValueError(f"No .npz samples in {folder}; build a cache with "
+                         "'python -m restore train --data synth' first.")
+    out = []
+    for f in files:
+        with np.load(f, allow_pickle=False) as z:
+            out.append(RawSample(*(z[k] for k in _KEYS)))
+    return out
+
+
+def _resize(img: np.ndarray, size: int, mask: bool = False) -> np.ndarray:
+    if mask:
+        small = cv2.resize(img.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        return small > 0.0  # conservative: any touched pixel is part of the hole
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def to_crop(source: np.ndarray, target: np.ndarray, hole: np.ndarray, guide: np.ndarray,
+            size: int, strategy: str, margin: float = 0.5) -> Crop:
+    """Crop around ``hole`` as inference does, resize to ``size``; the guide is kept thin."""
+    y0, y1, x0, x1 = crop_box(hole, margin=margin)
+    g = _resize(guide[y0:y1, x0:x1], size, mask=True)
+    hole_s = _resize(hole[y0:y1, x0:x1], size, mask=True)
+    return Crop(_resize(source[y0:y1, x0:x1], size), _resize(target[y0:y1, x0:x1], size),
+                hole_s, g & hole_s, strategy)
+
+
+def guide_for(shape: tuple[int, int], pose: Pose, side: str, hole: np.ndarray) -> np.ndarray:
+    """The limb skeleton (shoulder -> elbow -> wrist, 3 px) inside the hole, as the pipeline."""
+    return polyline(shape, pose.arm(side), 3.0) & hole  # type: ignore[arg-type]
+
+
+def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
+                 strategies: tuple[str, ...] = STRATEGY_NAMES) -> list[Crop]:
+    """Every example of ``strategies`` that one sample yields (skips degenerate masks)."""
+    pose = pose_of(sample.keypoints)
+    lost = missing_side(sample)
+    kept = "left" if lost == "right" else "right"
+    shape = sample.missing.shape
+    crops = []
+    for strat in strategies:
+        try:
+            if strat == "missing_arm_pair":
+                hole = make_mask(sample.image, pose, "missing_arm", lost).mask | sample.missing
+                src, side = sample.damaged, lost
+            elif strat == "seed_box":
+                crops.append(seed_box_crop(sample.image, size, rng))
+                continue
+            else:
+                hole = make_mask(sample.image, pose, strat, kept,  # type: ignore[arg-type]
+                                 seed=int(rng.integers(1 << 30))).mask
+                src, side = sample.image, kept
+        except ValueError:
+            continue
+        if hole.mean() > 0.6:
+            continue
+        crops.append(to_crop(src, sample.image, hole, guide_for(shape, pose, side, hole), size,
+                             strat))
+    return crops
+
+
+def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None = None
+                  ) -> Crop:
+    """The whole photo at ``size`` with a box hidden: centred, 25 % of the area, when ``rng``
+    is None (the seed's protocol); else a random box of 20-30 % of the area."""
+    img = _resize(image, size)
+    hole = np.zeros((size, size), bool)
+    if rng is None:
+        q = size // 4
+        hole[q:size - q, q:size - q] = True
+    else:
+        side = int(size * np.sqrt(rng.uniform(0.2, 0.3)))
+        y, x = rng.integers(0, size - side + 1, 2)
+        hole[y:y + side, x:x + side] = True
+    return Crop(img, img, hole, np.zeros_like(hole), "seed_box")
+
+
+def crop_input(source: np.ndarray, hole: np.ndarray, guide: np.ndarray | None,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+               ) -> torch.Tensor:
+    """Model input ``1 x 5 x S x S``: RGB in [-1, 1] with the hole zeroed, mask, guide."""
+    rgb = torch.from_numpy(np.ascontiguousarray(source)).permute(2, 0, 1).to(dtype) / 127.5 - 1
+    m = torch.from_numpy(hole).to(dtype)[None]
+    g = torch.zeros_like(m) if guide is None else torch.from_numpy(guide).to(dtype)[None]
+    x = torch.cat([rgb * (1 - m), m, g * m], dim=0)[None]
+    return x.to(device)
+
+
+def augment_colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Brightness, contrast, gamma and a +-3 % per-channel tint: the stone stays stone-coloured
+    (no hue rotation, no saturation boost). ``img``: SxSx3 or NxSxSx3 uint8 -> same."""
+    x = img.astype(np.float32) / 255.0
+    x = x ** rng.uniform(0.8, 1.25)
+    mean = x.mean()
+    x = (x - mean) * rng.uniform(0.8, 1.2) + mean * rng.uniform(0.85, 1.15)
+    x = x * rng.uniform(0.97, 1.03, 3).astype(np.float32)
+    return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+class InpaintDataset(Dataset[dict[str, torch.Tensor]]):
+    """Crops from raw samples as tensors.
+
+    Each item: ``x`` 5xSxS float32 (model input), ``target`` 3xSxS in [-1, 1], ``mask``
+    1xSxS (1 = hole), ``strategy`` int64 index into :data:`STRATEGY_NAMES`. The guide is
+    present with probability ``guide_prob`` (else zeros); ``augment`` adds flips and colour.
+    """
+
+    def __init__(self, crops: list[Crop], guide_prob: float = 0.5, augment: bool = True,
+                 seed: int = 0) -> None:
+        if not crops:
+            raise ValueError("No training crops; the samples gave no usable masks.")
+        self.crops = crops
+        self.guide_prob = guide_prob
+        self.augment = augment
+        self.seed = seed
+        self._calls = 0
+
+    @classmethod
+    def from_samples(cls, samples: list[RawSample], size: int, seed: int = 0,
+                     strategies: tuple[str, ...] = STRATEGY_NAMES, **kw: object
+                     ) -> InpaintDataset:
+        rng = np.random.default_rng(seed)
+        crops = [c for s in samples for c in sample_crops(s, size, rng, strategies)]
+        return cls(crops, seed=seed, **kw)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        c = self.crops[i]
+        self._calls += 1
+        rng = np.random.default_rng((self.seed, i, self._calls))
+        src, tgt, hole, guide = c.source, c.target, c.hole, c.guide
+        if self.augment:
+            pair = augment_colour(np.stack([src, tgt]), rng)
+            src, tgt = pair[0], pair[1]
+            if rng.uniform() < 0.5:
+                src, tgt, hole, guide = (a[:, ::-1] for a in (src, tgt, hole, guide))
+        use_guide = rng.uniform() < self.guide_prob
+        x = crop_input(src, np.ascontiguousarray(hole),
+                       np.ascontiguousarray(guide) if use_guide else None)[0]
+        target = torch.from_numpy(np.ascontiguousarray(tgt)).permute(2, 0, 1).float() / 127.5 - 1
+        return {"x": x, "target": target, "mask": x[3:4].clone(),
+                "strategy": torch.tensor(STRATEGY_NAMES.index(c.strategy))}
+
+
+def random_crops(n: int, size: int, seed: int = 0) -> list[Crop]:
+    """Tiny random crops (tests and smoke runs without the synthetic renderer)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = rng.integers(120, 230, (size, size, 3), dtype=np.uint8)
+        hole = np.zeros((size, size), bool)
+        a = size // 4
+        hole[a:3 * a, a + i % 2: 3 * a] = True
+        out.append(Crop(img, img, hole, np.zeros_like(hole), STRATEGY_NAMES[i % 7]))
+    return out
+
+
+__all__ = ["MASK_STRATEGIES", "STRATEGY_NAMES", "Crop", "InpaintDataset", "RawSample",
+           "augment_colour", "crop_input", "load_cache", "missing_side", "pose_of",
+           "random_crops", "sample_crops", "save_cache", "seed_box_crop", "synth_samples",
+           "to_crop"]
