@@ -13,15 +13,20 @@ stamp="$venv/.installed-$(cat "${files[@]}" | sha256sum | cut -c1-16)"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
+pip_install() {
+  # The machine's extra local indexes make pip warn once per package; keep real messages.
+  { "$venv/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 1>&3 \
+      | { grep -v 'is ignored: it is neither a file nor a directory' >&2 || true; }; } 3>&1
+}
 if [ ! -f "$stamp" ]; then
   echo "setup: installing into $venv (first run takes a few minutes)" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.txt
+  pip_install -r requirements.txt
   if grep -qvE '^\s*(#|$)' requirements-nodeps.txt; then
-    "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+    pip_install --no-deps -r requirements-nodeps.txt
   fi
   if [ "${1:-}" = "--dev" ]; then
-    "$venv/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
+    pip_install -r requirements-dev.txt
   fi
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  pip_install --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
