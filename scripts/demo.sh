@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+export GRADIO_ANALYTICS_ENABLED=False
 exec "${STATUE_RESTORE_VENV:-.venv}/bin/python" app.py "$@"
