@@ -7,6 +7,7 @@ input's, exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +51,28 @@ def _ns(device: str) -> Inpainter:
 
 INPAINTERS.register("telea", _telea, "OpenCV Telea (fast marching), the classical reference.")
 INPAINTERS.register("ns", _ns, "OpenCV Navier-Stokes, classical.")
+
+
+def _learned(kind: str) -> tuple[Callable[[str], Inpainter], Callable[[], str | None]]:
+    def build(device: str) -> Inpainter:
+        from restore.inpainting.learned import LearnedInpainter
+
+        return LearnedInpainter.load(kind, device)
+
+    def check() -> str | None:
+        from restore.inpainting.learned import unavailable
+
+        return unavailable(kind)
+
+    return build, check
+
+
+# Learned backends: the GAN first (the product default), then the U-Net baseline.
+INPAINTERS.register("gan", _learned("gan")[0], "Gated/Fourier-conv GAN trained on synthetic "
+                    "statues; fast on a CPU, follows a drawn limb skeleton.",
+                    check=_learned("gan")[1])
+INPAINTERS.register("unet", _learned("unet")[0], "U-Net baseline (L1), trained on synthetic "
+                    "statues.", check=_learned("unet")[1])
 
 
 def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -37,19 +37,21 @@ STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elb
                                    "static_box", "moving_box", "missing_arm", "seed_box")
 MASK_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
                    "missing_arm")
-_KEYS = ("image", "damaged", "missing", "mask", "keypoints")
+_KEYS = ("image", "damaged", "missing", "mask", "keypoints", "side")
 
 
 @dataclass(frozen=True)
 class RawSample:
     """One synthetic statue: image / damaged HxWx3 uint8, missing / mask HxW bool,
-    keypoints 17x3 float32 (x, y, visibility)."""
+    keypoints 17x3 float32 (x, y, visibility), side: 0-d str array, the arm broken off
+    ("left" / "right", the statue's own; "" when unknown)."""
 
     image: np.ndarray
     damaged: np.ndarray
     missing: np.ndarray
     mask: np.ndarray
     keypoints: np.ndarray
+    side: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,10 @@ def pose_of(keypoints: np.ndarray) -> Pose:
 
 
 def missing_side(sample: RawSample) -> str:
-    """The statue's side whose arm was removed (the one whose keypoints lie in ``missing``)."""
+    """The statue's side whose arm was removed (recorded, else the one whose keypoints lie in
+    ``missing``)."""
+    if str(sample.side) in ("left", "right"):
+        return str(sample.side)
     pose = pose_of(sample.keypoints)
     h, w = sample.missing.shape
     best, side = -1, "right"
@@ -83,15 +88,18 @@ def missing_side(sample: RawSample) -> str:
 
 
 def synth_samples(n: int, size: int, seed: int) -> list[RawSample]:
-    """``n`` fresh synthetic statues of about ``size`` px (rendering costs CPU)."""
+    """``n`` fresh synthetic statues, ``size`` px square, one arm broken off (rendering costs
+    CPU: about a second each)."""
     from restore.synth import SynthConfig, generate
 
+    config = SynthConfig(size=size, damage="one")
     out = []
     for i in range(n):
-        s = generate(SynthConfig(size=size), seed=seed + i)
+        s = generate(seed + i, config)
+        sides = s.meta.get("damaged_sides") or [""]
         out.append(RawSample(np.asarray(s.image), np.asarray(s.damaged),
                              np.asarray(s.missing, bool), np.asarray(s.mask, bool),
-                             np.asarray(s.keypoints, np.float32)))
+                             np.asarray(s.keypoints, np.float32), np.array(str(sides[0]))))
     return out
 
 
@@ -140,6 +148,10 @@ def guide_for(shape: tuple[int, int], pose: Pose, side: str, hole: np.ndarray) -
     return polyline(shape, pose.arm(side), 3.0) & hole  # type: ignore[arg-type]
 
 
+def _arm_index(side: str) -> list[int]:
+    return [5, 7, 9] if side == "left" else [6, 8, 10]
+
+
 def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
                  strategies: tuple[str, ...] = STRATEGY_NAMES) -> list[Crop]:
     """Every example of ``strategies`` that one sample yields (skips degenerate masks)."""
@@ -151,12 +163,16 @@ def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
     for strat in strategies:
         try:
             if strat == "missing_arm_pair":
+                if not sample.missing.any():
+                    continue
                 hole = make_mask(sample.image, pose, "missing_arm", lost).mask | sample.missing
                 src, side = sample.damaged, lost
             elif strat == "seed_box":
                 crops.append(seed_box_crop(sample.image, size, rng))
                 continue
             else:
+                if (sample.keypoints[_arm_index(kept), 2] <= 0).any():
+                    continue
                 hole = make_mask(sample.image, pose, strat, kept,  # type: ignore[arg-type]
                                  seed=int(rng.integers(1 << 30))).mask
                 src, side = sample.image, kept
