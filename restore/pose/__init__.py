@@ -137,6 +137,31 @@ POSE_ESTIMATORS.register(
 )
 
 
+# MoveNet SinglePose (TensorFlow SavedModel); weights are found locally, never fetched
+# implicitly (see restore/pose/movenet.py).
+def _movenet(variant: str) -> tuple:
+    def build(device: str) -> PoseEstimator:
+        from restore.pose.movenet import MoveNetPose
+
+        return MoveNetPose(variant, device=device)
+
+    def check() -> str | None:
+        from restore.pose.movenet import unavailable_reason
+
+        return unavailable_reason(variant)
+
+    return build, check
+
+
+for _variant, _desc in (("lightning", "192 px, fast"), ("thunder", "256 px, more accurate")):
+    _build, _check = _movenet(_variant)
+    POSE_ESTIMATORS.register(
+        f"movenet-{_variant}", _build,
+        f"MoveNet SinglePose {_variant.title()} ({_desc}): 17 COCO keypoints with scores, on "
+        "TensorFlow; weights from $STATUE_RESTORE_MOVENET or a one-time download.", _check,
+    )
+
+
 def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None = None,
              device: str = "cpu") -> Pose:
     """Keypoints of the figure in ``image``; user-placed ``hint`` points override guesses."""

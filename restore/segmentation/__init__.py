@@ -66,6 +66,31 @@ SEGMENTERS.register(
 )
 
 
+# BodyPix (tf-bodypix) person + 24-part segmentation; weights are found locally, never fetched
+# implicitly (see restore/segmentation/bodypix.py).
+def _bodypix(variant: str) -> tuple:
+    def build(device: str) -> Segmenter:
+        from restore.segmentation.bodypix import BodyPixSegmenter
+
+        return BodyPixSegmenter(variant)
+
+    def check() -> str | None:
+        from restore.segmentation.bodypix import unavailable_reason
+
+        return unavailable_reason(variant)
+
+    return build, check
+
+
+for _variant, _desc in (("mobilenet", "MobileNet 0.75, fast"), ("resnet50", "ResNet50, slower")):
+    _build, _check = _bodypix(_variant)
+    SEGMENTERS.register(
+        f"bodypix-{_variant}", _build,
+        f"BodyPix 2 ({_desc}): person mask and 24 body parts (arms included), on TensorFlow; "
+        "weights from $STATUE_RESTORE_BODYPIX or a one-time download.", _check,
+    )
+
+
 def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") -> Segmentation:
     """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts).
 

@@ -1,0 +1,192 @@
+"""MoveNet SinglePose (Lightning / Thunder) pose backends on TensorFlow.
+
+Model: a TF SavedModel whose ``serving_default`` signature maps ``input``: int32
+[1, S, S, 3] RGB in [0, 255] (S = 192 Lightning, 256 Thunder) to ``output_0``: float32
+[1, 1, 17, 3] rows ``(y, x, score)`` with y, x normalised to [0, 1] in that square input.
+The 17 rows are in COCO-17 order (nose, eyes, ears, shoulders, elbows, wrists, hips, knees,
+ankles; "left" is the person's own), the same as :data:`restore.pose.KEYPOINT_NAMES`.
+
+Where the model comes from, first hit wins (nothing is downloaded implicitly):
+
+1. ``model_path`` passed to :class:`MoveNetPose`;
+2. ``$STATUE_RESTORE_MOVENET``: a SavedModel folder, or a folder holding ``lightning/`` and
+   ``thunder/`` SavedModels;
+3. ``../shared/models/movenet/<variant>/`` beside the checkout;
+4. the TF Hub cache (``$TFHUB_CACHE_DIR``, default ``<tmp>/tfhub_modules``), filled once with
+   ``python -m restore.pose.movenet --download lightning`` (needs network).
+
+TensorFlow is imported only when a model is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from restore.errors import BackendUnavailable
+from restore.hub import offline
+from restore.pose import Pose
+
+ENV_VAR = "STATUE_RESTORE_MOVENET"
+SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "movenet"
+# variant -> (TF Hub handle, square input side in px)
+VARIANTS: dict[str, tuple[str, int]] = {
+    "lightning": ("https://tfhub.dev/google/movenet/singlepose/lightning/4", 192),
+    "thunder": ("https://tfhub.dev/google/movenet/singlepose/thunder/4", 256),
+}
+
+
+def _is_saved_model(path: Path) -> bool:
+    return (path / "saved_model.pb").is_file()
+
+
+def hub_cache_dir(handle: str) -> Path:
+    """Where ``tensorflow_hub`` keeps ``handle`` once downloaded (sha1 of the handle)."""
+    root = os.environ.get("TFHUB_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                             "tfhub_modules")
+    return Path(root) / hashlib.sha1(handle.encode("utf-8")).hexdigest()
+
+
+def find_model(variant: str, model_path: str | Path | None = None) -> Path | None:
+    """The local SavedModel folder for ``variant``, or None (no network, no TF import)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of {', '.join(VARIANTS)}.")
+    candidates: list[Path] = []
+    if model_path is not None:
+        candidates.append(Path(model_path))
+    if os.environ.get(ENV_VAR):
+        env = Path(os.environ[ENV_VAR])
+        candidates += [env, env / variant]
+    candidates += [SHARED_DIR / variant, hub_cache_dir(VARIANTS[variant][0])]
+    return next((c for c in candidates if _is_saved_model(c)), None)
+
+
+def unavailable_reason(variant: str) -> str | None:
+    """One sentence when MoveNet ``variant`` cannot run here (cheap: no import, no network)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return "MoveNet needs TensorFlow; install it with: pip install tensorflow-cpu."
+    if find_model(variant) is None:
+        how = ("offline mode is on" if offline() else
+               f"download it once with: python -m restore.pose.movenet --download {variant}")
+        return (f"MoveNet {variant} is not on this machine ({how}); or set {ENV_VAR} to a "
+                "local SavedModel folder.")
+    return None
+
+
+def download(variant: str) -> Path:
+    """Fetch ``variant`` from TF Hub into its cache; BackendUnavailable when offline/unreachable."""
+    handle = VARIANTS[variant][0]
+    if offline():
+        raise BackendUnavailable(f"Offline mode is on; cannot download MoveNet {variant}.")
+    try:
+        import tensorflow_hub as hub
+
+        return Path(hub.resolve(handle))
+    except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
+        raise BackendUnavailable(f"Could not download MoveNet {variant} from {handle} "
+                                 f"({err.__class__.__name__}); check the network or set "
+                                 f"{ENV_VAR}.") from None
+
+
+def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
+    """Resize ``image`` (HxWx3 uint8) to fit ``side``x``side``, centred on black padding.
+
+    Returns (int32 [1, side, side, 3], scale, pad_x, pad_y): a model-input pixel (u, v) is
+    the image pixel ((u - pad_x) / scale, (v - pad_y) / scale).
+    """
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
+                         else cv2.INTER_LINEAR)
+    pad_x, pad_y = (side - nw) // 2, (side - nh) // 2
+    canvas = np.zeros((side, side, 3), np.int32)
+    canvas[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
+    return canvas[None], scale, float(pad_x), float(pad_y)
+
+
+def decode(output: np.ndarray, side: int, scale: float, pad_x: float, pad_y: float,
+           shape: tuple[int, int], backend: str) -> Pose:
+    """MoveNet ``output_0`` ([1, 1, 17, 3] (y, x, score) in [0, 1]) -> Pose in image pixels."""
+    rows = np.asarray(output, np.float32).reshape(-1, 3)
+    if rows.shape[0] != 17:
+        raise ValueError(f"MoveNet returned {rows.shape[0]} keypoints; expected the 17 of COCO.")
+    h, w = shape
+    x = (rows[:, 1] * side - pad_x) / scale
+    y = (rows[:, 0] * side - pad_y) / scale
+    xy = np.stack([np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)], axis=1).astype(np.float32)
+    scores = np.clip(np.nan_to_num(rows[:, 2]), 0.0, 1.0).astype(np.float32)
+    return Pose(xy=xy, scores=scores, backend=backend)
+
+
+class MoveNetPose:
+    """MoveNet SinglePose; the SavedModel is loaded on first use and kept."""
+
+    def __init__(self, variant: str = "lightning", model_path: str | Path | None = None,
+                 device: str = "cpu") -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of "
+                             f"{', '.join(VARIANTS)}.")
+        self.variant, self.model_path, self.device = variant, model_path, device
+        self.name = f"movenet-{variant}"
+        self._fn: Any = None
+        self._side = VARIANTS[variant][1]
+
+    def _load(self) -> Any:
+        if self._fn is not None:
+            return self._fn
+        path = find_model(self.variant, self.model_path)
+        if path is None:
+            raise BackendUnavailable(unavailable_reason(self.variant) or
+                                     f"MoveNet {self.variant} was not found.")
+        import tensorflow as tf
+
+        try:
+            loaded = tf.saved_model.load(str(path))
+            fn = loaded.signatures["serving_default"]
+        except Exception as err:  # noqa: BLE001 - a broken folder reads the same to a user
+            raise BackendUnavailable(f"Could not load MoveNet from {path} "
+                                     f"({err.__class__.__name__}); point {ENV_VAR} at a "
+                                     "MoveNet SavedModel.") from None
+        spec = fn.structured_input_signature[1].get("input")
+        if spec is None or spec.dtype != tf.int32:
+            raise BackendUnavailable(f"{path} is not a MoveNet SavedModel (its signature needs "
+                                     "an int32 'input').")
+        if spec.shape.rank == 4 and spec.shape[1] is not None:
+            self._side = int(spec.shape[1])
+        self._loaded, self._fn = loaded, fn  # keep the module alive beside its function
+        return fn
+
+    def estimate(self, image: np.ndarray, hint: Pose | None = None) -> Pose:
+        """image: HxWx3 uint8 RGB -> Pose in its pixels (``hint`` is merged by the caller)."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"MoveNet needs an HxWx3 uint8 RGB image, got {image.shape} "
+                             f"{image.dtype}.")
+        fn = self._load()
+        import tensorflow as tf
+
+        batch, scale, pad_x, pad_y = letterbox(image, self._side)
+        with tf.device("/CPU:0" if self.device == "cpu" else "/GPU:0"):
+            out = fn(input=tf.constant(batch, tf.int32))
+        return decode(out["output_0"].numpy(), self._side, scale, pad_x, pad_y,
+                      image.shape[:2], self.name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Download MoveNet into the TF Hub cache.")
+    parser.add_argument("--download", choices=list(VARIANTS), required=True)
+    args = parser.parse_args(argv)
+    print(download(args.download))
+
+
+if __name__ == "__main__":
+    main()
