@@ -7,6 +7,7 @@ one line on stderr; ``--help`` on any command explains its options.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -93,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, default=Path("out"))
 
     sub.add_parser("backends", help="list every backend and whether it can run here")
+    for module, _run in EXTENSIONS.values():
+        importlib.import_module(module).add_parser(sub)
     return parser
 
 
@@ -207,10 +210,24 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
 }
 
 
+# Commands defined beside the code they run: command -> (module with add_parser(sub), run).
+EXTENSIONS: dict[str, tuple[str, str]] = {
+    "dataset": ("restore.dataset", "run"),
+}
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], str]:
+    if name in EXTENSIONS:
+        module, fn = EXTENSIONS[name]
+        run: Callable[[argparse.Namespace], str] = getattr(importlib.import_module(module), fn)
+        return run
+    return COMMANDS[name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        message = COMMANDS[args.command](args)
+        message = _command(args.command)(args)
     except (ValueError, BackendUnavailable) as err:
         print(f"restore {args.command}: error: {err}", file=sys.stderr)
         return 2
