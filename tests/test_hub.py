@@ -1,0 +1,49 @@
+import pytest
+
+from restore import hub
+from restore.errors import BackendUnavailable
+
+
+def test_offline_flags(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("STATUE_RESTORE_OFFLINE", raising=False)
+    assert not hub.offline()
+    monkeypatch.setenv("STATUE_RESTORE_OFFLINE", "yes")
+    assert hub.offline()
+
+
+def test_uncached_model_offline_is_one_sentence(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    model = hub.HubModel("statue-restore/does-not-exist", "v0.0.0")
+    with pytest.raises(BackendUnavailable) as err:
+        hub.snapshot(model)
+    message = str(err.value)
+    assert "offline" in message and "\n" not in message and message.endswith(".")
+    assert not hub.cached(model)
+
+
+def test_upload_dry_run_lists_exactly_the_files(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "README.md").write_text("card")
+    files = hub.upload_folder(tmp_path, "someone/model", dry_run=True)
+    assert files == ["config.json", "model.safetensors", "sub/README.md"]
+
+
+def test_shipped_dir_needs_a_config(tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    model = hub.HubModel("a/b", "v1", local_dir="m")
+    assert hub.shipped_dir(model) is None
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    assert hub.shipped_dir(model) == tmp_path / "m"
+
+
+def test_pins_are_unique():
+    hub.register_hub_model("test-pin", hub.HubModel("a/b", "v1"))
+    hub.register_hub_model("test-pin", hub.HubModel("a/b", "v1"))
+    with pytest.raises(ValueError, match="twice"):
+        hub.register_hub_model("test-pin", hub.HubModel("a/b", "v2"))
+    del hub.HUB_MODELS["test-pin"]
