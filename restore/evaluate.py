@@ -39,6 +39,7 @@ from restore.inpainting.data import (
     synth_samples,
 )
 from restore.masking import make_mask
+from restore.pose import Side
 
 EVAL_CASES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
               "missing_arm_pair")
@@ -66,7 +67,7 @@ def cases(sample: RawSample, seed: int) -> list[tuple[str, np.ndarray, np.ndarra
     """(case, source, target, hole, guide) at full resolution for one sample."""
     pose = pose_of(sample.keypoints)
     lost = missing_side(sample)
-    kept = "left" if lost == "right" else "right"
+    kept: Side = "left" if lost == "right" else "right"
     idx = [5, 7, 9] if kept == "left" else [6, 8, 10]
     out = []
     for case in EVAL_CASES:
@@ -79,7 +80,7 @@ def cases(sample: RawSample, seed: int) -> list[tuple[str, np.ndarray, np.ndarra
             else:
                 if (sample.keypoints[idx, 2] <= 0).any():
                     continue
-                hole = make_mask(sample.image, pose, case, kept, seed=seed).mask  # type: ignore
+                hole = make_mask(sample.image, pose, case, kept, seed=seed).mask
                 src, side = sample.image, kept
         except ValueError:
             continue

@@ -84,9 +84,18 @@ def optimizer_from_safetensors(opt: torch.optim.Optimizer, path: Path) -> None:
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
+def _folders(data: str, cache: Path) -> list[Path]:
+    return [cache] if data == "synth" else [Path(d) for d in data.split(",") if d]
+
+
+def _count(folders: list[Path]) -> int:
+    return sum(len(list(f.glob("*.npz"))) for f in folders)
+
+
 def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
                   render_size: int) -> InpaintDataset:
-    """'synth' (rendered once into ``cache``), 'random' (smoke tests) or a cache folder."""
+    """'synth' (rendered once into ``cache``), 'random' (smoke tests) or cache folders
+    (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``), ``samples`` at most."""
     if data == "random":
         return InpaintDataset(random_crops(max(8, samples), size, seed), seed=seed)
     if data == "synth":
@@ -95,9 +104,12 @@ def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
             todo = samples - len(have)
             print(f"rendering {todo} synthetic statues into {cache} (once)")
             save_cache(synth_samples(todo, render_size, seed + len(have)), cache, len(have))
-        raw: list[RawSample] = load_cache(cache, samples)
-    else:
-        raw = load_cache(data, samples)
+    raw: list[RawSample] = []
+    for folder in _folders(data, cache):
+        if any(folder.glob("*.npz")):
+            raw += load_cache(folder, samples - len(raw))
+    if not raw:
+        raise ValueError(f"No samples in {data}; give 'synth' or a folder of .npz samples.")
     return InpaintDataset.from_samples(raw, size, seed=seed)
 
 
@@ -177,14 +189,27 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
         if disc is not None and opt_d is not None:
             disc.load_state_dict(load_file(str(ckpt / "discriminator.safetensors")))
             optimizer_from_safetensors(opt_d, ckpt / "optim_d.safetensors")
-    sched = torch.optim.lr_scheduler.LambdaLR(  # cosine to 10 %, driven by the saved step
-        opt_g, lambda _: 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, state["step"] / steps))))
+    def progress() -> float:
+        """Share of the run done: by steps, or by time when ``time_limit`` is set."""
+        done = state["step"] / steps
+        if time_limit > 0:
+            done = max(done, (time.time() - start) / (time_limit * 60))
+        return min(1.0, done)
+
+    def cosine(_: int) -> float:  # to 10 % of ``lr``
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * progress()))
+
+    start = time.time()
+    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, cosine)
+    scheds = [sched_g]
+    if opt_d is not None:
+        scheds.append(torch.optim.lr_scheduler.LambdaLR(opt_d, cosine))
     gen, opt_g, loader = acc.prepare(gen, opt_g, loader)
     if disc is not None:
         disc, opt_d = acc.prepare(disc, opt_d)
     fixed = next(iter(loader))
     out.mkdir(parents=True, exist_ok=True)
-    start, step0 = time.time(), state["step"]
+    step0 = state["step"]
     bar = tqdm(total=steps, initial=step0, desc=f"train {model}", disable=not acc.is_main_process)
 
     def save() -> None:
@@ -201,7 +226,15 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
         plot_losses(out / "loss.png", state["history"])
 
     seconds = state["seconds"]
+    n_files = -1 if data == "random" else _count(_folders(data, Path(cache)))
     while state["step"] < steps:
+        if n_files >= 0 and _count(_folders(data, Path(cache))) > n_files and \
+                len(ds.crops) < samples * 6:  # caches still being rendered: take the new ones
+            n_files = _count(_folders(data, Path(cache)))
+            ds = build_dataset(data, size, samples, seed, Path(cache), render_size)
+            loader = acc.prepare(torch.utils.data.DataLoader(
+                ds, batch_size=batch_size, shuffle=True, drop_last=True))
+            print(f"\ndataset grew to {len(ds)} crops")
         for batch in loader:
             if state["step"] >= steps:
                 break
@@ -229,7 +262,8 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
             opt_g.zero_grad(set_to_none=True)
             acc.backward(total)
             opt_g.step()
-            sched.step()
+            for sch in scheds:
+                sch.step()
             state["step"] += 1
             seconds = state["seconds"] + time.time() - start
             rec = {"step": state["step"], **{k: float(v.detach()) for k, v in losses.items()}}

@@ -31,7 +31,7 @@ from torch.utils.data import Dataset
 from restore.inpainting import crop_box
 from restore.masking import make_mask
 from restore.masking.shapes import polyline
-from restore.pose import Pose
+from restore.pose import Pose, Side
 
 STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elbow_shoulder",
                                    "static_box", "moving_box", "missing_arm", "seed_box")
@@ -71,15 +71,19 @@ def pose_of(keypoints: np.ndarray) -> Pose:
     return Pose(xy=kp[:, :2].copy(), scores=(kp[:, 2] > 0).astype(np.float32), backend="synth")
 
 
-def missing_side(sample: RawSample) -> str:
+def missing_side(sample: RawSample) -> Side:
     """The statue's side whose arm was removed (recorded, else the one whose keypoints lie in
     ``missing``)."""
-    if str(sample.side) in ("left", "right"):
-        return str(sample.side)
+    if str(sample.side) == "left":
+        return "left"
+    if str(sample.side) == "right":
+        return "right"
     pose = pose_of(sample.keypoints)
     h, w = sample.missing.shape
-    best, side = -1, "right"
-    for s in ("left", "right"):
+    best = -1
+    side: Side = "right"
+    sides: tuple[Side, Side] = ("left", "right")
+    for s in sides:
         pts = np.clip(np.round(pose.arm(s)).astype(int), 0, [w - 1, h - 1])
         hits = int(sample.missing[pts[:, 1], pts[:, 0]].sum())
         if hits > best:
@@ -114,16 +118,26 @@ def save_cache(samples: list[RawSample], folder: str | Path, start: int = 0) -> 
 
 
 def load_cache(folder: str | Path, limit: int | None = None) -> list[RawSample]:
-    """Samples written by :func:`save_cache`, sorted by name."""
-    files = sorted(Path(folder).glob("*.npz"))[:limit]
-    if not files:
+    """Samples written by :func:`save_cache` (``sample_*.npz``), plus any stacked shards
+    (``shard_*.npz`` with ``image``, ``damaged``, ``missing``, ``mask``, ``kp`` arrays, as the
+    perception stage's cache writes them), sorted by name; at most ``limit``."""
+    out: list[RawSample] = []
+    for f in sorted(Path(folder).glob("*.npz")):
+        if limit is not None and len(out) >= limit:
+            break
+        if f.name.startswith("tmp"):
+            continue
+        with np.load(f, allow_pickle=False) as z:
+            if "kp" in z.files:  # a shard of many samples
+                im, dm, mi, ma, kp = (z[k] for k in ("image", "damaged", "missing", "mask", "kp"))
+                for i in range(len(im)):
+                    out.append(RawSample(im[i], dm[i], mi[i], ma[i], kp[i], np.array("")))
+            else:
+                out.append(RawSample(*(z[k] for k in _KEYS)))
+    if not out:
         raise ValueError(f"No .npz samples in {folder}; build a cache with "
                          "'python -m restore train --data synth' first.")
-    out = []
-    for f in files:
-        with np.load(f, allow_pickle=False) as z:
-            out.append(RawSample(*(z[k] for k in _KEYS)))
-    return out
+    return out[:limit]
 
 
 def _resize(img: np.ndarray, size: int, mask: bool = False) -> np.ndarray:
@@ -143,9 +157,9 @@ def to_crop(source: np.ndarray, target: np.ndarray, hole: np.ndarray, guide: np.
                 hole_s, g & hole_s, strategy)
 
 
-def guide_for(shape: tuple[int, int], pose: Pose, side: str, hole: np.ndarray) -> np.ndarray:
+def guide_for(shape: tuple[int, int], pose: Pose, side: Side, hole: np.ndarray) -> np.ndarray:
     """The limb skeleton (shoulder -> elbow -> wrist, 3 px) inside the hole, as the pipeline."""
-    return polyline(shape, pose.arm(side), 3.0) & hole  # type: ignore[arg-type]
+    return polyline(shape, pose.arm(side), 3.0) & hole
 
 
 def _arm_index(side: str) -> list[int]:
@@ -157,7 +171,7 @@ def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
     """Every example of ``strategies`` that one sample yields (skips degenerate masks)."""
     pose = pose_of(sample.keypoints)
     lost = missing_side(sample)
-    kept = "left" if lost == "right" else "right"
+    kept: Side = "left" if lost == "right" else "right"
     shape = sample.missing.shape
     crops = []
     for strat in strategies:
@@ -173,7 +187,7 @@ def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
             else:
                 if (sample.keypoints[_arm_index(kept), 2] <= 0).any():
                     continue
-                hole = make_mask(sample.image, pose, strat, kept,  # type: ignore[arg-type]
+                hole = make_mask(sample.image, pose, strat, kept,
                                  seed=int(rng.integers(1 << 30))).mask
                 src, side = sample.image, kept
         except ValueError:
@@ -213,13 +227,13 @@ def crop_input(source: np.ndarray, hole: np.ndarray, guide: np.ndarray | None,
 
 
 def augment_colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Brightness, contrast, gamma and a +-3 % per-channel tint: the stone stays stone-coloured
+    """Brightness, contrast, gamma and a +-2 % per-channel tint: the stone stays stone-coloured
     (no hue rotation, no saturation boost). ``img``: SxSx3 or NxSxSx3 uint8 -> same."""
     x = img.astype(np.float32) / 255.0
     x = x ** rng.uniform(0.8, 1.25)
     mean = x.mean()
     x = (x - mean) * rng.uniform(0.8, 1.2) + mean * rng.uniform(0.85, 1.15)
-    x = x * rng.uniform(0.97, 1.03, 3).astype(np.float32)
+    x = x * rng.uniform(0.98, 1.02, 3).astype(np.float32)
     return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -12,6 +12,7 @@ used first, so offline (``HF_HUB_OFFLINE=1``) nothing touches the network.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -136,5 +137,57 @@ class LearnedInpainter:
         return result
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def stage_upload(kind: str, folder: Path, weights: Path | None = None,
+                 card: Path | None = None) -> Path:
+    """Copy what a Hub repo of ``kind`` holds into ``folder``: ``config.json``,
+    ``model.safetensors`` (from ``weights``, default the shipped copy) and the model card as
+    ``README.md``. Raises ValueError when a file is missing."""
+    import shutil
+
+    src = weights if weights is not None else shipped_dir(HUB[kind])
+    card = card if card is not None else REPO_ROOT / "model_card.md"
+    files = {"config.json": None, "model.safetensors": None}
+    if src is None or not all((Path(src) / f).is_file() for f in files):
+        raise ValueError(f"No trained {kind} weights to push (need config.json and "
+                         "model.safetensors); train first or pass --weights.")
+    if not card.is_file():
+        raise ValueError(f"No model card at {card}; write model_card.md first.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(Path(src) / f, folder / f)
+    shutil.copyfile(card, folder / "README.md")
+    return folder
+
+
+def add_hub_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``hub`` sub-command: ``hub push --model gan --repo-id X [--dry-run]``."""
+    p = sub.add_parser("hub", help="push trained inpainting weights + model card to the Hub")
+    hub_sub = p.add_subparsers(dest="hub_command", required=True, metavar="action")
+    push = hub_sub.add_parser("push", help="upload weights/inpaint-<model> and model_card.md")
+    push.add_argument("--model", choices=("gan", "unet"), default="gan")
+    push.add_argument("--repo-id", required=True, help="e.g. your-name/statue-inpaint-gan")
+    push.add_argument("--weights", type=Path, help="model folder (default: the shipped copy)")
+    push.add_argument("--card", type=Path, help="model card (default: model_card.md)")
+    push.add_argument("--token", help="Hub token (default: the logged-in one)")
+    push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
+    return p
+
+
+def run_hub(args: argparse.Namespace) -> str:
+    import tempfile
+
+    from restore.hub import upload_folder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = stage_upload(args.model, Path(tmp), args.weights, args.card)
+        files = upload_folder(folder, args.repo_id, token=args.token, dry_run=args.dry_run,
+                              commit_message=f"Upload statue-restore inpaint-{args.model}")
+    verb = "would upload" if args.dry_run else "uploaded"
+    return f"{verb} to {args.repo_id}: " + ", ".join(files)
+
+
 __all__ = ["GAN_HUB", "HUB", "UNET_HUB", "LearnedInpainter", "load_model", "unavailable",
-           "weights_source"]
+           "weights_source", "add_hub_parser", "run_hub", "stage_upload"]

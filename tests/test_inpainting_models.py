@@ -1,0 +1,185 @@
+"""Learned inpainters: shapes, exact compositing, save/load, shipped weights, hub push, hue."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from restore.inpainting import INPAINTERS, crop_box
+from restore.inpainting.data import RawSample, crop_input
+from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
+from restore.inpainting.learned import (
+    GAN_HUB,
+    LearnedInpainter,
+    add_hub_parser,
+    run_hub,
+    unavailable,
+)
+from restore.inpainting.unet import UNetInpainter
+from restore.masking import make_mask
+from restore.train import build_generator
+from tests.conftest import draw_statue
+
+DEVICE, DTYPE = torch.device("cpu"), torch.float32
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def _batch(b: int = 2, s: int = 32, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    rgb = torch.rand(b, 3, s, s, generator=g, dtype=DTYPE) * 2 - 1
+    mask = torch.zeros(b, 1, s, s, dtype=DTYPE)
+    mask[:, :, s // 4: s // 2, s // 4: 3 * s // 4] = 1
+    return torch.cat([rgb * (1 - mask), mask, torch.zeros_like(mask)], dim=1).to(DEVICE)
+
+
+@pytest.mark.parametrize("kind", ["gan", "unet"])
+def test_tiny_models_shape_and_exact_composite(kind: str) -> None:
+    model = build_generator(kind, 32, tiny=True).to(DEVICE).eval()
+    x = _batch()
+    with torch.no_grad():
+        y = model(x)
+    assert y.shape == (2, 3, 32, 32) and y.dtype == DTYPE
+    assert float(y.abs().max()) <= 1.0
+    keep = x[:, 3:4].expand(-1, 3, -1, -1) < 0.5
+    assert torch.equal(y[keep], x[:, :3][keep])  # outside the hole: the input, bit for bit
+
+
+def test_discriminator_patches_and_features() -> None:
+    d = PatchDiscriminator(width=8, n_layers=3).to(DEVICE)
+    logits, feats = d(torch.zeros(2, 3, 64, 64), torch.zeros(2, 1, 64, 64))
+    assert logits.shape == (2, 1, 8, 8) and len(feats) == 3
+
+
+@pytest.mark.parametrize("cls,kw", [(GatedFFCGenerator, {"width": 16, "n_gated": 1, "n_ffc": 1}),
+                                    (UNetInpainter, {"channels": [8, 16]})])
+def test_from_pretrained_round_trip(tmp_path: Path, cls: type, kw: dict) -> None:
+    model = cls(resolution=32, **kw).eval()
+    model.save_pretrained(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {"config.json", "model.safetensors"}
+    back = cls.from_pretrained(str(tmp_path)).eval()  # type: ignore[attr-defined]
+    x = _batch()
+    with torch.no_grad():
+        assert torch.equal(model(x), back(x))
+
+
+def test_learned_inpainter_pastes_only_masked_pixels(statue) -> None:
+    image, _, pose = statue
+    arm = make_mask(image, pose, "wrist_elbow_shoulder", "left").mask
+    inp = LearnedInpainter(build_generator("gan", 64, tiny=True), "cpu")
+    guide = np.zeros_like(arm)
+    guide[arm] = True
+    out = inp.inpaint(image, arm, guide)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~arm], image[~arm])
+
+
+def test_crop_input_zeroes_the_hole() -> None:
+    src = np.full((16, 16, 3), 255, np.uint8)
+    hole = np.zeros((16, 16), bool)
+    hole[4:8, 4:8] = True
+    x = crop_input(src, hole, None, DEVICE, DTYPE)
+    assert x.shape == (1, 5, 16, 16)
+    assert float(x[0, :3][:, hole].abs().max()) == 0.0 and float(x[0, 3].sum()) == 16
+    assert float(x[0, 4].sum()) == 0.0
+
+
+def test_registry_order_and_offline_check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                                          ) -> None:
+    names = INPAINTERS.names()
+    assert names.index("gan") < names.index("unet")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("restore.inpainting.learned.shipped_dir", lambda m: None)
+    monkeypatch.setattr("restore.inpainting.learned.cached", lambda m: False)
+    reason = unavailable("gan")
+    assert reason is not None and "offline" in reason
+
+
+def _shipped_or_skip(kind: str) -> Path:
+    folder = WEIGHTS / f"inpaint-{kind}"
+    if not (folder / "model.safetensors").is_file():
+        pytest.skip(f"weights/inpaint-{kind} is not trained yet (python -m restore train)")
+    return folder
+
+
+def _samples(n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(image, hole, statue mask) with an arm hidden, from the drawn test statue."""
+    out = []
+    for i in range(n):
+        img, m, pose = draw_statue(256, 192, seed=i)
+        hole = make_mask(img, pose, "wrist_elbow_shoulder", "right" if i % 2 else "left").mask
+        out.append((img, hole, m))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["gan", "unet"])
+def test_shipped_weights_load_offline_and_beat_telea(kind: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _shipped_or_skip(kind)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    def no_network(*a: object, **k: object) -> None:
+        raise AssertionError("the shipped weights must load without the Hub")
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", no_network)
+    monkeypatch.setattr("restore.inpainting.learned.snapshot", no_network)
+    assert unavailable(kind) is None
+    model = LearnedInpainter.load(kind, "cpu")
+    telea = INPAINTERS.get("telea")
+    err_model, err_telea = [], []
+    for img, hole, _ in _samples(3):
+        ref = img.astype(np.float64)[hole]
+        err_model.append(np.abs(model.inpaint(img, hole)[hole] - ref).mean())
+        err_telea.append(np.abs(telea.inpaint(img, hole)[hole] - ref).mean())
+    assert np.mean(err_model) < np.mean(err_telea)
+
+
+def test_no_skin_tone_bleed() -> None:
+    """Repainted marble keeps the statue's own hue/saturation: no drift toward skin tones."""
+    _shipped_or_skip("gan")
+    model = LearnedInpainter.load("gan", "cpu")
+    for img, hole, statue in _samples(2):
+        out = model.inpaint(img, hole)
+        hsv_in = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL).astype(np.float64)
+        hsv_out = cv2.cvtColor(out, cv2.COLOR_RGB2HSV_FULL).astype(np.float64)
+        own = statue & ~hole
+        painted = hole & statue
+        sat_hi = np.percentile(hsv_in[own][:, 1], 99)
+        assert np.percentile(hsv_out[painted][:, 1], 90) <= sat_hi + 12
+        y0, y1, x0, x1 = crop_box(hole, 0.5)
+        ctx = np.zeros_like(hole)
+        ctx[y0:y1, x0:x1] = True
+        sat_ctx = np.percentile(hsv_in[ctx & ~hole][:, 1], 99)
+        assert hsv_out[hole][:, 1].max() <= max(sat_ctx, sat_hi) + 40
+        # where it is saturated enough for hue to mean something, hue stays in the input's range
+        sig = hole & (hsv_out[:, :, 1] > 25)
+        if sig.sum() > 20:
+            hues = hsv_in[ctx & ~hole & (hsv_in[:, :, 1] > 20)][:, 0]
+            lo, hi = np.percentile(hues, 1) - 12, np.percentile(hues, 99) + 12
+            inside = (hsv_out[sig][:, 0] >= lo) & (hsv_out[sig][:, 0] <= hi)
+            assert inside.mean() > 0.9
+
+
+def test_hub_push_dry_run_lists_exact_files(tmp_path: Path) -> None:
+    weights = tmp_path / "model"
+    GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32).save_pretrained(weights)
+    (weights / "extra.bin").write_bytes(b"not uploaded")
+    card = tmp_path / "card.md"
+    card.write_text("---\nlicense: mit\n---\n# card\n")
+    parser = argparse.ArgumentParser()
+    add_hub_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["hub", "push", "--model", "gan", "--repo-id", "me/inpaint",
+                              "--weights", str(weights), "--card", str(card), "--dry-run"])
+    message = run_hub(args)
+    assert message == ("would upload to me/inpaint: README.md, config.json, model.safetensors")
+    assert GAN_HUB.local_dir == "inpaint-gan"
+
+
+def test_raw_sample_fields() -> None:
+    img, m, _ = draw_statue(64, 64)
+    s = RawSample(img, img, np.zeros_like(m), m, np.zeros((17, 3), np.float32), np.array(""))
+    assert s.image.shape == (64, 64, 3) and str(s.side) == ""
