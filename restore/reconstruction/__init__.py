@@ -6,6 +6,7 @@ Interface: ``reconstruct(image, mask, backend) -> Reconstruction``; backends liv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -60,6 +61,56 @@ def _relief(device: str) -> Reconstructor:
 RECONSTRUCTORS.register(
     "relief", _relief,
     "Closed textured relief inflated from the statue mask; embedded, about a second.",
+)
+
+
+def _dust3r(variant: str) -> Callable[[str], Reconstructor]:
+    def build(device: str) -> Reconstructor:
+        from restore.reconstruction.dust3r import Dust3rReconstructor
+
+        return Dust3rReconstructor(device, variant)
+
+    return build
+
+
+def _dust3r_check(variant: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        from restore.reconstruction.dust3r import unavailable_reason
+
+        return unavailable_reason(variant)
+
+    return check
+
+
+RECONSTRUCTORS.register(
+    "dust3r", _dust3r("512_dpt"),
+    "DUSt3R ViT-L 512 DPT point map of the photo, closed and textured; ~2 GB weights, "
+    "about 15 s on a CPU.",
+    _dust3r_check("512_dpt"),
+)
+RECONSTRUCTORS.register(
+    "dust3r-224", _dust3r("224_linear"),
+    "DUSt3R ViT-L 224 linear (smaller input, faster, coarser), closed and textured.",
+    _dust3r_check("224_linear"),
+)
+
+
+def _depth(device: str) -> Reconstructor:
+    from restore.reconstruction.depth import DepthReconstructor
+
+    return DepthReconstructor(device)
+
+
+def _depth_check() -> str | None:
+    from restore.reconstruction.depth import unavailable_reason
+
+    return unavailable_reason()
+
+
+RECONSTRUCTORS.register(
+    "depth-anything", _depth,
+    "Depth Anything V2 small monocular depth turned into a closed textured relief; ~100 MB.",
+    _depth_check,
 )
 
 

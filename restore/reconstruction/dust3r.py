@@ -1,0 +1,447 @@
+"""DUSt3R backend (via the ``mini-dust3r`` package): photo(s) -> point map -> GLB-ready mesh.
+
+Weights: ``naver/DUSt3R_ViTLarge_BaseDecoder_512_dpt`` (default) or ``..._224_linear`` from
+the Hub at a pinned revision (through :mod:`restore.hub`, cached), or a local folder holding
+``config.json`` + ``model.safetensors`` named by ``STATUE_RESTORE_DUST3R``.
+
+Single photo, fast path. The package's default for one photo duplicates the image, builds
+the symmetrised pair list ((b, a), (a, b)) and runs the full network on both pairs: four
+encoder passes, two decoder passes, four heads, then a pair viewer. Both views are the same
+image, so :func:`predict_single` encodes once, runs the two decoder streams once (stream 2
+stops one block early: only stream 1 feeds the view's own head), runs only head 1, under
+``torch.inference_mode`` with fused scaled-dot-product attention and RoPE tables computed
+once. Same weights and input give the default's view-1 point map (``pred1``) to float32
+round-off; ``benchmarks/bench_dust3r.py`` measures time and error.
+
+Conventions: network input ``img`` 1x3xHxW float32 in [-1, 1] (H, W multiples of 16);
+``pts3d`` HxWx3 in the camera frame (OpenCV: +x right, +y down, +z forward, DUSt3R's
+arbitrary scale); ``conf`` HxW >= 1 (higher = surer).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from restore.errors import BackendUnavailable
+from restore.hub import HubModel, cached, offline, register_hub_model, snapshot
+from restore.registry import missing_module_reason
+
+if TYPE_CHECKING:
+    import torch
+    import trimesh
+
+ENV_PATH = "STATUE_RESTORE_DUST3R"
+INF = float("inf")
+MODELS = {
+    "512_dpt": register_hub_model("dust3r-512-dpt", HubModel(
+        "naver/DUSt3R_ViTLarge_BaseDecoder_512_dpt", "61c57447d7b0adc8a1a30b2b0adec7a8935aa2a3")),
+    # Revision not verified offline: pinned to the branch until a commit hash is recorded.
+    "224_linear": register_hub_model("dust3r-224-linear", HubModel(
+        "naver/DUSt3R_ViTLarge_BaseDecoder_224_linear", "main")),
+}
+IMAGE_SIZE = {"512_dpt": 512, "224_linear": 224}
+
+
+def architecture(variant: str = "512_dpt") -> dict[str, Any]:
+    """Constructor kwargs of ``AsymmetricCroCo3DStereo`` for the released models."""
+    big = dict(output_mode="pts3d", depth_mode=("exp", -INF, INF), conf_mode=("exp", 1, INF),
+               landscape_only=False, patch_embed_cls="PatchEmbedDust3R", patch_size=16,
+               enc_embed_dim=1024, enc_depth=24, enc_num_heads=16, dec_embed_dim=768,
+               dec_depth=12, dec_num_heads=12, pos_embed="RoPE100")
+    if variant == "512_dpt":
+        return {**big, "head_type": "dpt", "img_size": (512, 512)}
+    if variant == "224_linear":
+        return {**big, "head_type": "linear", "img_size": (224, 224)}
+    raise ValueError(f"Unknown DUSt3R variant {variant!r}; choose 512_dpt or 224_linear.")
+
+
+def tiny_architecture() -> dict[str, Any]:
+    """The same architecture (RoPE ViT encoder, two decoders, DPT head) at toy width, for
+    tests: the DPT head needs a decoder deeper than 9 blocks."""
+    return {**architecture("512_dpt"), "img_size": (64, 64), "enc_embed_dim": 32,
+            "enc_depth": 2, "enc_num_heads": 2, "dec_embed_dim": 32, "dec_depth": 10,
+            "dec_num_heads": 2}
+
+
+def random_model(config: dict[str, Any], seed: int = 0, device: str = "cpu") -> torch.nn.Module:
+    """A randomly initialised DUSt3R (fixed ``seed``) in eval mode: parity tests, benchmarks."""
+    import torch
+    from mini_dust3r.model import AsymmetricCroCo3DStereo
+
+    torch.manual_seed(seed)
+    return AsymmetricCroCo3DStereo(**config).to(device).eval()
+
+
+def unavailable_reason(variant: str = "512_dpt") -> str | None:
+    """Cheap check (no model load, no network): package importable, weights local/cached."""
+    for module, package in (("mini_dust3r", "mini-dust3r"), ("jaxtyping", "jaxtyping"),
+                            ("beartype", "beartype"), ("roma", "roma"), ("einops", "einops")):
+        reason = missing_module_reason(module, package, "The DUSt3R backend")
+        if reason is not None:
+            return reason
+    local = os.environ.get(ENV_PATH)
+    if local:
+        if (Path(local) / "config.json").is_file():
+            return None
+        return (f"{ENV_PATH}={local} is not a folder with config.json and model.safetensors; "
+                "point it at a saved DUSt3R model.")
+    model = MODELS[variant]
+    if offline() and not cached(model):
+        return (f"DUSt3R weights {model.repo_id} are not in the Hub cache and offline mode is "
+                f"on; download them once or set {ENV_PATH} to a local copy.")
+    return None
+
+
+def load_model(variant: str = "512_dpt", device: str = "cpu",
+               path: str | Path | None = None) -> torch.nn.Module:
+    """The pretrained model (local ``path``, ``$STATUE_RESTORE_DUST3R``, or the pinned Hub
+    snapshot), eval mode on ``device``. Raises BackendUnavailable with one sentence."""
+    from mini_dust3r.model import AsymmetricCroCo3DStereo
+
+    local = path if path is not None else os.environ.get(ENV_PATH)
+    folder = Path(local) if local else snapshot(MODELS[variant],
+                                                ["config.json", "model.safetensors"])
+    if not (folder / "config.json").is_file():
+        raise BackendUnavailable(f"{folder} holds no DUSt3R config.json; point {ENV_PATH} at "
+                                 "a folder saved with save_pretrained.")
+    try:
+        model = AsymmetricCroCo3DStereo.from_pretrained(str(folder))
+    except Exception as err:  # noqa: BLE001 - a corrupt or partial copy reads the same
+        raise BackendUnavailable(f"Could not load DUSt3R from {folder} "
+                                 f"({err.__class__.__name__}); download it again.") from None
+    return model.to(device).eval()
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Where the network input comes from: photo box (x0, y0, x1, y1) in photo pixels,
+    resized to ``size`` (h, w) network pixels."""
+
+    box: tuple[int, int, int, int]
+    size: tuple[int, int]
+
+
+def prepare(image: np.ndarray, size: int = 512, patch: int = 16) -> tuple[np.ndarray, Crop]:
+    """HxWx3 uint8 photo -> (1x3xhxw float32 in [-1, 1], crop), DUSt3R's own recipe: long
+    side to ``size`` then a centred crop to multiples of ``patch`` (224: short side to 224,
+    centred square)."""
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    target = round(size * max(w / h, h / w)) if size == 224 else size
+    s = target / max(h, w)
+    rw, rh = round(w * s), round(h * s)
+    pil = Image.fromarray(image)
+    resample = Image.Resampling.LANCZOS if max(h, w) > target else Image.Resampling.BICUBIC
+    resized = np.asarray(pil.resize((rw, rh), resample))
+    cx, cy = rw // 2, rh // 2
+    if size == 224:
+        hw_ = hh = min(cx, cy)
+    else:
+        half = patch // 2
+        hw_, hh = (2 * cx) // patch * half, (2 * cy) // patch * half
+        if rw == rh:  # square photos become 4:3, as the package does
+            hh = 3 * hw_ // 4 // half * half
+    crop = resized[cy - hh:cy + hh, cx - hw_:cx + hw_]
+    box = (round((cx - hw_) / s), round((cy - hh) / s), round((cx + hw_) / s),
+           round((cy + hh) / s))
+    x = crop.astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1.0
+    return np.ascontiguousarray(x), Crop(box, (2 * hh, 2 * hw_))
+
+
+# ---------------------------------------------------------------- fast single-view forward
+def _rope_tables(pos: torch.Tensor, head_dim: int, base: float) -> tuple[torch.Tensor, ...]:
+    """pos (B, N, 2) (y, x) patch indices -> cos, sin (B, 1, N, head_dim), the 2D RoPE of
+    the package (first half of a head rotated by y, second by x), computed once."""
+    import torch
+
+    d = head_dim // 2
+    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, device=pos.device).float() / d))
+    cos, sin = [], []
+    for axis in (0, 1):
+        f = pos[..., axis].float()[..., None] * inv_freq
+        f = torch.cat((f, f), -1)
+        cos.append(f.cos())
+        sin.append(f.sin())
+    return torch.cat(cos, -1)[:, None], torch.cat(sin, -1)[:, None]
+
+
+def _rope(t: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate (B, heads, N, Dh) by the tables: rotate-half inside each of the two halves."""
+    import torch
+
+    *lead, dh = t.shape
+    q = t.reshape(*lead, 2, 2, dh // 4)
+    rot = torch.stack((-q[..., 1, :], q[..., 0, :]), -2).reshape(t.shape)
+    return t * cos + rot * sin
+
+
+def _heads(x: torch.Tensor, n: int) -> torch.Tensor:
+    b, t, c = x.shape
+    return x.view(b, t, n, c // n).transpose(1, 2)
+
+
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, proj: Any,
+            rope: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+    import torch.nn.functional as F
+
+    if rope is not None:
+        q, k = _rope(q, *rope), _rope(k, *rope)
+    o = F.scaled_dot_product_attention(q, k, v)
+    b, n, t, d = o.shape
+    return proj(o.transpose(1, 2).reshape(b, t, n * d))
+
+
+def _block(blk: Any, x: torch.Tensor, rope: tuple[torch.Tensor, ...] | None,
+           y: torch.Tensor | None = None) -> torch.Tensor:
+    """One encoder Block (y None) or DecoderBlock (x attends to memory y) of the package."""
+    a = blk.attn
+    qkv = a.qkv(blk.norm1(x))
+    q, k, v = (_heads(t, a.num_heads) for t in qkv.chunk(3, -1))
+    x = x + _attend(q, k, v, a.proj, rope)
+    if y is not None:
+        c = blk.cross_attn
+        y_, xn = blk.norm_y(y), blk.norm2(x)
+        q = _heads(c.projq(xn), c.num_heads)
+        k, v = _heads(c.projk(y_), c.num_heads), _heads(c.projv(y_), c.num_heads)
+        x = x + _attend(q, k, v, c.proj, rope)
+        return x + blk.mlp(blk.norm3(x))
+    return x + blk.mlp(blk.norm2(x))
+
+
+def predict_single(model: Any, img: torch.Tensor,
+                   dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """img 1x3xHxW in [-1, 1] -> pts3d (H, W, 3), conf (H, W) float32: the default path's
+    ``pred1`` for the photo paired with itself. ``dtype`` bfloat16 runs the transformer
+    under CPU autocast (faster, looser parity); the head always runs in float32."""
+    import torch
+
+    shape = torch.tensor([img.shape[-2:]], device=img.device)
+    use_amp = dtype is not None and dtype != torch.float32
+    with torch.inference_mode(), torch.autocast(img.device.type, dtype=dtype,
+                                                enabled=use_amp):
+        x, pos = model.patch_embed(img, true_shape=shape)
+        rope = None
+        if model.rope is not None:
+            rope = _rope_tables(pos, x.shape[-1] // model.enc_blocks[0].attn.num_heads,
+                                model.rope.base)
+        for blk in model.enc_blocks:
+            x = _block(blk, x, rope)
+        feat = model.enc_norm(x)
+        if model.rope is not None:
+            rope = _rope_tables(pos, model.dec_embed_dim // model.dec_blocks[0].attn.num_heads,
+                                model.rope.base)
+        f1 = f2 = model.decoder_embed(feat)
+        outs = [feat]
+        last = len(model.dec_blocks) - 1
+        for i, (b1, b2) in enumerate(zip(model.dec_blocks, model.dec_blocks2, strict=True)):
+            n1 = _block(b1, f1, rope, f2)
+            if i < last:  # stream 2's last block only feeds head 2, which one view needs not
+                f2 = _block(b2, f2, rope, f1)
+            f1 = n1
+            outs.append(f1)
+        outs[-1] = model.dec_norm(outs[-1])
+        with torch.autocast(img.device.type, enabled=False):
+            res = model.head1([t.float() for t in outs], shape)
+    return res["pts3d"][0].float(), res["conf"][0].float()
+
+
+def predict_default(model: Any, img: torch.Tensor) -> tuple[dict[str, Any], Any]:
+    """The package's default single-photo path (reference for parity and timing): duplicate
+    the photo, symmetrised pairs, ``inference``, then the pair viewer. Returns (raw output,
+    scene)."""
+    from mini_dust3r.cloud_opt import GlobalAlignerMode, global_aligner
+    from mini_dust3r.image_pairs import make_pairs
+    from mini_dust3r.inference import inference
+
+    view = {"img": img.cpu(), "true_shape": np.array([tuple(img.shape[-2:])], np.int32), "idx": 0,
+            "instance": "0"}
+    twin = copy.deepcopy(view) | {"idx": 1, "instance": "1"}
+    pairs = make_pairs([view, twin], scene_graph="complete", prefilter=None, symmetrize=True)
+    out = inference(pairs, model, str(img.device), batch_size=1, verbose=False)
+    scene = global_aligner(out, device=str(img.device), mode=GlobalAlignerMode.PairViewer,
+                           verbose=False)
+    return out, scene
+
+
+def focal_from_points(pts3d: torch.Tensor) -> float:
+    """Focal (network pixels) that best explains ``pts3d`` (H, W, 3), principal point at the
+    centre: the package's Weiszfeld estimate, as its pair viewer does."""
+    import torch
+    from mini_dust3r.post_process import estimate_focal_knowing_depth
+
+    h, w = pts3d.shape[:2]
+    pp = torch.tensor((w / 2, h / 2))
+    return float(estimate_focal_knowing_depth(pts3d[None].cpu(), pp, focal_mode="weiszfeld"))
+
+
+
+
+@dataclass(frozen=True)
+class PointMap:
+    """One photo's prediction at network resolution (h, w): ``points`` on the pixel rays of
+    a pinhole with ``focal`` (network pixels, principal point at the centre), camera frame;
+    ``conf`` >= 1; ``crop`` says which part of the photo it covers."""
+
+    points: np.ndarray
+    conf: np.ndarray
+    focal: float
+    crop: Crop
+
+
+def _unproject(depth: np.ndarray, focal: float, shape: tuple[int, int]) -> np.ndarray:
+    """depth (H', W') sampled on a grid covering a (h, w) network image -> H'xW'x3 points."""
+    hh, ww = depth.shape
+    h, w = shape
+    u = (np.arange(ww) + 0.5) * (w / ww) - 0.5
+    v = (np.arange(hh) + 0.5) * (h / hh) - 0.5
+    uu, vv = np.meshgrid(u, v)
+    return np.stack([(uu - w / 2) * depth / focal, (vv - h / 2) * depth / focal, depth], -1)
+
+
+class Dust3rReconstructor:
+    """Statue photo + mask -> mesh with DUSt3R (single photo, fast path).
+
+    output: "closed" (watertight, textured, one unit tall: what the app shows) or "surface"
+    (DUSt3R's open coloured surface in its own frame, +y up, +z toward the camera).
+    min_conf: confidence below which points are dropped (then filled from neighbours for the
+    closed mesh); clean_depth: median filter + robust outlier removal of the depth;
+    dtype: ``torch.bfloat16`` for a faster, looser transformer; model: an already built
+    network (tests); otherwise the pretrained ``variant`` is loaded on first use.
+    """
+
+    def __init__(self, device: str = "cpu", variant: str = "512_dpt", *, model: Any = None,
+                 image_size: int | None = None, output: str = "closed", min_conf: float = 3.0,
+                 clean_depth: bool = True, grid: int = 160, dtype: Any = None) -> None:
+        if output not in ("closed", "surface"):
+            raise ValueError(f"Unknown DUSt3R output {output!r}; choose closed or surface.")
+        self.device, self.variant, self._model = device, variant, model
+        self.size = image_size or IMAGE_SIZE[variant]
+        self.output, self.min_conf, self.clean_depth = output, min_conf, clean_depth
+        self.grid, self.dtype = grid, dtype
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = load_model(self.variant, self.device)
+        return self._model
+
+    def predict(self, image: np.ndarray) -> PointMap:
+        """HxWx3 uint8 photo -> its :class:`PointMap` (one network pass)."""
+        import torch
+
+        x, crop = prepare(image, self.size)
+        pts, conf = predict_single(self.model, torch.from_numpy(x).to(self.device), self.dtype)
+        focal = focal_from_points(pts)
+        h, w = crop.size
+        if not np.isfinite(focal) or focal <= 0:
+            focal = max(h, w) / (2 * np.tan(np.deg2rad(30)))  # the package's 60 degree prior
+        depth = pts[..., 2].cpu().numpy().astype(np.float64)
+        return PointMap(_unproject(depth, focal, (h, w)), conf.cpu().numpy(), focal, crop)
+
+    def _depth(self, pm: PointMap, mask_net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Depth (h, w) float32 filled everywhere, and where it was measured (valid)."""
+        import cv2
+
+        z = pm.points[..., 2].astype(np.float32)
+        valid = np.isfinite(z) & (z > 0) & (pm.conf >= self.min_conf)
+        if self.clean_depth and (valid & mask_net).sum() > 8:
+            smooth = cv2.medianBlur(np.where(valid, z, 0).astype(np.float32), 3)
+            z = np.where(valid, smooth, z).astype(np.float32)
+            logz = np.log(np.clip(z[valid & mask_net], 1e-12, None))
+            med = float(np.median(logz))
+            mad = 1.4826 * float(np.median(np.abs(logz - med))) + 1e-6
+            valid &= np.abs(np.log(np.clip(z, 1e-12, None)) - med) < 4 * mad
+        if (valid & mask_net).sum() < 3:
+            raise ValueError("DUSt3R found too few confident 3D points on the statue; lower "
+                             "min_conf or use a larger, sharper photo.")
+        known = np.where(valid, z, 0).astype(np.float32)
+        filled = cv2.inpaint(known, (~valid).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        return np.asarray(filled, np.float32), valid
+
+    def reconstruct(self, image: np.ndarray, mask: np.ndarray,
+                    restored: np.ndarray | None = None) -> trimesh.Trimesh:
+        """image HxWx3 uint8, mask HxW bool (True = statue), restored HxW bool or None (the
+        repainted region, tinted in the texture) -> mesh (see ``output``)."""
+        import cv2
+
+        from restore.reconstruction import meshing
+
+        pm = self.predict(image)
+        x0, y0, x1, y1 = pm.crop.box
+        h, w = pm.crop.size
+        photo = meshing.tint(image, restored)[y0:y1, x0:x1]
+        mask_c = mask[y0:y1, x0:x1]
+        mask_net = cv2.resize(mask_c.astype(np.uint8), (w, h),
+                              interpolation=cv2.INTER_NEAREST).astype(bool)
+        depth, valid = self._depth(pm, mask_net)
+        if self.output == "surface":
+            keep = valid & mask_net
+            colors = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+            points = _unproject(depth.astype(np.float64), pm.focal, (h, w))
+            world = meshing.camera_to_world(points, keep)
+            return meshing.surface_from_points(world, colors, keep)
+        ch, cw = mask_c.shape
+        big = cv2.resize(depth, (cw, ch), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+        points = _unproject(big, pm.focal, (h, w))
+        return meshing.mesh_from_points(photo, mask_c, points, grid=self.grid)
+
+
+def reconstruct_views(model: Any, images: list[np.ndarray], masks: list[np.ndarray] | None = None,
+                      *, size: int = 512, device: str = "cpu", niter: int = 300,
+                      min_conf: float = 3.0) -> trimesh.Trimesh:
+    """Several photos of one statue (HxWx3 uint8 each, masks HxW bool or None) -> one open
+    coloured surface in the first camera's frame (+y up, +z toward it), aligned by the
+    package's global optimiser (pair viewer for two photos). Unit: the figure's height."""
+    import cv2
+    import torch
+    import trimesh as tm
+    from mini_dust3r.cloud_opt import GlobalAlignerMode, global_aligner
+    from mini_dust3r.image_pairs import make_pairs
+    from mini_dust3r.inference import inference
+
+    from restore.reconstruction import meshing
+
+    if len(images) < 2:
+        raise ValueError("Multi-view DUSt3R needs at least two photos; use the single-photo "
+                         "backend for one.")
+    views, cuts = [], []
+    for i, image in enumerate(images):
+        x, crop = prepare(image, size)
+        views.append({"img": torch.from_numpy(x), "true_shape": np.array([x.shape[-2:]], np.int32),
+                      "idx": i, "instance": str(i)})
+        cuts.append(crop)
+    pairs = make_pairs(views, scene_graph="complete", prefilter=None, symmetrize=True)
+    out = inference(pairs, model, device, batch_size=1, verbose=False)
+    mode = GlobalAlignerMode.PairViewer if len(images) == 2 else \
+        GlobalAlignerMode.PointCloudOptimizer
+    scene = global_aligner(out, device=device, mode=mode, verbose=False)
+    if mode == GlobalAlignerMode.PointCloudOptimizer:
+        scene.compute_global_alignment(init="mst", niter=niter, schedule="linear", lr=0.01)
+    pts = [p.detach().cpu().numpy() for p in scene.get_pts3d()]
+    confs = [c.detach().cpu().numpy() for c in scene.im_conf]
+    keeps, colors = [], []
+    for i, (image, crop) in enumerate(zip(images, cuts, strict=True)):
+        x0, y0, x1, y1 = crop.box
+        h, w = crop.size
+        m = np.ones(image.shape[:2], bool) if masks is None else masks[i]
+        m_net = cv2.resize(m[y0:y1, x0:x1].astype(np.uint8), (w, h),
+                           interpolation=cv2.INTER_NEAREST).astype(bool)
+        keeps.append(m_net & (confs[i] >= min_conf) & np.isfinite(pts[i]).all(-1))
+        colors.append(cv2.resize(image[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA))
+    flat = np.concatenate([p[k] for p, k in zip(pts, keeps, strict=True)])
+    if len(flat) < 3:
+        raise ValueError("DUSt3R found too few confident 3D points; lower min_conf.")
+    flip = np.array([1.0, -1.0, -1.0])  # camera (y down, z forward) -> world (y up, z back)
+    shift, scale = np.median(flat * flip, 0), float(np.ptp(flat[:, 1])) or 1.0
+    parts = [meshing.surface_from_points((p * flip - shift) / scale, c, k)
+             for p, c, k in zip(pts, colors, keeps, strict=True)]
+    merged = tm.util.concatenate(parts)
+    assert isinstance(merged, tm.Trimesh)
+    return merged
