@@ -162,6 +162,25 @@ for _variant, _desc in (("lightning", "192 px, fast"), ("thunder", "256 px, more
     )
 
 
+def _statue_net(device: str) -> PoseEstimator:
+    from restore.pose.statue_net import StatueNetPose
+
+    return StatueNetPose(device)
+
+
+def _statue_net_check() -> str | None:
+    from restore.perception import unavailable_reason
+
+    return unavailable_reason()
+
+
+POSE_ESTIMATORS.register(
+    "statue-net", _statue_net,
+    "Embedded statue-net: 17 COCO keypoints with scores from heatmaps, trained on synthetic "
+    "statues; shares one forward pass with the statue-net segmentation.", _statue_net_check,
+)
+
+
 def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None = None,
              device: str = "cpu") -> Pose:
     """Keypoints of the figure in ``image``; user-placed ``hint`` points override guesses."""

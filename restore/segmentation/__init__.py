@@ -91,6 +91,26 @@ for _variant, _desc in (("mobilenet", "MobileNet 0.75, fast"), ("resnet50", "Res
     )
 
 
+def _statue_net(device: str) -> Segmenter:
+    from restore.segmentation.statue_net import StatueNetSegmenter
+
+    return StatueNetSegmenter(device)
+
+
+def _statue_net_check() -> str | None:
+    from restore.perception import unavailable_reason
+
+    return unavailable_reason()
+
+
+SEGMENTERS.register(
+    "statue-net", _statue_net,
+    "Embedded statue-net (about 0.7 M parameters, trained on synthetic statues): statue mask "
+    "and body parts (upper arm, forearm, hand per side); weights ship in weights/statue-net.",
+    _statue_net_check,
+)
+
+
 def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") -> Segmentation:
     """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts).
 

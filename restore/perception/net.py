@@ -1,0 +1,163 @@
+"""statue-net: one compact encoder-decoder for statue mask, body parts and COCO-17 keypoints.
+
+Input: float32 [B, 3, H, W] RGB scaled to [-1, 1] (``(uint8 / 127.5) - 1``), H and W multiples
+of 32 (256 on the long side at inference). Output at stride 4 ([B, C, H/4, W/4] logits):
+
+- ``mask``: [B, 1] statue logit (the figure and what it holds; the plinth is not statue);
+- ``parts``: [B, 12] logits over :data:`restore.segmentation.PART_NAMES` (0 = background);
+- ``heatmaps``: [B, 17] keypoint logits, COCO-17 order (statue's own left/right);
+  sigmoid(peak) is the keypoint's score.
+
+:func:`predict` runs it on one photo of any size and maps everything back to its pixels.
+Weights load with ``StatueNet.from_pretrained(folder)`` (``config.json`` +
+``model.safetensors`` through :class:`huggingface_hub.PyTorchModelHubMixin`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+N_PARTS = 12
+N_KEYPOINTS = 17
+STRIDE = 4
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class StatueNet(nn.Module, PyTorchModelHubMixin):
+    """U-Net-like: five stride-2 stages (widths ``widths``), three decoder stages back to
+    stride 4 with skip connections, and a shared head (mask + parts + heatmaps)."""
+
+    def __init__(self, widths: tuple[int, ...] | list[int] = (16, 24, 48, 96, 128),
+                 head: int = 48) -> None:
+        super().__init__()
+        w = [int(c) for c in widths]
+        if len(w) != 5:
+            raise ValueError(f"StatueNet needs five encoder widths, got {w}.")
+        self.config = {"widths": w, "head": int(head)}
+        self.stem = _conv(3, w[0], 2)
+        self.enc = nn.ModuleList(
+            [nn.Sequential(_conv(w[i], w[i + 1], 2), _conv(w[i + 1], w[i + 1]))
+             for i in range(4)])
+        self.dec = nn.ModuleList([
+            _conv(w[4] + w[3], w[3]),
+            _conv(w[3] + w[2], w[2]),
+            _conv(w[2] + w[1], head),
+        ])
+        self.head = nn.Sequential(_conv(head, head), nn.Conv2d(head, 1 + N_PARTS + N_KEYPOINTS, 1))
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x: [B, 3, H, W] in [-1, 1] -> {"mask", "parts", "heatmaps"} logits at H/4 x W/4."""
+        feats = [self.stem(x)]
+        for stage in self.enc:
+            feats.append(stage(feats[-1]))
+        y = feats[4]
+        for i, block in enumerate(self.dec):
+            skip = feats[3 - i]
+            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            y = block(torch.cat([y, skip], 1))
+        out = self.head(y)
+        return {"mask": out[:, :1], "parts": out[:, 1:1 + N_PARTS],
+                "heatmaps": out[:, 1 + N_PARTS:]}
+
+
+def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """HxWx3 uint8 (H, W multiples of 32) -> [1, 3, H, W] float32 in [-1, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).to(device=device, dtype=torch.float32)
+    return (t.permute(2, 0, 1)[None] / 127.5) - 1.0
+
+
+def fit(image: np.ndarray, side: int = 256) -> tuple[np.ndarray, float]:
+    """Resize so the long side is ``side`` and pad right/bottom with black to multiples of 32.
+
+    Returns (padded HxWx3 uint8, scale): network pixel = image pixel * scale.
+    """
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
+                       else cv2.INTER_LINEAR)
+    ph, pw = -(-nh // 32) * 32, -(-nw // 32) * 32
+    out = np.zeros((ph, pw, 3), np.uint8)
+    out[:nh, :nw] = small
+    return out, scale
+
+
+def decode_heatmaps(logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """[17, h, w] logits -> (17x2 float32 (x, y) in heatmap pixels, 17 float32 scores).
+
+    Location: the peak refined by the probability-weighted mean of its 3x3 neighbourhood.
+    """
+    prob = torch.sigmoid(logits.float())
+    k, h, w = prob.shape
+    flat = prob.reshape(k, -1)
+    scores, idx = flat.max(1)
+    py, px = (idx // w).float(), (idx % w).float()
+    pad = F.pad(prob, (1, 1, 1, 1))
+    xy = torch.zeros(k, 2)
+    for j in range(k):
+        y0, x0 = int(py[j]), int(px[j])
+        win = pad[j, y0:y0 + 3, x0:x0 + 3]
+        total = win.sum().clamp_min(1e-6)
+        off = torch.arange(-1, 2, dtype=torch.float32)
+        xy[j, 0] = px[j] + (win.sum(0) * off).sum() / total
+        xy[j, 1] = py[j] + (win.sum(1) * off).sum() / total
+    return xy.numpy().astype(np.float32), scores.numpy().astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Perception:
+    """statue-net's reading of one photo, in the photo's pixels.
+
+    mask_prob: HxW float32 in [0, 1] (statue probability). parts: HxW uint8 ids into
+    ``PART_NAMES`` (background where not statue or plinth). xy: 17x2 float32 (x, y).
+    scores: 17 float32 in [0, 1].
+    """
+
+    mask_prob: np.ndarray
+    parts: np.ndarray
+    xy: np.ndarray
+    scores: np.ndarray
+
+
+@torch.no_grad()
+def predict(model: StatueNet, image: np.ndarray, device: torch.device | str = "cpu",
+            side: int = 256) -> Perception:
+    """Run ``model`` (in eval mode) on ``image`` (HxWx3 uint8 RGB, any size)."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"statue-net needs an HxWx3 uint8 RGB image, got {image.shape} "
+                         f"{image.dtype}.")
+    h, w = image.shape[:2]
+    padded, scale = fit(image, side)
+    out = model(to_tensor(padded, device))
+    nh, nw = round(h * scale), round(w * scale)
+    ph, pw = padded.shape[:2]
+
+    def back(logits: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(logits, size=(ph, pw), mode="bilinear", align_corners=False)
+        return F.interpolate(up[:, :, :nh, :nw], size=(h, w), mode="bilinear",
+                             align_corners=False)[0]
+
+    mask_prob = torch.sigmoid(back(out["mask"]))[0].cpu().numpy().astype(np.float32)
+    parts = back(out["parts"]).argmax(0).cpu().numpy().astype(np.uint8)
+    xy, scores = decode_heatmaps(out["heatmaps"][0].cpu())
+    # heatmap pixel centre (i + 0.5) * STRIDE is a network-input coordinate.
+    xy = ((xy + 0.5) * STRIDE - 0.5) / scale
+    xy[:, 0] = np.clip(xy[:, 0], 0, w - 1)
+    xy[:, 1] = np.clip(xy[:, 1], 0, h - 1)
+    return Perception(mask_prob=mask_prob, parts=parts, xy=xy.astype(np.float32),
+                      scores=scores)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,130 @@
+"""Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
+
+    python -m restore.perception.data --start 0 --count 4000     # render the cache once
+    python -m restore.perception.train --minutes 30 --out weights/statue-net
+
+Losses, all at the input resolution except the heatmaps (stride 4):
+mask: BCE + soft Dice; parts: cross-entropy with arm classes weighted x3; heatmaps: BCE
+against Gaussian peaks (sigma 1.5 heatmap px, peak 1 visible / 0.6 hidden / 0 absent),
+positives up-weighted, channels with unknown truth (broken-off arm) ignored.
+The shard list is re-read while training, so training can start while the cache fills.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from restore.perception.data import CACHE_DIR, augment, load_cache
+from restore.perception.net import N_PARTS, STRIDE, StatueNet, count_parameters
+from restore.segmentation import PART_NAMES
+
+ARM_IDS = [i for i, n in enumerate(PART_NAMES) if "arm" in n or "hand" in n]
+
+
+def gaussian_targets(kp: torch.Tensor, h: int, w: int, sigma: float = 1.5) -> torch.Tensor:
+    """kp: [B, 17, 3] (x, y, peak) input px -> [B, 17, h, w] heatmap targets (stride 4)."""
+    ys = torch.arange(h, dtype=torch.float32)[:, None]
+    xs = torch.arange(w, dtype=torch.float32)[None, :]
+    cx = (kp[..., 0] + 0.5) / STRIDE - 0.5
+    cy = (kp[..., 1] + 0.5) / STRIDE - 0.5
+    d2 = (xs - cx[..., None, None]) ** 2 + (ys - cy[..., None, None]) ** 2
+    return kp[..., 2, None, None] * torch.exp(-d2 / (2 * sigma**2))
+
+
+def losses(out: dict[str, torch.Tensor], mask: torch.Tensor, parts: torch.Tensor,
+           kp: torch.Tensor, use: torch.Tensor, part_w: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-head losses for a batch (mask [B,H,W] float, parts [B,H,W] long, kp [B,17,3],
+    use [B,17])."""
+    size = mask.shape[-2:]
+    m_logit = F.interpolate(out["mask"], size=size, mode="bilinear", align_corners=False)[:, 0]
+    bce = F.binary_cross_entropy_with_logits(m_logit, mask)
+    prob = torch.sigmoid(m_logit)
+    dice = 1 - (2 * (prob * mask).sum((1, 2)) + 1) / (prob.sum((1, 2)) + mask.sum((1, 2)) + 1)
+    p_logit = F.interpolate(out["parts"], size=size, mode="bilinear", align_corners=False)
+    ce = F.cross_entropy(p_logit, parts, weight=part_w)
+    hm = out["heatmaps"]
+    target = gaussian_targets(kp, hm.shape[-2], hm.shape[-1])
+    hb = F.binary_cross_entropy_with_logits(hm, target, reduction="none") * (1 + 20 * target)
+    heat = (hb.mean((2, 3)) * use).sum() / use.sum().clamp_min(1)
+    return {"mask": bce + dice.mean(), "parts": ce, "heat": 4 * heat}
+
+
+def batch(data: dict[str, np.ndarray], idx: np.ndarray, rng: np.random.Generator, size: int
+          ) -> tuple[torch.Tensor, ...]:
+    items = [augment(data, int(i), rng, size) for i in idx]
+    img = torch.from_numpy(np.stack([it[0] for it in items])).permute(0, 3, 1, 2).float()
+    return (img / 127.5 - 1, torch.from_numpy(np.stack([it[1] for it in items])).float(),
+            torch.from_numpy(np.stack([it[2] for it in items])).long(),
+            torch.from_numpy(np.stack([it[3] for it in items])),
+            torch.from_numpy(np.stack([it[4] for it in items])))
+
+
+def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
+          size: int = 160, lr: float = 2e-3, seed: int = 0, threads: int = 1) -> dict:
+    """Train for ``minutes`` of wall clock; saves to ``out`` (Hub mixin) and returns a log."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = StatueNet(widths=(16, 24, 48, 96, 128), head=48)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    part_w = torch.ones(N_PARTS)
+    part_w[ARM_IDS] = 3.0
+    data = load_cache(cache)
+    n_shards = len(list(cache.glob("shard_*.npz")))
+    budget, start, step = minutes * 60.0, time.time(), 0
+    log: dict = {"params": count_parameters(model), "steps": [], "threads": threads,
+                 "batch": batch_size, "size": size}
+    print(f"{log['params']} parameters, {len(data['image'])} samples", flush=True)
+    model.train()
+    while (elapsed := time.time() - start) < budget:
+        frac = elapsed / budget
+        for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
+            g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * frac))
+        idx = rng.integers(0, len(data["image"]), batch_size)
+        img, mask, parts, kp, use = batch(data, idx, rng, size)
+        parts_loss = losses(model(img), mask, parts, kp, use, part_w)
+        total = sum(parts_loss.values())
+        opt.zero_grad()
+        total.backward()  # type: ignore[union-attr]
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            row = {"step": step, "min": round(elapsed / 60, 2), "n": len(data["image"]),
+                   **{k: round(float(v), 4) for k, v in parts_loss.items()}}
+            log["steps"].append(row)
+            print(json.dumps(row), flush=True)
+        if step % 200 == 0 and len(list(cache.glob("shard_*.npz"))) > n_shards:
+            data = load_cache(cache)
+            n_shards = len(list(cache.glob("shard_*.npz")))
+        if step % 1000 == 0:
+            model.save_pretrained(out)
+    model.eval()
+    model.save_pretrained(out)
+    log["total_steps"], log["minutes"] = step, round((time.time() - start) / 60, 2)
+    log["samples"] = len(data["image"])
+    (out / "train_log.json").write_text(json.dumps(log, indent=1))
+    return log
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train statue-net on the synthetic cache.")
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, default=Path("weights/statue-net"))
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--size", type=int, default=160)
+    args = parser.parse_args(argv)
+    log = train(args.minutes, args.out, args.cache, args.batch, args.size)
+    print(f"done: {log['total_steps']} steps in {log['minutes']} min on {log['samples']} samples")
+
+
+if __name__ == "__main__":
+    main()
