@@ -27,13 +27,36 @@ CHANNELS = {"float_heatmaps": 17, "float_short_offsets": 34, "float_long_offsets
 
 def _graph(x, kernel, bias):  # noqa: ANN001, ANN202 - TF tensors
     pooled = tf.nn.avg_pool2d(x, 16, 16, "SAME")
+    # depthwise identity + bias 0 + Relu6 (fused into one TF.js op in the TF.js fixture)
+    dw = tf.nn.depthwise_conv2d(pooled, tf.ones([1, 1, 3, 1]), [1, 1, 1, 1], "SAME")
+    act = tf.nn.relu6(tf.nn.bias_add(dw, tf.zeros([3])), name="act")
     out = {"float_segments": tf.identity(10.0 * tf.reduce_max(pooled, -1, keepdims=True),
                                          name="float_segments"),
-           "float_part_heatmaps": tf.identity(tf.nn.conv2d(pooled, kernel, 1, "SAME") + bias,
+           "float_part_heatmaps": tf.identity(tf.nn.conv2d(act, kernel, 1, "SAME") + bias,
                                               name="float_part_heatmaps")}
     for key, c in CHANNELS.items():
         out[key] = tf.identity(tf.zeros_like(pooled[..., :1]) * tf.zeros([c]), name=key)
     return out
+
+
+def _fuse_depthwise(graph_def) -> None:  # noqa: ANN001
+    """DepthwiseConv2dNative -> BiasAdd -> Relu6 becomes one ``FusedDepthwiseConv2dNative``
+    named like the Relu6, as the TF.js converter writes it."""
+    by_name = {n.name: n for n in graph_def.node}
+    act = by_name["act"]
+    bias = by_name[act.input[0]]
+    conv = by_name[bias.input[0]]
+    act.op = "FusedDepthwiseConv2dNative"
+    del act.input[:]
+    act.input.extend([conv.input[0], conv.input[1], bias.input[1]])
+    for key in ("strides", "padding", "dilations", "data_format"):
+        act.attr[key].CopyFrom(conv.attr[key])
+    act.attr["fused_ops"].list.s.extend([b"BiasAdd", b"Relu6"])
+    act.attr["num_args"].i = 1
+    keep = [n for n in graph_def.node if n.name not in (bias.name, conv.name)]
+    del graph_def.node[:]
+    graph_def.node.extend(keep)
+    assert any(n.op == "FusedDepthwiseConv2dNative" for n in graph_def.node)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +76,7 @@ def tiny_tfjs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {"name": "kernel", "shape": list(KERNEL.shape), "dtype": "float32"},
         {"name": "bias", "shape": [24], "dtype": "float32",
          "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0}}]}]
+    _fuse_depthwise(graph_def)
     for node in graph_def.node:  # TF.js keeps weight nodes as Const without their values
         if node.name in ("kernel", "bias"):
             node.attr["value"].tensor.ClearField("tensor_content")

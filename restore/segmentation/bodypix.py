@@ -145,6 +145,39 @@ def _read_weights(folder: Path, manifest: list[dict[str, Any]]) -> dict[str, np.
     return out
 
 
+def _unfuse(graph_def: Any) -> None:
+    """Split TF.js-only fused convolutions (``FusedDepthwiseConv2dNative``, ``_FusedConv2D``)
+    into plain TF ops, in place: conv -> BiasAdd -> optional Relu/Relu6/Elu; the last op keeps
+    the fused node's name so its consumers are unchanged."""
+    from tensorflow.core.framework import node_def_pb2
+
+    base = {"FusedDepthwiseConv2dNative": "DepthwiseConv2dNative", "_FusedConv2D": "Conv2D"}
+    nodes = []
+    for node in graph_def.node:
+        if node.op not in base:
+            nodes.append(node)
+            continue
+        fused = [f.decode() for f in node.attr["fused_ops"].list.s]
+        if not fused or fused[0] not in ("BiasAdd", "BiasAddV1") or len(fused) > 2 or \
+                (len(fused) == 2 and fused[1] not in ("Relu", "Relu6", "Elu")):
+            raise ValueError(f"Unsupported fused op {node.op} {fused} in the BodyPix graph.")
+        conv = node_def_pb2.NodeDef(name=f"{node.name}/conv", op=base[node.op],
+                                    input=list(node.input[:2]))
+        for key in ("T", "strides", "padding", "dilations", "data_format", "explicit_paddings"):
+            if key in node.attr:
+                conv.attr[key].CopyFrom(node.attr[key])
+        bias = node_def_pb2.NodeDef(name=f"{node.name}/bias" if len(fused) == 2 else node.name,
+                                    op="BiasAdd", input=[conv.name, node.input[2]])
+        bias.attr["T"].CopyFrom(node.attr["T"])
+        nodes += [conv, bias]
+        if len(fused) == 2:
+            act = node_def_pb2.NodeDef(name=node.name, op=fused[1], input=[bias.name])
+            act.attr["T"].CopyFrom(node.attr["T"])
+            nodes.append(act)
+    del graph_def.node[:]
+    graph_def.node.extend(nodes)
+
+
 def load_tfjs_graph(folder: Path) -> Any:
     """A TF.js graph model folder -> function(image float32 [1,H,W,3]) -> {output name: array}.
 
@@ -157,6 +190,7 @@ def load_tfjs_graph(folder: Path) -> Any:
     spec = json.loads((folder / "model.json").read_text())
     graph_def = json_format.ParseDict(spec["modelTopology"], tf.compat.v1.GraphDef(),
                                       ignore_unknown_fields=True)
+    _unfuse(graph_def)
     weights = _read_weights(folder, spec["weightsManifest"])
     for node in graph_def.node:
         if node.name in weights:
