@@ -12,6 +12,8 @@ width, so the baseline stays a small hand-written U-Net. It mixes in
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
@@ -21,9 +23,10 @@ from restore.inpainting.gan import IN_CHANNELS, composite_tensor
 
 
 def _double_conv(cin: int, cout: int) -> nn.Sequential:
+    groups = math.gcd(8, cout)
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.SiLU(),
-        nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.SiLU(),
+        nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(groups, cout), nn.SiLU(),
+        nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(groups, cout), nn.SiLU(),
     )
 
 
