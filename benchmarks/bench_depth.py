@@ -1,0 +1,110 @@
+"""Embedded relief (silhouette inflation) vs ground-truth depth on synthetic statues.
+
+For each ``restore.synth`` sample (intact statue, its mask, metric depth and intrinsics K),
+the relief backend's front surface is read back per pixel (one grid sample per pixel) as a
+relative depth (larger = farther) and compared with the true camera depth inside the mask:
+
+- scale-and-shift alignment first (least squares, the usual protocol for relative depth:
+  the relief has no absolute scale or distance), then
+- AbsRel = mean |d - d*| / d*, delta<1.25 = share of pixels with max(d/d*, d*/d) < 1.25,
+- Chamfer: both depth maps back-projected with K; mean nearest-neighbour distance both ways,
+  in units of the figure's height (the discriminative one: statues stand metres away, so
+  AbsRel and delta barely move).
+
+A "flat" baseline (constant depth: a cut-out) frames the numbers; a depth backend can be
+added with ``--depth-model`` (a folder saved with ``save_pretrained``).
+
+    .venv/bin/python benchmarks/bench_depth.py --n 8 --size 192
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from restore.reconstruction.meshing import grid_surface
+from restore.reconstruction.relief import relief_mesh
+
+
+def relief_depth(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """HxW relative depth (larger = farther, NaN off the surface) of the relief backend."""
+    grid = max(mask.shape)
+    mesh = relief_mesh(image, mask, grid=grid)
+    surface = grid_surface(mask, grid)
+    out = np.full(mask.shape, np.nan)
+    out[surface.rows, surface.cols] = -mesh.vertices[: len(surface.rows), 2]
+    return out
+
+
+def flat_depth(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return np.where(mask, 1.0, np.nan)
+
+
+def align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Least-squares a * pred + b ~ gt over the given pixels."""
+    a_mat = np.stack([pred, np.ones_like(pred)], 1)
+    (a, b), *_ = np.linalg.lstsq(a_mat, gt, rcond=None)
+    return a * pred + b
+
+
+def unproject(depth: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: np.ndarray) -> np.ndarray:
+    x = (cols - k[0, 2]) * depth / k[0, 0]
+    y = (rows - k[1, 2]) * depth / k[1, 1]
+    return np.stack([x, y, depth], 1)
+
+
+def metrics(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, k: np.ndarray) -> dict:
+    valid = mask & np.isfinite(pred) & (gt > 0)
+    rows, cols = np.nonzero(valid)
+    d_gt = gt[valid].astype(np.float64)
+    d = align(pred[valid].astype(np.float64), d_gt)
+    d = np.clip(d, 1e-6, None)
+    ratio = np.maximum(d / d_gt, d_gt / d)
+    p_gt, p = unproject(d_gt, rows, cols, k), unproject(d, rows, cols, k)
+    height = float(np.ptp(p_gt[:, 1])) or 1.0
+    chamfer = 0.5 * (cKDTree(p_gt).query(p)[0].mean() + cKDTree(p).query(p_gt)[0].mean())
+    return {"absrel": float(np.mean(np.abs(d - d_gt) / d_gt)),
+            "delta": float(np.mean(ratio < 1.25)), "chamfer": float(chamfer / height)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=8, help="synthetic statues")
+    p.add_argument("--size", type=int, default=192, help="render side, 128..512")
+    p.add_argument("--depth-model", default="", help="saved transformers depth model folder")
+    args = p.parse_args(argv)
+    from restore.synth import SynthConfig, generate
+
+    methods: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        "flat": flat_depth, "relief": relief_depth}
+    if args.depth_model:
+        from restore.reconstruction.depth import load_model, predict_depth
+
+        model = load_model(path=args.depth_model)
+        methods["depth"] = lambda im, m: np.where(m, -predict_depth(model, im), np.nan)
+    scores: dict[str, list[dict]] = {name: [] for name in methods}
+    seconds: dict[str, float] = dict.fromkeys(methods, 0.0)
+    config = SynthConfig(size=args.size, damage="none", photo=False)
+    for seed in range(args.n):
+        s = generate(seed, config)
+        for name, fn in methods.items():
+            t = time.perf_counter()
+            pred = fn(s.image, s.mask)
+            seconds[name] += time.perf_counter() - t
+            scores[name].append(metrics(pred, s.depth, s.mask, s.K))
+    print(f"{args.n} synthetic statues at {args.size} px (scale-and-shift aligned)\n")
+    print("| method | AbsRel | delta<1.25 | Chamfer / height | s per image |")
+    print("|---|---|---|---|---|")
+    for name, rows in scores.items():
+        mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+        print(f"| {name} | {mean['absrel']:.4f} | {mean['delta']:.3f} | "
+              f"{mean['chamfer']:.4f} | {seconds[name] / args.n:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
