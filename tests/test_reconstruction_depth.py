@@ -18,6 +18,15 @@ transformers = pytest.importorskip("transformers")
 from restore.reconstruction import depth as dp  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Toy tensors: a single thread avoids OpenMP barriers stalling on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)

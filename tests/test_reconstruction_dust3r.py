@@ -21,6 +21,15 @@ from restore.reconstruction import RECONSTRUCTORS, Reconstruction  # noqa: E402
 from restore.reconstruction import dust3r as d3  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Toy tensors: a single thread avoids OpenMP barriers stalling on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _looks_at_a_plane(module, inputs, out):
     """Forward hook on a DPT head: add a pinhole-like ray field (x, y spread with the pixel,
     z = 2) and a confidence logit of 1.5, so the random head 'sees' a tilted surface."""
@@ -67,6 +76,17 @@ def test_fast_single_view_matches_default_path(tiny, statue):
         abs(d3.focal_from_points(ref_pts)) + 1)
 
 
+def test_linear_head_variant_matches_default_path(statue):
+    model = d3.random_model({**d3.tiny_architecture(), "head_type": "linear"}, seed=1)
+    x, _ = d3.prepare(statue[0], 64)
+    img = torch.from_numpy(x)
+    out, _ = d3.predict_default(model, img)
+    pts, conf = d3.predict_single(model, img, matmul_precision="highest")
+    ref = out["pred1"]["pts3d"][0]
+    assert float((pts - ref).abs().max()) <= 1e-5 * float(ref.abs().max())
+    assert torch.allclose(conf, out["pred1"]["conf"][0], rtol=1e-5)
+
+
 def test_bfloat16_path_stays_close(tiny, statue):
     x, _ = d3.prepare(statue[0], 64)
     img = torch.from_numpy(x)
@@ -111,7 +131,8 @@ def test_multi_view_alignment_to_glb(tiny, statue, n_views):
     image, mask, _ = statue
     images = [image, np.ascontiguousarray(image[:, ::-1]), np.roll(image, 3, axis=1)][:n_views]
     masks = [mask, np.ascontiguousarray(mask[:, ::-1]), np.roll(mask, 3, axis=1)][:n_views]
-    mesh = d3.reconstruct_views(tiny, images, masks, size=64, niter=5, min_conf=1.0)
+    rec = d3.Dust3rReconstructor(model=tiny, image_size=64, min_conf=1.0)
+    mesh = rec.reconstruct_views(images, masks, niter=5)
     assert len(mesh.faces) > 50 and np.isfinite(mesh.vertices).all()
     back = trimesh.load(io.BytesIO(mesh.export(file_type="glb")), file_type="glb", force="mesh")
     assert len(back.vertices) > 50

@@ -85,7 +85,7 @@ def _dust3r_check(variant: str) -> Callable[[], str | None]:
 RECONSTRUCTORS.register(
     "dust3r", _dust3r("512_dpt"),
     "DUSt3R ViT-L 512 DPT point map of the photo, closed and textured; ~2 GB weights, "
-    "about 15 s on a CPU.",
+    "about 20 s on a 2-core CPU.",
     _dust3r_check("512_dpt"),
 )
 RECONSTRUCTORS.register(

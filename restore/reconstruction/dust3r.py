@@ -383,6 +383,13 @@ class Dust3rReconstructor:
         filled = cv2.inpaint(known, (~valid).astype(np.uint8), 3, cv2.INPAINT_TELEA)
         return np.asarray(filled, np.float32), valid
 
+    def reconstruct_views(self, images: list[np.ndarray],
+                          masks: list[np.ndarray] | None = None,
+                          niter: int = 300) -> trimesh.Trimesh:
+        """Several photos of the statue -> one aligned surface (:func:`reconstruct_views`)."""
+        return reconstruct_views(self.model, images, masks, size=self.size, device=self.device,
+                                 niter=niter, min_conf=self.min_conf)
+
     def reconstruct(self, image: np.ndarray, mask: np.ndarray,
                     restored: np.ndarray | None = None) -> trimesh.Trimesh:
         """image HxWx3 uint8, mask HxW bool (True = statue), restored HxW bool or None (the
