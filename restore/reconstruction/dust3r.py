@@ -299,8 +299,6 @@ def focal_from_points(pts3d: torch.Tensor) -> float:
     return float(estimate_focal_knowing_depth(pts3d[None].cpu(), pp, focal_mode="weiszfeld"))
 
 
-
-
 @dataclass(frozen=True)
 class PointMap:
     """One photo's prediction at network resolution (h, w): ``points`` on the pixel rays of
@@ -311,16 +309,6 @@ class PointMap:
     conf: np.ndarray
     focal: float
     crop: Crop
-
-
-def _unproject(depth: np.ndarray, focal: float, shape: tuple[int, int]) -> np.ndarray:
-    """depth (H', W') sampled on a grid covering a (h, w) network image -> H'xW'x3 points."""
-    hh, ww = depth.shape
-    h, w = shape
-    u = (np.arange(ww) + 0.5) * (w / ww) - 0.5
-    v = (np.arange(hh) + 0.5) * (h / hh) - 0.5
-    uu, vv = np.meshgrid(u, v)
-    return np.stack([(uu - w / 2) * depth / focal, (vv - h / 2) * depth / focal, depth], -1)
 
 
 class Dust3rReconstructor:
@@ -354,6 +342,8 @@ class Dust3rReconstructor:
         """HxWx3 uint8 photo -> its :class:`PointMap` (one network pass)."""
         import torch
 
+        from restore.reconstruction import meshing
+
         x, crop = prepare(image, self.size)
         pts, conf = predict_single(self.model, torch.from_numpy(x).to(self.device), self.dtype)
         focal = focal_from_points(pts)
@@ -361,27 +351,8 @@ class Dust3rReconstructor:
         if not np.isfinite(focal) or focal <= 0:
             focal = max(h, w) / (2 * np.tan(np.deg2rad(30)))  # the package's 60 degree prior
         depth = pts[..., 2].cpu().numpy().astype(np.float64)
-        return PointMap(_unproject(depth, focal, (h, w)), conf.cpu().numpy(), focal, crop)
-
-    def _depth(self, pm: PointMap, mask_net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Depth (h, w) float32 filled everywhere, and where it was measured (valid)."""
-        import cv2
-
-        z = pm.points[..., 2].astype(np.float32)
-        valid = np.isfinite(z) & (z > 0) & (pm.conf >= self.min_conf)
-        if self.clean_depth and (valid & mask_net).sum() > 8:
-            smooth = cv2.medianBlur(np.where(valid, z, 0).astype(np.float32), 3)
-            z = np.where(valid, smooth, z).astype(np.float32)
-            logz = np.log(np.clip(z[valid & mask_net], 1e-12, None))
-            med = float(np.median(logz))
-            mad = 1.4826 * float(np.median(np.abs(logz - med))) + 1e-6
-            valid &= np.abs(np.log(np.clip(z, 1e-12, None)) - med) < 4 * mad
-        if (valid & mask_net).sum() < 3:
-            raise ValueError("DUSt3R found too few confident 3D points on the statue; lower "
-                             "min_conf or use a larger, sharper photo.")
-        known = np.where(valid, z, 0).astype(np.float32)
-        filled = cv2.inpaint(known, (~valid).astype(np.uint8), 3, cv2.INPAINT_TELEA)
-        return np.asarray(filled, np.float32), valid
+        points = meshing.unproject(depth, focal, (h, w))
+        return PointMap(points, conf.cpu().numpy(), focal, crop)
 
     def reconstruct_views(self, images: list[np.ndarray],
                           masks: list[np.ndarray] | None = None,
@@ -405,16 +376,21 @@ class Dust3rReconstructor:
         mask_c = mask[y0:y1, x0:x1]
         mask_net = cv2.resize(mask_c.astype(np.uint8), (w, h),
                               interpolation=cv2.INTER_NEAREST).astype(bool)
-        depth, valid = self._depth(pm, mask_net)
+        z = pm.points[..., 2]
+        valid = np.isfinite(z) & (z > 0) & (pm.conf >= self.min_conf)
+        if (valid & mask_net).sum() < 3:
+            raise ValueError("DUSt3R found too few confident 3D points on the statue; lower "
+                             "min_conf or use a larger, sharper photo.")
+        depth, valid = meshing.clean_depth(z, valid, mask_net, self.clean_depth)
         if self.output == "surface":
             keep = valid & mask_net
             colors = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
-            points = _unproject(depth.astype(np.float64), pm.focal, (h, w))
+            points = meshing.unproject(depth.astype(np.float64), pm.focal, (h, w))
             world = meshing.camera_to_world(points, keep)
             return meshing.surface_from_points(world, colors, keep)
         ch, cw = mask_c.shape
         big = cv2.resize(depth, (cw, ch), interpolation=cv2.INTER_LINEAR).astype(np.float64)
-        points = _unproject(big, pm.focal, (h, w))
+        points = meshing.unproject(big, pm.focal, (h, w))
         return meshing.mesh_from_points(photo, mask_c, points, grid=self.grid)
 
 
@@ -422,8 +398,9 @@ def reconstruct_views(model: Any, images: list[np.ndarray], masks: list[np.ndarr
                       *, size: int = 512, device: str = "cpu", niter: int = 300,
                       min_conf: float = 3.0) -> trimesh.Trimesh:
     """Several photos of one statue (HxWx3 uint8 each, masks HxW bool or None) -> one open
-    coloured surface in the first camera's frame (+y up, +z toward it), aligned by the
-    package's global optimiser (pair viewer for two photos). Unit: the figure's height."""
+    coloured surface, aligned by the package's global optimiser (``niter`` steps; the pair
+    viewer for two photos), in its world frame with y and z flipped (+y up), centred on the
+    median point, unit = the figure's height."""
     import cv2
     import torch
     import trimesh as tm

@@ -275,3 +275,36 @@ def surface_from_points(points: np.ndarray, colors: np.ndarray, valid: np.ndarra
         faces = faces[edge <= max_jump * max(float(np.median(edge)), 1e-12)]
     return trimesh.Trimesh(vertices=vertices, faces=faces, vertex_colors=colors[valid],
                            process=False)
+
+
+def unproject(depth: np.ndarray, focal: float, shape: tuple[int, int]) -> np.ndarray:
+    """Depth (H', W') on a grid covering an (h, w) pinhole image (focal in its pixels,
+    principal point at its centre) -> H'xW'x3 camera points (OpenCV axes)."""
+    hh, ww = depth.shape
+    h, w = shape
+    u = (np.arange(ww) + 0.5) * (w / ww) - 0.5
+    v = (np.arange(hh) + 0.5) * (h / hh) - 0.5
+    uu, vv = np.meshgrid(u, v)
+    return np.stack([(uu - w / 2) * depth / focal, (vv - h / 2) * depth / focal, depth], -1)
+
+
+def clean_depth(depth: np.ndarray, valid: np.ndarray, mask: np.ndarray,
+                clean: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Depth HxW (> 0 where ``valid``), statue mask HxW -> (filled HxW float32, valid).
+
+    clean: 3x3 median of the valid depth, then points beyond 4 robust deviations (MAD of
+    log depth on the statue) become invalid. Invalid pixels are filled from their
+    neighbours (Telea inpainting), so every statue pixel has a depth.
+    """
+    z = depth.astype(np.float32)
+    valid = valid.copy()
+    if clean and (valid & mask).sum() > 8:
+        smooth = cv2.medianBlur(np.where(valid, z, 0).astype(np.float32), 3)
+        z = np.where(valid, smooth, z).astype(np.float32)
+        logz = np.log(np.clip(z[valid & mask], 1e-12, None))
+        med = float(np.median(logz))
+        mad = 1.4826 * float(np.median(np.abs(logz - med))) + 1e-6
+        valid &= np.abs(np.log(np.clip(z, 1e-12, None)) - med) < 4 * mad
+    known = np.where(valid, z, 0).astype(np.float32)
+    filled = cv2.inpaint(known, (~valid).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    return np.asarray(filled, np.float32), valid
