@@ -6,7 +6,9 @@ downloaded here) and the same 512x384 input. The default path is mini-dust3r's o
 photo duplicated, symmetrised pairs, ``inference`` (batch 1), pair viewer. The fast path is
 :func:`restore.reconstruction.dust3r.predict_single`. Parity compares the fast point map and
 confidence with the default's ``pred1`` (view 1 in its own frame), and the depth with the
-pair viewer's depth map of the same view.
+pair viewer's depth map of the same view. The default path runs with torch's own thread
+count and, for an equal-threads comparison, with the fast path's (``auto_threads``: fewer
+threads when other processes keep the cores busy).
 
     .venv/bin/python benchmarks/bench_dust3r.py              # full size: minutes on 2 cores
     .venv/bin/python benchmarks/bench_dust3r.py --tiny       # toy width, seconds
@@ -16,6 +18,7 @@ pair viewer's depth map of the same view.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -50,8 +53,6 @@ def errors(pts: torch.Tensor, conf: torch.Tensor, out: dict, scene: Any) -> dict
         "pts_rel": float((pts - ref_pts).abs().max()) / max(scale, 1e-12),
         "conf_rel": float(((conf - ref_conf).abs() / ref_conf).max()),
         "depth_abs": depth_err,
-        "focal_rel": abs(d3.focal_from_points(pts) - d3.focal_from_points(ref_pts))
-        / max(abs(d3.focal_from_points(ref_pts)), 1e-12),
     }
 
 
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tiny", action="store_true", help="toy width (seconds) instead of ViT-L")
     p.add_argument("--repeats", type=int, default=1, help="timed runs of each path (best kept)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave as is)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads of the default path "
+                   "(0 = torch's own)")
+    p.add_argument("--fast-threads", type=int, default=0, help="fast path threads (0 = auto)")
     p.add_argument("--bf16", action="store_true", help="also time the bfloat16 fast path")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -68,42 +71,55 @@ def main(argv: list[str] | None = None) -> int:
 
     config = d3.tiny_architecture() if args.tiny else d3.architecture("512_dpt")
     build_s, model = timed(lambda: d3.random_model(config, seed=args.seed))
-    x, crop = d3.prepare(photo(), 64 if args.tiny else 512)
+    x, _ = d3.prepare(photo(), 64 if args.tiny else 512)
     img = torch.from_numpy(x)
     print(f"model: {'tiny' if args.tiny else 'ViT-L/base/DPT 512'} random seed {args.seed}, "
           f"built in {build_s:.1f} s; input {tuple(img.shape)}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
 
-    fast_times, default_times, bf16_times = [], [], []
-    res: Any = None
-    ref: Any = None
-    bf: Any = None
-    for _ in range(args.repeats):  # alternate so that load from other processes hits both
-        t, res = timed(lambda: d3.predict_single(model, img))
-        fast_times.append(t)
-        t, ref = timed(lambda: d3.predict_default(model, img))
-        default_times.append(t)
-        if args.bf16:
-            t, bf = timed(lambda: d3.predict_single(model, img, dtype=torch.bfloat16))
-            bf16_times.append(t)
-    rows = [("default (mini-dust3r)", min(default_times), None),
-            ("fast fp32", min(fast_times), errors(*res, *ref))]
+    torch_threads = torch.get_num_threads()
+    fast_threads = args.fast_threads or d3.auto_threads()
+    print(f"fast path threads: {fast_threads} ({'given' if args.fast_threads else 'auto'}, "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+    def default_at(threads: int) -> Any:
+        torch.set_num_threads(threads)
+        try:
+            return d3.predict_default(model, img)
+        finally:
+            torch.set_num_threads(torch_threads)
+
+    times: dict[str, list[float]] = {}
+    outs: dict[str, Any] = {}
+    runs: list[tuple[str, Any]] = [
+        ("fast fp32", lambda: d3.predict_single(model, img, threads=fast_threads)),
+        (f"default, {torch_threads} threads", lambda: default_at(torch_threads))]
+    if fast_threads != torch_threads:
+        runs.append((f"default, {fast_threads} threads", lambda: default_at(fast_threads)))
     if args.bf16:
-        rows.append(("fast bf16", min(bf16_times), errors(*bf, *ref)))
-    print("\n| path | time (s) | speed-up | pts3d max abs err | pts3d rel err "
-          "| conf rel err | depth vs pair viewer | focal rel err |")
+        runs.append(("fast bf16", lambda: d3.predict_single(model, img, dtype=torch.bfloat16,
+                                                            threads=fast_threads)))
+    for _ in range(args.repeats):  # interleaved, so that load from other processes hits all
+        for name, fn in runs:
+            t, outs[name] = timed(fn)
+            times.setdefault(name, []).append(t)
+    ref = outs[f"default, {torch_threads} threads"]
+    base = min(times[f"default, {torch_threads} threads"])
+    print("\n| path | threads | time (s) | speed-up vs default | pts3d max abs err | "
+          "pts3d rel err | conf rel err | depth vs pair viewer |")
     print("|---|---|---|---|---|---|---|---|")
-    base = min(default_times)
-    for name, t, err in rows:
-        if err is None:
-            print(f"| {name} | {t:.2f} | 1.0x | - | - | - | - | - |")
-        else:
-            print(f"| {name} | {t:.2f} | {base / t:.1f}x | {err['pts_abs']:.2e} | "
-                  f"{err['pts_rel']:.2e} | {err['conf_rel']:.2e} | {err['depth_abs']:.2e} | "
-                  f"{err['focal_rel']:.2e} |")
-    print(f"\nall runs (s): default {[round(t, 2) for t in default_times]}, "
-          f"fast {[round(t, 2) for t in fast_times]}"
-          + (f", bf16 {[round(t, 2) for t in bf16_times]}" if args.bf16 else ""))
+    for name, _ in runs:
+        t = min(times[name])
+        th = fast_threads if name.startswith("fast") else int(name.split(", ")[1].split()[0])
+        if name.startswith("default"):
+            print(f"| {name.split(',')[0]} (mini-dust3r) | {th} | {t:.2f} | {base / t:.1f}x "
+                  "| - | - | - | - |")
+            continue
+        e = errors(*outs[name], *ref)
+        print(f"| {name} | {th} | {t:.2f} | {base / t:.1f}x | {e['pts_abs']:.2e} | "
+              f"{e['pts_rel']:.2e} | {e['conf_rel']:.2e} | {e['depth_abs']:.2e} |")
+    print("\nall runs (s): " + ", ".join(f"{k} {[round(t, 2) for t in v]}"
+                                        for k, v in times.items()))
     return 0
 
 

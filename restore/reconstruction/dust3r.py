@@ -215,8 +215,21 @@ def _block(blk: Any, x: torch.Tensor, rope: tuple[torch.Tensor, ...] | None,
     return x.add_(blk.mlp(blk.norm2(x)))
 
 
+def auto_threads() -> int:
+    """Torch threads for one forward: all cores when the machine is idle, fewer when other
+    processes already keep cores busy (OpenMP barriers then stall: on 2 shared cores with a
+    load of 8, one thread ran the network 3x faster than two)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
 def predict_single(model: Any, img: torch.Tensor, dtype: torch.dtype | None = None,
-                   matmul_precision: str = "medium") -> tuple[torch.Tensor, torch.Tensor]:
+                   matmul_precision: str = "medium",
+                   threads: int | None = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """img 1x3xHxW in [-1, 1] -> pts3d (H, W, 3), conf (H, W) float32: the default path's
     ``pred1`` for the photo paired with itself.
 
@@ -224,16 +237,20 @@ def predict_single(model: Any, img: torch.Tensor, dtype: torch.dtype | None = No
     oneDNN split float32 GEMMs into bfloat16 passes: about 2x faster on AVX512-BF16 CPUs,
     errors of the order of float32 round-off, see the benchmark; "highest" = plain
     float32). dtype: bfloat16 runs the transformer under autocast (fastest, ~1e-2 relative
-    error); the head always runs in float32.
+    error); the head always runs in float32. threads: torch threads while this runs (0 =
+    :func:`auto_threads`, None = leave torch's setting); process-wide, restored after.
     """
     import torch
 
-    previous = torch.get_float32_matmul_precision()
+    previous = torch.get_float32_matmul_precision(), torch.get_num_threads()
     torch.set_float32_matmul_precision(matmul_precision)
+    if threads is not None:
+        torch.set_num_threads(threads or auto_threads())
     try:
         return _predict_single(model, img, dtype)
     finally:
-        torch.set_float32_matmul_precision(previous)
+        torch.set_float32_matmul_precision(previous[0])
+        torch.set_num_threads(previous[1])
 
 
 def _predict_single(model: Any, img: torch.Tensor,
