@@ -119,6 +119,16 @@ def test_surface_output_is_coloured(tiny, statue):
     assert len(scene.geometry) == 1
 
 
+def test_point_cloud_option(tiny, statue):
+    image, mask, _ = statue
+    rec = d3.Dust3rReconstructor(model=tiny, image_size=64, min_conf=1.0)
+    cloud = rec.point_cloud(image, mask)
+    assert len(cloud.vertices) > 50 and len(cloud.colors) == len(cloud.vertices)
+    data = trimesh.Scene(cloud).export(file_type="glb")
+    back = trimesh.load(io.BytesIO(data), file_type="glb")
+    assert sum(len(g.vertices) for g in back.geometry.values()) == len(cloud.vertices)
+
+
 def test_confidence_threshold_too_high_is_refused(tiny, statue):
     image, mask, _ = statue
     rec = d3.Dust3rReconstructor(model=tiny, image_size=64, min_conf=1e9)

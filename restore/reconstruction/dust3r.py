@@ -378,10 +378,10 @@ class Dust3rReconstructor:
         return reconstruct_views(self.model, images, masks, size=self.size, device=self.device,
                                  niter=niter, min_conf=self.min_conf)
 
-    def reconstruct(self, image: np.ndarray, mask: np.ndarray,
-                    restored: np.ndarray | None = None) -> trimesh.Trimesh:
-        """image HxWx3 uint8, mask HxW bool (True = statue), restored HxW bool or None (the
-        repainted region, tinted in the texture) -> mesh (see ``output``)."""
+    def _maps(self, image: np.ndarray, mask: np.ndarray, restored: np.ndarray | None
+              ) -> tuple[PointMap, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(point map, tinted photo crop, statue mask crop, filled network-size depth, kept
+        network pixels = confident, clean and on the statue)."""
         import cv2
 
         from restore.reconstruction import meshing
@@ -399,16 +399,45 @@ class Dust3rReconstructor:
             raise ValueError("DUSt3R found too few confident 3D points on the statue; lower "
                              "min_conf or use a larger, sharper photo.")
         depth, valid = meshing.clean_depth(z, valid, mask_net, self.clean_depth)
+        return pm, photo, mask_c, depth, valid & mask_net
+
+    def _coloured(self, pm: PointMap, photo: np.ndarray, depth: np.ndarray,
+                  keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import cv2
+
+        from restore.reconstruction import meshing
+
+        h, w = pm.crop.size
+        colors = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+        points = meshing.unproject(depth.astype(np.float64), pm.focal, (h, w))
+        return meshing.camera_to_world(points, keep), colors
+
+    def reconstruct(self, image: np.ndarray, mask: np.ndarray,
+                    restored: np.ndarray | None = None) -> trimesh.Trimesh:
+        """image HxWx3 uint8, mask HxW bool (True = statue), restored HxW bool or None (the
+        repainted region, tinted in the texture) -> mesh (see ``output``)."""
+        import cv2
+
+        from restore.reconstruction import meshing
+
+        pm, photo, mask_c, depth, keep = self._maps(image, mask, restored)
         if self.output == "surface":
-            keep = valid & mask_net
-            colors = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
-            points = meshing.unproject(depth.astype(np.float64), pm.focal, (h, w))
-            world = meshing.camera_to_world(points, keep)
+            world, colors = self._coloured(pm, photo, depth, keep)
             return meshing.surface_from_points(world, colors, keep)
         ch, cw = mask_c.shape
         big = cv2.resize(depth, (cw, ch), interpolation=cv2.INTER_LINEAR).astype(np.float64)
-        points = meshing.unproject(big, pm.focal, (h, w))
+        points = meshing.unproject(big, pm.focal, pm.crop.size)
         return meshing.mesh_from_points(photo, mask_c, points, grid=self.grid)
+
+    def point_cloud(self, image: np.ndarray, mask: np.ndarray,
+                    restored: np.ndarray | None = None) -> trimesh.PointCloud:
+        """The confident statue points, coloured (DUSt3R demo's point-cloud option); export
+        with ``trimesh.Scene(cloud).export(file_type="glb")``."""
+        import trimesh as tm
+
+        pm, photo, _, depth, keep = self._maps(image, mask, restored)
+        world, colors = self._coloured(pm, photo, depth, keep)
+        return tm.PointCloud(world[keep], colors=colors[keep])
 
 
 def reconstruct_views(model: Any, images: list[np.ndarray], masks: list[np.ndarray] | None = None,
