@@ -178,3 +178,15 @@ def test_local_folder_loads_through_the_registry(tiny, statue, monkeypatch, tmp_
     (tmp_path / "broken" / "config.json").write_text("{}")
     with pytest.raises(BackendUnavailable, match="Could not load"):
         d3.load_model(path=tmp_path / "broken")
+
+
+def test_auto_threads_backs_off_under_load(monkeypatch):
+    monkeypatch.setattr(d3.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(d3.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert d3.auto_threads() == 4
+    monkeypatch.setattr(d3.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert d3.auto_threads() == 1
+    before = torch.get_num_threads()
+    d3.predict_single(d3.random_model(d3.tiny_architecture()), torch.zeros(1, 3, 32, 32),
+                      threads=1)
+    assert torch.get_num_threads() == before
