@@ -91,12 +91,12 @@ def missing_side(sample: RawSample) -> Side:
     return side
 
 
-def synth_samples(n: int, size: int, seed: int) -> list[RawSample]:
+def synth_samples(n: int, size: int, seed: int, material: str = "random") -> list[RawSample]:
     """``n`` fresh synthetic statues, ``size`` px square, one arm broken off (rendering costs
     CPU: about a second each)."""
     from restore.synth import SynthConfig, generate
 
-    config = SynthConfig(size=size, damage="one")
+    config = SynthConfig(size=size, damage="one", material=material)
     out = []
     for i in range(n):
         s = generate(seed + i, config)
