@@ -21,6 +21,7 @@ import numpy as np
 
 from restore.errors import BackendUnavailable
 from restore.hub import HubModel, cached, offline, register_hub_model, snapshot
+from restore.reconstruction.dust3r import avoid_triton_after_tensorflow
 from restore.registry import missing_module_reason
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ STD = np.array([0.229, 0.224, 0.225], np.float32)
 def tiny_config() -> Any:
     """A ``DepthAnythingConfig`` of the same architecture (DINOv2 backbone, reassemble +
     fusion neck, relative head) at toy width: offline tests, no download."""
+    avoid_triton_after_tensorflow()
     from transformers import DepthAnythingConfig, Dinov2Config
 
     backbone_args: dict[str, Any] = {
@@ -69,6 +71,7 @@ def unavailable_reason() -> str | None:
 def load_model(device: str = "cpu", path: str | Path | None = None) -> torch.nn.Module:
     """The pretrained depth network in eval mode on ``device`` (local ``path``,
     ``$STATUE_RESTORE_DEPTH`` or the pinned Hub snapshot). BackendUnavailable otherwise."""
+    avoid_triton_after_tensorflow()
     from transformers import AutoModelForDepthEstimation
 
     local = path if path is not None else os.environ.get(ENV_PATH)
@@ -101,6 +104,7 @@ def predict_depth(model: Any, image: np.ndarray, size: int = 518,
                   device: str = "cpu") -> np.ndarray:
     """HxWx3 uint8 photo -> HxW float32 relative disparity (larger = closer), resized back
     to the photo."""
+    avoid_triton_after_tensorflow()
     import cv2
     import torch
 

@@ -48,6 +48,17 @@ MODELS = {
 IMAGE_SIZE = {"512_dpt": 512, "224_linear": 224}
 
 
+def avoid_triton_after_tensorflow() -> None:
+    """Importing triton after TensorFlow (the BodyPix backend) segfaults the process, and
+    torch/transformers import triton lazily (``torch._dynamo``). Triton only serves GPU
+    kernels, so when TensorFlow is loaded and triton is not yet, mark it absent: torch and
+    transformers then skip it. Called before every heavy torch use in this package."""
+    import sys
+
+    if "tensorflow" in sys.modules and "triton" not in sys.modules:
+        sys.modules["triton"] = None  # type: ignore[assignment]
+
+
 def architecture(variant: str = "512_dpt") -> dict[str, Any]:
     """Constructor kwargs of ``AsymmetricCroCo3DStereo`` for the released models."""
     big = dict(output_mode="pts3d", depth_mode=("exp", -INF, INF), conf_mode=("exp", 1, INF),
@@ -71,6 +82,7 @@ def tiny_architecture() -> dict[str, Any]:
 
 def random_model(config: dict[str, Any], seed: int = 0, device: str = "cpu") -> torch.nn.Module:
     """A randomly initialised DUSt3R (fixed ``seed``) in eval mode: parity tests, benchmarks."""
+    avoid_triton_after_tensorflow()
     import torch
     from mini_dust3r.model import AsymmetricCroCo3DStereo
 
@@ -102,6 +114,7 @@ def load_model(variant: str = "512_dpt", device: str = "cpu",
                path: str | Path | None = None) -> torch.nn.Module:
     """The pretrained model (local ``path``, ``$STATUE_RESTORE_DUST3R``, or the pinned Hub
     snapshot), eval mode on ``device``. Raises BackendUnavailable with one sentence."""
+    avoid_triton_after_tensorflow()
     from mini_dust3r.model import AsymmetricCroCo3DStereo
 
     local = path if path is not None else os.environ.get(ENV_PATH)
@@ -240,6 +253,7 @@ def predict_single(model: Any, img: torch.Tensor, dtype: torch.dtype | None = No
     error); the head always runs in float32. threads: torch threads while this runs (0 =
     :func:`auto_threads`, None = leave torch's setting); process-wide, restored after.
     """
+    avoid_triton_after_tensorflow()
     import torch
 
     previous = torch.get_float32_matmul_precision(), torch.get_num_threads()
@@ -291,6 +305,7 @@ def predict_default(model: Any, img: torch.Tensor) -> tuple[dict[str, Any], Any]
     """The package's default single-photo path (reference for parity and timing): duplicate
     the photo, symmetrised pairs, ``inference``, then the pair viewer. Returns (raw output,
     scene)."""
+    avoid_triton_after_tensorflow()
     from mini_dust3r.cloud_opt import GlobalAlignerMode, global_aligner
     from mini_dust3r.image_pairs import make_pairs
     from mini_dust3r.inference import inference
@@ -447,6 +462,7 @@ def reconstruct_views(model: Any, images: list[np.ndarray], masks: list[np.ndarr
     coloured surface, aligned by the package's global optimiser (``niter`` steps; the pair
     viewer for two photos), in its world frame with y and z flipped (+y up), centred on the
     median point, unit = the figure's height."""
+    avoid_triton_after_tensorflow()
     import cv2
     import torch
     import trimesh as tm
