@@ -29,8 +29,9 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def tiny():
+    config = dp.tiny_config()  # first: it keeps triton away once TensorFlow is loaded
     torch.manual_seed(0)
-    return transformers.DepthAnythingForDepthEstimation(dp.tiny_config()).eval()
+    return transformers.DepthAnythingForDepthEstimation(config).eval()
 
 
 def _closed_textured(mesh: trimesh.Trimesh) -> None:
