@@ -48,7 +48,9 @@ def _mask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--painted", type=Path, help="painted mask image (white = repaint)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser. Commands defined in other modules (training, synthesis, ...) are only
+    imported when ``command`` names them, so ``restore segment`` never loads torch."""
     parser = argparse.ArgumentParser(prog="restore", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="torch device for learned backends")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -94,8 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, default=Path("out"))
 
     sub.add_parser("backends", help="list every backend and whether it can run here")
-    for module, _run in EXTENSIONS.values():
-        importlib.import_module(module).add_parser(sub)
+    for name, (module, add, _run, help_text) in EXTENSIONS.items():
+        if name == command:
+            getattr(importlib.import_module(module), add)(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -210,26 +215,54 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
 }
 
 
-# Commands defined beside the code they run: command -> (module with add_parser(sub), run).
-EXTENSIONS: dict[str, tuple[str, str]] = {
-    "dataset": ("restore.dataset", "run"),
+# Commands defined beside the code they run:
+# command -> (module, its add-parser function, its run function, one-line help).
+EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
+    "synth": ("restore.synth.cli", "add_parser", "run",
+              "write synthetic statue photos with full ground truth"),
+    "dataset": ("restore.dataset", "add_parser", "run",
+                "build a training folder from real statue photos"),
+    "train": ("restore.train", "add_train_parser", "run_train",
+              "train the U-Net or GAN inpainting model"),
+    "evaluate": ("restore.evaluate", "add_evaluate_parser", "run_evaluate",
+                 "measure inpainting models (PSNR, SSIM, L1 per mask strategy)"),
+    "hub": ("restore.inpainting.learned", "add_hub_parser", "run_hub",
+            "push trained weights and the model card to the Hub"),
 }
 
 
-def _command(name: str) -> Callable[[argparse.Namespace], str]:
+def _command(name: str) -> Callable[[argparse.Namespace], str | int]:
     if name in EXTENSIONS:
-        module, fn = EXTENSIONS[name]
-        run: Callable[[argparse.Namespace], str] = getattr(importlib.import_module(module), fn)
+        module, _add, fn, _help = EXTENSIONS[name]
+        run: Callable[[argparse.Namespace], str | int] = getattr(
+            importlib.import_module(module), fn)
         return run
     return COMMANDS[name]
 
 
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command word in ``argv`` (skipping global options), before full parsing."""
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        if words[i] == "--device":
+            i += 2
+        elif words[i].startswith("-"):
+            i += 1
+        else:
+            return words[i]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_name(argv)).parse_args(argv)
     try:
-        message = _command(args.command)(args)
+        result = _command(args.command)(args)
     except (ValueError, BackendUnavailable) as err:
         print(f"restore {args.command}: error: {err}", file=sys.stderr)
         return 2
-    print(message)
+    if isinstance(result, int):
+        return result
+    print(result)
     return 0

@@ -71,3 +71,19 @@ def test_help_explains_options():
     proc = subprocess.run([sys.executable, "-m", "restore", "restore", "--help"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "--strategy" in proc.stdout and "--out-dir" in proc.stdout
+
+
+def test_stage_commands_do_not_load_torch(photo, tmp_path):
+    code = ("import sys; from restore.cli import main; "
+            f"rc = main(['segment', {str(photo)!r}, '--out', {str(tmp_path / 'm.png')!r}]); "
+            "print(rc, 'torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split()[-2:] == ["0", "False"], proc.stderr
+
+
+def test_extension_commands_are_wired(tmp_path):
+    for command in ("synth", "dataset", "train", "evaluate", "hub"):
+        proc = subprocess.run([sys.executable, "-m", "restore", command, "--help"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and f"restore {command}" in proc.stdout, proc.stderr
