@@ -182,7 +182,7 @@ def load_tfjs_graph(folder: Path) -> Any:
     """A TF.js graph model folder -> function(image float32 [1,H,W,3]) -> {output name: array}.
 
     The outputs are the graph nodes named as in :data:`OUTPUTS` (exact name, else the
-    shortest node name containing it).
+    shortest name of a non-constant node containing it, preferring nodes nothing consumes).
     """
     import tensorflow as tf
     from google.protobuf import json_format
@@ -200,13 +200,15 @@ def load_tfjs_graph(folder: Path) -> Any:
     inputs = [n.name for n in graph_def.node if n.op == "Placeholder"]
     if len(inputs) != 1:
         raise ValueError(f"{folder} has {len(inputs)} inputs; a BodyPix graph has one image.")
-    names = [n.name for n in graph_def.node]
+    consumed = {i.split(":")[0].lstrip("^") for n in graph_def.node for i in n.input}
+    names = [n.name for n in graph_def.node if n.op != "Const"]
     outputs: dict[str, str] = {}
-    for key in OUTPUTS:
+    for key in OUTPUTS:  # e.g. "float_segments", "MobilenetV1/displacement_fwd_2/BiasAdd"
         hits = [n for n in names if key in n]
+        sinks = [n for n in hits if n not in consumed]
         if not hits:
             raise ValueError(f"{folder} has no {key!r} output; it is not a BodyPix graph.")
-        outputs[key] = key if key in hits else min(hits, key=len)
+        outputs[key] = key if key in hits else min(sinks or hits, key=len)
     wrapped = tf.compat.v1.wrap_function(
         lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
     fn = wrapped.prune(feeds=f"{inputs[0]}:0", fetches={k: f"{v}:0" for k, v in outputs.items()})
