@@ -54,13 +54,6 @@ def _choices(registry: Registry[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _default(registry: Registry[Any], preferred: tuple[str, ...]) -> str:
-    for name in preferred:
-        if name in registry.names() and registry.unavailable_reason(name) is None:
-            return name
-    return registry.available()[0]
-
-
 def _backend_notes(registry: Registry[Any]) -> str:
     return "\n".join(f"- **{n}**: {d}" + ("" if r is None else f" *Unavailable: {r}*")
                      for n, d, r in registry.describe())
@@ -218,10 +211,10 @@ def _examples() -> list[str]:
 
 
 def build_demo() -> gr.Blocks:
-    seg_default = _default(segmentation.SEGMENTERS, ("statue-net", "grabcut"))
-    inp_default = _default(inpainting.INPAINTERS, ("gan", "unet", "telea"))
-    rec_default = _default(reconstruction.RECONSTRUCTORS, ("relief",))
-    pose_default = _default(pose.POSE_ESTIMATORS, ("statue-net", "silhouette"))
+    seg_default = pipeline.resolve("segmentation", "auto")
+    inp_default = pipeline.resolve("inpainting", "auto")
+    rec_default = pipeline.resolve("reconstruction", "auto")
+    pose_default = pipeline.resolve("pose", "auto")
     examples = _examples()
     with gr.Blocks(title="statue-restore") as demo:
         gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "

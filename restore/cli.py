@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from restore.errors import BackendUnavailable
+from restore.pipeline import resolve
 from restore.registry import Registry
 
 STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
@@ -34,8 +35,9 @@ def _backends(stage: str) -> list[str]:
 def _pose_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand: "
                    '{"keypoints": {"right_shoulder": [x, y], ...}} (overrides guesses)')
-    p.add_argument("--pose-backend", default="silhouette",
-                   help=f"pose backend when --keypoints is partial or absent ({_backends('pose')})")
+    p.add_argument("--pose-backend", default="auto",
+                   help="pose backend when --keypoints is partial or absent "
+                        f"(auto or one of {_backends('pose')})")
 
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
@@ -57,12 +59,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("segment", help="statue mask of a photo -> PNG")
     p.add_argument("image", type=Path)
-    p.add_argument("--backend", default="grabcut", help=f"one of {_backends('segmentation')}")
+    p.add_argument("--backend", default="auto",
+                   help=f"auto (best that runs here) or one of {_backends('segmentation')}")
     p.add_argument("--out", type=Path, default=Path("mask.png"), help="output mask PNG")
 
     p = sub.add_parser("pose", help="keypoints of a photo -> JSON")
     p.add_argument("image", type=Path)
-    p.add_argument("--backend", default="silhouette", help=f"one of {_backends('pose')}")
+    p.add_argument("--backend", default="auto",
+                   help=f"auto (best that runs here) or one of {_backends('pose')}")
     p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand (hint)")
     p.add_argument("--out", type=Path, default=Path("pose.json"))
 
@@ -75,23 +79,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("inpaint", help="repaint a masked region -> PNG")
     p.add_argument("image", type=Path)
     p.add_argument("mask", type=Path, help="mask image, white = repaint")
-    p.add_argument("--backend", default="telea", help=f"one of {_backends('inpainting')}")
+    p.add_argument("--backend", default="auto",
+                   help=f"auto (best that runs here) or one of {_backends('inpainting')}")
     p.add_argument("--out", type=Path, default=Path("inpainted.png"))
 
     p = sub.add_parser("reconstruct", help="3D mesh of a statue photo -> GLB")
     p.add_argument("image", type=Path)
     p.add_argument("--mask", type=Path, help="statue mask (default: segment it)")
-    p.add_argument("--backend", default="relief", help=f"one of {_backends('reconstruction')}")
+    p.add_argument("--backend", default="auto",
+                   help=f"auto (best that runs here) or one of {_backends('reconstruction')}")
     p.add_argument("--out", type=Path, default=Path("statue.glb"))
 
     p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir")
     p.add_argument("image", type=Path)
     _pose_args(p)
     _mask_args(p)
-    p.add_argument("--segmenter", default="grabcut", help=f"one of {_backends('segmentation')}")
-    p.add_argument("--inpainter", default="telea", help=f"one of {_backends('inpainting')}")
-    p.add_argument("--reconstructor", default="relief",
-                   help=f"one of {_backends('reconstruction')}")
+    p.add_argument("--segmenter", default="auto",
+                   help=f"auto or one of {_backends('segmentation')}")
+    p.add_argument("--inpainter", default="auto", help=f"auto or one of {_backends('inpainting')}")
+    p.add_argument("--reconstructor", default="auto",
+                   help=f"auto or one of {_backends('reconstruction')}")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
     p.add_argument("--out-dir", type=Path, default=Path("out"))
 
@@ -114,7 +121,8 @@ def _pose_for(args: argparse.Namespace, image):  # -> Pose
     from restore.pose import estimate
 
     hint = _hint(args)
-    backend = "manual" if hint is not None and hint.arms_ok(0.0) else args.pose_backend
+    backend = ("manual" if hint is not None and hint.arms_ok(0.0)
+               else resolve("pose", args.pose_backend, True))
     return estimate(image, backend, hint, args.device)
 
 
@@ -122,7 +130,7 @@ def _cmd_segment(args: argparse.Namespace) -> str:
     from restore.images import load_image, save_mask
     from restore.segmentation import segment
 
-    seg = segment(load_image(args.image), args.backend, args.device)
+    seg = segment(load_image(args.image), resolve("segmentation", args.backend, True), args.device)
     return f"wrote {save_mask(args.out, seg.mask)} ({seg.mask.mean():.1%} statue)"
 
 
@@ -130,7 +138,8 @@ def _cmd_pose(args: argparse.Namespace) -> str:
     from restore.images import load_image
     from restore.pose import estimate
 
-    pose = estimate(load_image(args.image), args.backend, _hint(args), args.device)
+    pose = estimate(load_image(args.image), resolve("pose", args.backend, True), _hint(args),
+                    args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(pose.to_json(), indent=1))
     return f"wrote {args.out}"
@@ -153,8 +162,8 @@ def _cmd_inpaint(args: argparse.Namespace) -> str:
     from restore.inpainting import inpaint
 
     image = load_image(args.image)
-    result = inpaint(image, load_mask(args.mask, image.shape[:2]), args.backend,
-                     device=args.device)
+    result = inpaint(image, load_mask(args.mask, image.shape[:2]),
+                     resolve("inpainting", args.backend, True), device=args.device)
     return f"wrote {save_image(args.out, result.image)}"
 
 
@@ -164,7 +173,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> str:
 
     image = load_image(args.image)
     mask = load_mask(args.mask, image.shape[:2]) if args.mask else None
-    rec = reconstruct(image, mask, args.backend, args.device)
+    rec = reconstruct(image, mask, resolve("reconstruction", args.backend, True), args.device)
     return f"wrote {rec.to_glb(args.out)} ({len(rec.mesh.vertices)} vertices)"
 
 

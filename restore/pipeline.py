@@ -8,34 +8,91 @@ so the CLI can drive tqdm and the app ``gr.Progress`` without this module knowin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from restore.errors import BackendUnavailable
 from restore.images import as_rgb_uint8
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, make_mask, shapes
 from restore.pose import Pose, Side, estimate
 from restore.reconstruction import Reconstruction, reconstruct
+from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
 
 Progress = Callable[[float, str], None]
 
 
+# "auto" picks the first of these that can run here: the learned embedded models when their
+# weights are present, else the classical ones that always can.
+PREFERRED: dict[str, tuple[str, ...]] = {
+    "segmentation": ("statue-net", "grabcut"),
+    "pose": ("statue-net", "silhouette"),
+    "inpainting": ("gan", "unet", "telea"),
+    "reconstruction": ("relief",),
+}
+
+
+def _registry(stage: str) -> Registry[Any]:
+    from restore.inpainting import INPAINTERS
+    from restore.pose import POSE_ESTIMATORS
+    from restore.reconstruction import RECONSTRUCTORS
+    from restore.segmentation import SEGMENTERS
+
+    registries: dict[str, Registry[Any]] = {
+        "segmentation": SEGMENTERS, "pose": POSE_ESTIMATORS, "inpainting": INPAINTERS,
+        "reconstruction": RECONSTRUCTORS,
+    }
+    return registries[stage]
+
+
+def resolve(stage: str, name: str, load: bool = False, device: str = "cpu") -> str:
+    """``name`` itself, or for "auto" the first preferred backend of ``stage`` that can run.
+
+    With ``load`` the candidate is also built (its weights loaded, once), so a backend whose
+    cheap check passed but whose download fails gives way to the next one.
+    """
+    if name != "auto":
+        return name
+    registry = _registry(stage)
+    for candidate in PREFERRED[stage]:
+        if candidate not in registry.names() or registry.unavailable_reason(candidate):
+            continue
+        if load:
+            try:
+                registry.get(candidate, device)
+            except BackendUnavailable:
+                continue
+        return candidate
+    return registry.available()[0]
+
+
 @dataclass(frozen=True)
 class RestoreConfig:
-    """Backends and options of one restore. Defaults run offline on the embedded models."""
+    """Backends and options of one restore. "auto" = the best backend that runs here."""
 
-    segmenter: str = "grabcut"
-    pose: str = "silhouette"
+    segmenter: str = "auto"
+    pose: str = "auto"
     strategy: str = "missing_arm"
     side: Side = "right"
     width: float | None = None
     radius: float = 30.0
     seed: int | None = 0
-    inpainter: str = "telea"
-    reconstructor: str = "relief"
+    inpainter: str = "auto"
+    reconstructor: str = "auto"
     device: str = "cpu"
+
+    def resolved(self) -> RestoreConfig:
+        """The same config with every "auto" replaced by a concrete backend name."""
+        def pick(stage: str, name: str) -> str:
+            return resolve(stage, name, load=True, device=self.device)
+
+        return replace(self, segmenter=pick("segmentation", self.segmenter),
+                       pose=pick("pose", self.pose),
+                       inpainter=pick("inpainting", self.inpainter),
+                       reconstructor=pick("reconstruction", self.reconstructor))
 
 
 @dataclass(frozen=True)
@@ -62,6 +119,7 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     """Restore the statue in ``image`` (HxWx3 uint8 or anything ``as_rgb_uint8`` accepts)."""
     report = progress or (lambda f, m: None)
     rgb = as_rgb_uint8(image)
+    config = config.resolved()
     report(0.0, "segmenting the statue")
     seg = segment(rgb, config.segmenter, config.device)
     report(0.2, "locating the arms")

@@ -73,9 +73,10 @@ def test_help_explains_options():
     assert proc.returncode == 0 and "--strategy" in proc.stdout and "--out-dir" in proc.stdout
 
 
-def test_stage_commands_do_not_load_torch(photo, tmp_path):
+def test_classical_backends_do_not_load_torch(photo, tmp_path):
     code = ("import sys; from restore.cli import main; "
-            f"rc = main(['segment', {str(photo)!r}, '--out', {str(tmp_path / 'm.png')!r}]); "
+            f"rc = main(['segment', {str(photo)!r}, '--backend', 'grabcut', "
+            f"'--out', {str(tmp_path / 'm.png')!r}]); "
             "print(rc, 'torch' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)

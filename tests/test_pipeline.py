@@ -26,3 +26,19 @@ def test_limb_guide_is_a_thin_skeleton(statue):
     g = limb_guide(image.shape[:2], pose, "right")
     assert g.dtype == bool and 0 < g.mean() < 0.02
     assert np.asarray(g).any()
+
+
+def test_auto_falls_back_when_a_preferred_backend_cannot_load(monkeypatch):
+    from restore import pipeline
+    from restore.errors import BackendUnavailable
+    from restore.inpainting import INPAINTERS
+
+    def broken(device: str):
+        raise BackendUnavailable("weights unreachable.")
+
+    monkeypatch.setitem(INPAINTERS._specs, "broken",
+                        INPAINTERS._specs["telea"].__class__("broken", broken, "test"))
+    monkeypatch.setitem(pipeline.PREFERRED, "inpainting", ("broken", "ns", "telea"))
+    assert pipeline.resolve("inpainting", "auto") == "broken"  # the cheap check passes
+    assert pipeline.resolve("inpainting", "auto", load=True) == "ns"
+    assert pipeline.resolve("inpainting", "telea", load=True) == "telea"
