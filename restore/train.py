@@ -225,7 +225,7 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
         acc.unwrap_model(gen).save_pretrained(out / "model")
         plot_losses(out / "loss.png", state["history"])
 
-    seconds = state["seconds"]
+    seconds = base_seconds = float(state["seconds"])
     n_files = -1 if data == "random" else _count(_folders(data, Path(cache)))
     while state["step"] < steps:
         if n_files >= 0 and _count(_folders(data, Path(cache))) > n_files and \
@@ -265,7 +265,7 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
             for sch in scheds:
                 sch.step()
             state["step"] += 1
-            seconds = state["seconds"] + time.time() - start
+            seconds = base_seconds + time.time() - start
             rec = {"step": state["step"], **{k: float(v.detach()) for k, v in losses.items()}}
             state["history"].append(rec)
             bar.update(1)
