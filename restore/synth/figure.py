@@ -7,7 +7,7 @@ in a scaled local frame (an ellipsoid is the zero-length case), see :class:`Prim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -49,6 +49,9 @@ class Prim:
     r2: float
     disp: tuple[float, float, float] = (0.0, 0.0, 0.0)
     tag: str = ""
+    neg: bool = False    # carved out of the union (eye sockets, navel)
+    curls: bool = False  # disp makes bumps sin(f x + phase) sin(f y) sin(f z), not ridges
+    blend: float = 1.0   # smooth-union radius relative to the figure's (small for the face)
 
 
 @dataclass
@@ -144,6 +147,63 @@ def _arm_target(pose: str, sx: float, shoulder: Vec, rc: Vec, H: float, reach: f
     return chest + c(-0.03 * H, 0.02 * H, 0.09 * H) + j, down + out
 
 
+def _head(prims: list[Prim], joints: dict[str, Vec], head: Vec, rh: Vec, hh: float, fem: bool,
+          rng: np.random.Generator) -> None:
+    """Head primitives and face keypoints; ``head`` is the head centre, ``hh`` its height."""
+    hd = PART["head"]
+
+    def hp(x: float, y: float, z: float) -> Vec:
+        return head + rh @ (np.array([x, y, z]) * hh)
+
+    def ell(c: tuple[float, float, float], ax: tuple[float, float, float], neg: bool = False,
+            disp: tuple[float, float, float] = (0.0, 0.0, 0.0), curls: bool = False) -> None:
+        prims.append(Prim(hd, hp(*c), rh.T, np.array(ax) * hh, 0.0, 1.0, 1.0, disp, "", neg,
+                          curls, 0.55))
+
+    ell((0, 0.09, -0.06), (0.34, 0.4, 0.42))          # cranium
+    ell((0, -0.15, 0.12), (0.28, 0.32, 0.29))         # face
+    ell((0, -0.41, 0.24), (0.12, 0.09, 0.1))          # chin
+    ell((0, -0.3, 0.08), (0.25, 0.15, 0.22))          # jaw
+    ell((0, 0.065, 0.31), (0.23, 0.07, 0.08))         # brow
+    for s in (1.0, -1.0):
+        ell((s * 0.16, -0.14, 0.25), (0.11, 0.1, 0.08))              # cheek
+        ell((s * 0.15, -0.005, 0.36), (0.095, 0.05, 0.055), neg=True)  # eye socket
+        ell((s * 0.33, -0.06, -0.02), (0.045, 0.12, 0.08))           # ear
+    ell((0, -0.285, 0.37), (0.09, 0.03, 0.04))       # upper lip
+    ell((0, -0.335, 0.36), (0.08, 0.03, 0.04))       # lower lip
+    ell((0, -0.31, 0.4), (0.08, 0.008, 0.05), neg=True)  # mouth
+    prims.append(replace(capsule(hd, hp(0, 0.02, 0.37), hp(0, -0.19, 0.43), 0.03 * hh,
+                                 0.045 * hh, rh @ np.array([0, 0, 1.0])), blend=0.35))
+    style = int(rng.integers(3))
+    curls = (0.016 * hh, 12.0, float(rng.uniform(0, 6))) if style else (0.004 * hh, 25.0, 0.0)
+    ell((0, 0.2, -0.1), (0.37, 0.36, 0.44), disp=curls, curls=style > 0)
+    if fem or style == 2:
+        ell((0, 0.02, -0.42), (0.2, 0.2, 0.2), disp=curls, curls=style > 0)        # bun
+        ell((0, -0.05, -0.2), (0.33, 0.3, 0.3), disp=curls, curls=style > 0)       # nape
+    joints["nose"] = hp(0, -0.17, 0.5)
+    for s, n in ((1.0, "left"), (-1.0, "right")):
+        joints[f"{n}_eye"] = hp(s * 0.15, 0.0, 0.32)
+        joints[f"{n}_ear"] = hp(s * 0.38, -0.06, -0.02)
+
+
+def _details(prims: list[Prim], chest: Vec, lumbar: Vec, rc: Vec, shoulders: dict[float, Vec],
+             H: float, bulk: float, fem: bool) -> None:
+    """Small anatomical landmarks: clavicles, abdominal muscles, navel."""
+    T = PART["torso"]
+    for s in (1.0, -1.0):
+        a = chest + rc @ np.array([s * 0.025 * H, 0.072 * H, 0.033 * H])
+        b = shoulders[s] + rc @ np.array([-s * 0.01 * H, 0.01 * H, 0.008 * H])
+        prims.append(replace(capsule(T, a, b, 0.01 * H, 0.011 * H), blend=0.7))
+        if not fem:
+            for y in (0.075, 0.04, 0.005):
+                prims.append(Prim(T, lumbar + rc @ np.array([s * 0.021 * H, y * H,
+                                                              0.055 * H * bulk]),
+                                  rc.T, np.array([0.02, 0.016, 0.012]) * H, 0.0, 1.0, 1.0,
+                                  blend=0.6))
+    prims.append(Prim(T, lumbar + rc @ np.array([0.0, -0.005 * H, 0.07 * H * bulk]), rc.T,
+                      np.array([0.004, 0.005, 0.008]) * H, 0.0, 1.0, 1.0, neg=True))
+
+
 def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure:
     """A random figure in a random classical pose; see the module docstring for the frame."""
     body = str(rng.choice(["male", "male", "male", "female", "female", "youth"]))
@@ -179,14 +239,12 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
         for s in (1.0, -1.0):
             k = hips[s] + fwd_h * lt * 0.97 + side_h * s * rng.uniform(0.0, 0.05) * H
             k[1] = hips[s][1] + rng.uniform(-0.03, 0.03) * H
-            ank = k + fwd_h * rng.uniform(-0.1, 0.08) * H
-            ank[1] = ah
-            ankles[s] = ank
+            ankles[s] = np.array([1.0, 0.0, 1.0]) * (k + fwd_h * rng.uniform(-0.1, 0.08) * H) \
+                + up * ah
     else:
         lleg = (lt + ls) * 0.985
         wa = hips[wl] + side_h * (-wl * 0.03 * H)
-        if leg_pose == "striding":
-            wa = wa + fwd_h * 0.12 * H
+        wa = wa + fwd_h * (0.12 * H if leg_pose == "striding" else 0.0)
         dx2 = float(np.sum((wa - hips[wl])[[0, 2]] ** 2))
         lift = hips[wl][1] - (ah + np.sqrt(lleg * lleg - dx2))
         pc[1] -= lift
@@ -214,6 +272,7 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
                                np.array([0.06 if fem else 0.056, 0.13, 0.06]) * H * bulk,
                                thigh))
         prims.append(capsule(part, knee, ank, 0.032 * H * bulk, 0.02 * H, fwd))
+        prims.append(ellipsoid(part, knee + thigh[2] * 0.017 * H, np.full(3, 0.016 * H)))
         shin = frame_from_y(ank - knee, fwd)
         prims.append(ellipsoid(part, knee + (ank - knee) * 0.3 - shin[2] * 0.012 * H,
                                np.array([0.034, 0.085, 0.035]) * H * bulk, shin))
@@ -248,34 +307,13 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
             prims.append(ellipsoid(T, chest + rc @ np.array([s * 0.045 * H, 0.025 * H, 0.042 * H]),
                                    np.array([0.048, 0.034, 0.026]) * H * bulk, rc.T))
     shoulders = {s: chest + rc @ np.array([s * sw, 0.073 * H, -0.01 * H]) for s in (1.0, -1.0)}
+    _details(prims, chest, lumbar, rc, shoulders, H, bulk, fem)
     prims.append(ellipsoid(T, neck + rc @ np.array([0, -0.03 * H, -0.02 * H]),
                            np.array([sw * 0.9, 0.034 * H, 0.046 * H]) * bulk, rc.T))
     prims.append(capsule(PART["neck"], neck - rc @ np.array([0, 0.02 * H, 0]),
                          head + rh @ np.array([0, -0.045 * H, -0.012 * H]),
                          (0.03 if fem else 0.036) * H * bulk, 0.028 * H))
-    hd = PART["head"]
-
-    def hp(x: float, y: float, z: float) -> Vec:
-        return head + rh @ (np.array([x, y, z]) * hh)
-
-    prims.append(ellipsoid(hd, hp(0, 0.09, -0.06), np.array([0.34, 0.4, 0.42]) * hh, rh.T))
-    prims.append(ellipsoid(hd, hp(0, -0.17, 0.12), np.array([0.27, 0.32, 0.29]) * hh, rh.T))
-    prims.append(ellipsoid(hd, hp(0, -0.36, 0.19), np.array([0.15, 0.1, 0.13]) * hh, rh.T))
-    prims.append(ellipsoid(hd, hp(0, 0.06, 0.33), np.array([0.25, 0.06, 0.08]) * hh, rh.T))
-    prims.append(capsule(hd, hp(0, 0.03, 0.39), hp(0, -0.12, 0.46), 0.04 * hh, 0.055 * hh,
-                         rh @ np.array([0, 0, 1.0])))
-    for s in (1.0, -1.0):
-        prims.append(ellipsoid(hd, hp(s * 0.34, -0.05, -0.02), np.array([0.05, 0.14, 0.09]) * hh,
-                               rh.T))
-    curls = (0.005 * hh, 40.0, 0.0) if rng.random() < 0.5 else (0.0, 0.0, 0.0)
-    prims.append(ellipsoid(hd, hp(0, 0.14, -0.07), np.array([0.37, 0.38, 0.44]) * hh, rh.T,
-                           disp=curls))
-    if fem or rng.random() < 0.2:
-        prims.append(ellipsoid(hd, hp(0, 0.05, -0.42), np.full(3, 0.2 * hh)))
-    joints["nose"] = hp(0, -0.12, 0.5)
-    for s, n in ((1.0, "left"), (-1.0, "right")):
-        joints[f"{n}_eye"] = hp(s * 0.15, 0.0, 0.36)
-        joints[f"{n}_ear"] = hp(s * 0.37, -0.05, -0.02)
+    _head(prims, joints, head, rh, hh, fem, rng)
     # ---- arms ----------------------------------------------------------------------------
     poses = {s: str(rng.choice(ARM_POSES, p=[0.22, 0.12, 0.14, 0.1, 0.06, 0.09, 0.1, 0.1, 0.07]))
              for s in (1.0, -1.0)}
@@ -287,18 +325,17 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
         tgt, pole = _arm_target(poses[s], s, shoulders[s], rc, H, lu + lf, chest, hips[s], head,
                                 rng)
         elbow, wrist = two_bone(shoulders[s], tgt, lu, lf, pole)
-        joints[f"{n}_shoulder"], joints[f"{n}_elbow"], joints[f"{n}_wrist"] = (
-            shoulders[s], elbow, wrist)
+        joints.update({f"{n}_shoulder": shoulders[s], f"{n}_elbow": elbow, f"{n}_wrist": wrist})
         tag = "L" if s > 0 else "R"
         ua, fa = PART[f"{n}_upper_arm"], PART[f"{n}_forearm"]
         prims.append(capsule(ua, shoulders[s], elbow, 0.036 * H * bulk, 0.025 * H * bulk, -pole,
                              f"{tag}.upper"))
         uf = frame_from_y(elbow - shoulders[s], -pole)
-        prims.append(ellipsoid(ua, shoulders[s] + (elbow - shoulders[s]) * 0.12,
-                               np.array([0.044, 0.055, 0.044]) * H * bulk, uf, f"{tag}.upper"))
+        prims.append(ellipsoid(ua, shoulders[s] + (elbow - shoulders[s]) * 0.15,
+                               np.array([0.037, 0.05, 0.039]) * H * bulk, uf, f"{tag}.upper"))
         prims.append(ellipsoid(ua, shoulders[s] + (elbow - shoulders[s]) * 0.5,
                                np.array([0.034, 0.075, 0.036]) * H * bulk, uf, f"{tag}.upper"))
-        prims.append(capsule(fa, elbow, wrist, 0.028 * H * bulk, 0.017 * H, -pole, f"{tag}.fore"))
+        prims.append(capsule(fa, elbow, wrist, 0.025 * H * bulk, 0.017 * H, -pole, f"{tag}.fore"))
         ff = frame_from_y(wrist - elbow, -pole)
         prims.append(ellipsoid(fa, elbow + (wrist - elbow) * 0.28,
                                np.array([0.031, 0.065, 0.028]) * H * bulk, ff, f"{tag}.fore"))
@@ -318,21 +355,16 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
             grip = wrist + hdir * 0.5 * hl + palm * 0.02 * H
             kind = str(rng.choice(["staff", "orb", "bowl"]))
             held[s] = kind
-            if kind == "staff":
-                axis = _unit(up + rng.normal(0, 0.08, 3))
-                lo = grip - axis * min(grip[1] / max(axis[1], 0.3), 1.2 * H)
-                prims.append(capsule(PART["object"], lo, grip + axis * 0.35 * H, 0.012 * H,
-                                     0.012 * H, tag=f"{tag}.obj"))
-            elif kind == "orb":
-                prims.append(ellipsoid(PART["object"], grip + palm * 0.02 * H,
-                                       np.full(3, 0.035 * H), tag=f"{tag}.obj"))
-            else:
-                prims.append(ellipsoid(PART["object"], grip + up * 0.02 * H,
-                                       np.array([0.07, 0.018, 0.07]) * H, tag=f"{tag}.obj"))
+            axis = _unit(up + rng.normal(0, 0.08, 3))
+            lo = grip - axis * min(grip[1] / max(axis[1], 0.3), 1.2 * H)
+            prims.append(capsule(PART["object"], lo, grip + axis * 0.35 * H, 0.012 * H,
+                                 0.012 * H, tag=f"{tag}.obj") if kind == "staff" else
+                         ellipsoid(PART["object"], grip + (palm if kind == "orb" else up) * 0.02
+                                   * H, np.array([0.035, 0.035, 0.035] if kind == "orb" else
+                                                 [0.07, 0.018, 0.07]) * H, tag=f"{tag}.obj"))
     # ---- drapery --------------------------------------------------------------------------
-    drape = str(rng.choice(["none", "hip", "robe", "cloak"], p=[0.45, 0.25, 0.15, 0.15]))
-    if leg_pose == "seated" and drape == "robe":
-        drape = "hip"
+    drape = str(rng.choice(["none", "hip", "robe", "cloak"], p=[0.55, 0.17, 0.1, 0.18]))
+    drape = "hip" if leg_pose == "seated" and drape == "robe" else drape
     D = PART["drapery"]
     fold = (0.006 * H, 80.0 / H, float(rng.uniform(0, 6.3)))
     if drape == "hip":
@@ -348,24 +380,20 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
     elif drape == "cloak":
         s = float(rng.choice([1.0, -1.0]))
         top = shoulders[s] + rc @ np.array([0, 0.01 * H, -0.04 * H])
-        bot = np.array([top[0] + s * 0.03 * H, 0.3 * H, top[2] - 0.06 * H])
-        if leg_pose == "seated":
-            bot[1] = pc[1]
+        bot = np.array([top[0] + s * 0.03 * H, pc[1] if leg_pose == "seated" else 0.3 * H,
+                        top[2] - 0.06 * H])
         prims.append(Prim(D, top, frame_from_y(bot - top, fwd), np.array([1.0, 1.0, 0.45]),
                           float(np.linalg.norm(bot - top)), 0.07 * H, 0.11 * H,
                           (0.007 * H, 70.0 / H, fold[2])))
-    # ---- plinth/seat boxes, joint depths ------------------------------------------------------
     boxes: list[tuple[Vec, Vec]] = []
     if leg_pose == "seated":
         sc = pc - fwd_h * 0.02 * H
         boxes.append((np.array([sc[0] - 0.17 * H, 0.0, sc[2] - 0.14 * H]),
                       np.array([sc[0] + 0.17 * H, seat_h, sc[2] + 0.12 * H])))
-    depth = {"nose": 0.0, "left_eye": 0.012 * H, "right_eye": 0.012 * H, "left_ear": 0.0,
-             "right_ear": 0.0}
-    for n in ("left", "right"):
-        depth.update({f"{n}_shoulder": 0.035 * H, f"{n}_elbow": 0.022 * H,
-                      f"{n}_wrist": 0.016 * H, f"{n}_hip": 0.055 * H, f"{n}_knee": 0.03 * H,
-                      f"{n}_ankle": 0.018 * H})
+    inner = {"eye": 0.012, "shoulder": 0.035, "elbow": 0.022, "wrist": 0.016, "hip": 0.055,
+             "knee": 0.03, "ankle": 0.018, "ear": 0.0}
+    depth = {f"{n}_{j}": v * H for n in ("left", "right") for j, v in inner.items()}
+    depth["nose"] = 0.0
     meta = {"body": body, "height_m": round(H, 3), "legs": leg_pose,
             "left_arm": poses[1.0], "right_arm": poses[-1.0], "drapery": drape,
             "held": {"left": held.get(1.0, "none"), "right": held.get(-1.0, "none")}}

@@ -81,9 +81,10 @@ def sample_material(rng: np.random.Generator, kind: str) -> Material:
     j = rng.uniform(0.94, 1.05, 3)
     if kind == "bronze":
         base = np.array(rng.choice([(0.11, 0.07, 0.04), (0.16, 0.09, 0.05), (0.07, 0.06, 0.05)]))
-        patina = np.array(rng.choice([(0.17, 0.30, 0.24), (0.12, 0.20, 0.15), (0.20, 0.22, 0.16)]))
-        return Material("bronze", base * j, base * 0.5, 0.0, rng.uniform(0.1, 0.6),
-                        rng.uniform(0.4, 0.9), rng.uniform(25, 70), patina)
+        patina = np.array(rng.choice([(0.07, 0.11, 0.08), (0.05, 0.08, 0.06), (0.09, 0.1, 0.07),
+                                      (0.12, 0.2, 0.16)], p=[0.35, 0.3, 0.25, 0.1]))
+        return Material("bronze", base * j, base * 0.5, 0.0, rng.uniform(0.0, 0.5),
+                        rng.uniform(0.5, 1.0), rng.uniform(20, 60), patina)
     if rng.random() < 0.25:
         name = str(rng.choice(list(STONES)))
         col = np.array(STONES[name]) * j
@@ -148,7 +149,7 @@ def shade(col: torch.Tensor, spec: torch.Tensor, shininess: float, n: torch.Tens
     hemi = 0.5 + 0.5 * n[:, 1:2]
     amb = _t(light.ambient_ground) * (1 - hemi) + _t(light.ambient_sky) * hemi
     key = _t(light.color) * (ndl * shadow)[:, None]
-    diff = col * (0.35 if metal else 1.0)
+    diff = col * (0.3 if metal else 1.0)
     out = diff * (key + amb * ao[:, None])
     hv = view + ld
     hv = hv / hv.norm(dim=1, keepdim=True).clamp(min=1e-6)
@@ -157,11 +158,10 @@ def shade(col: torch.Tensor, spec: torch.Tensor, shininess: float, n: torch.Tens
     out = out + _t(light.color) * tint * sp[:, None]
     if metal:
         r = 2 * (n * view).sum(1, keepdim=True) * n - view
-        env = _t(light.ambient_ground) * 0.6 + (_t(light.ambient_sky) * 1.6
-                                                 - _t(light.ambient_ground) * 0.6) * \
-            smoothstep(-0.3, 0.7, r[:, 1])[:, None]
-        fres = 0.25 + 0.75 * (1 - (n * view).sum(1).clamp(0, 1)) ** 3
-        out = out + env * tint * (spec * fres * ao)[:, None] * 0.8
+        up = smoothstep(-0.2, 0.6, r[:, 1])[:, None]
+        env = _t(light.ambient_ground) * 0.3 * (1 - up) + _t(light.ambient_sky) * 2.5 * up
+        fres = 0.3 + 0.7 * (1 - (n * view).sum(1).clamp(0, 1)) ** 3
+        out = out + env * tint * (spec * fres * ao)[:, None]
     return out
 
 
@@ -221,7 +221,7 @@ def backdrop_hits(bd: Backdrop, o: np.ndarray, d: torch.Tensor) -> tuple[
     tf = torch.where(d[:, 1] < -1e-6, -ot[1] / d[:, 1].clamp(max=-1e-6), big)
     if bd.kind == "sky":
         tw = big
-        tf = torch.where(tf < 40.0, tf, big)
+        tf = torch.where(tf < 25.0, tf, big)
     t = torch.minimum(tw, tf)
     code = torch.where(torch.isinf(t), 0, torch.where(tw <= tf, 1, 2))
     p = ot + d * torch.where(torch.isinf(t), torch.zeros_like(t), t)[:, None]
@@ -270,6 +270,11 @@ def backdrop_color(bd: Backdrop, noise: Noise, p: torch.Tensor, code: torch.Tens
                                                                          8.0, 2)))[:, None]
     if bd.kind == "studio":
         floor = wall
+    elif bd.kind == "sky":  # lawn and gravel
+        grass = _t([0.09, 0.12, 0.05]) * (1 + 0.35 * noise(p, 9.0, 4))[:, None]
+        floor = grass * (1 - 0.8 * smoothstep(0.3, 0.6, noise(p + 4.0, 0.4, 2)))[:, None] + \
+            _t([0.32, 0.3, 0.27]) * (1 + 0.1 * noise(p, 30.0, 2))[:, None] * \
+            (0.8 * smoothstep(0.3, 0.6, noise(p + 4.0, 0.4, 2)))[:, None]
     is_floor = (code == 2)[:, None]
     nrm_dot = torch.where(code == 2, ld[1].expand(n), (ld @ _t(bd.normal)).expand(n)).clamp(min=0)
     col = torch.where(is_floor, floor, col)
@@ -289,7 +294,17 @@ def _sky(noise: Noise, d: torch.Tensor) -> torch.Tensor:
     col = hor * (1 - t) + zen * t
     cp = d / d[:, 1:2].clamp(min=0.08) * _t([1.0, 0.0, 1.0])
     cl = smoothstep(0.0, 0.6, noise(cp * 0.3 + 5.0, 1.0, 5)) * smoothstep(0.0, 0.15, el)
-    return col * (1 - cl[:, None]) + _t([0.9, 0.9, 0.92]) * cl[:, None]
+    col = col * (1 - cl[:, None]) + _t([0.9, 0.9, 0.92]) * cl[:, None]
+    # a distant tree line hides the horizon
+    ring = torch.stack([d[:, 0], torch.zeros_like(el), d[:, 2]], 1)
+    ring = ring / ring.norm(dim=1, keepdim=True).clamp(min=1e-6)
+    top = 0.03 + 0.06 * (0.5 + 0.5 * noise(ring * 2.0 + 3.0, 3.0, 4)) + \
+        0.012 * noise(ring, 80.0, 2)
+    trees = smoothstep(0.0, 0.006, top - d[:, 1])[:, None]
+    haze = smoothstep(-0.02, 0.1, d[:, 1])[:, None] * 0.5
+    leaf = _t([0.07, 0.085, 0.06]) * (1 + 0.6 * noise(d * 3.0, 60.0, 3))[:, None]
+    leaf = leaf * (1 - haze) + hor * 0.55 * haze
+    return col * (1 - trees) + leaf * trees
 
 
 def tonemap(x: np.ndarray, exposure: float) -> np.ndarray:
@@ -311,20 +326,32 @@ class Finish:
     noise: float
     jpeg: int
     seed: int
+    dof: float = 0.0  # background defocus sigma in pixels at 256 px
 
 
 def sample_finish(rng: np.random.Generator) -> Finish:
     return Finish(float(rng.uniform(0.8, 1.3)), rng.uniform(0.93, 1.07, 3),
-                  float(rng.uniform(0.0, 0.45)), float(rng.choice([0.0, 0.4, 0.7, 1.0])),
-                  float(rng.uniform(0.0, 0.025)), int(rng.integers(55, 97)),
-                  int(rng.integers(2**31)))
+                  float(rng.uniform(0.0, 0.45)), float(rng.choice([0.0, 0.3, 0.5, 0.8])),
+                  float(rng.uniform(0.0, 0.012)), int(rng.integers(60, 97)),
+                  int(rng.integers(2**31)), float(rng.choice([0.0, 0.0, 0.7, 1.4, 2.2])))
 
 
-def finish(lin: np.ndarray, f: Finish) -> np.ndarray:
-    """Linear HxWx3 float -> HxWx3 uint8 photograph (deterministic for a given ``f``)."""
+def finish(lin: np.ndarray, f: Finish, statue: np.ndarray | None = None) -> np.ndarray:
+    """Linear HxWx3 float -> HxWx3 uint8 photograph (deterministic for a given ``f``).
+
+    statue: HxW bool; the other pixels are defocused by ``f.dof`` (normalised so that the
+    statue does not bleed into the background).
+    """
     import cv2
 
     h, w, _ = lin.shape
+    if f.dof > 0 and statue is not None:
+        bgw = (~statue).astype(np.float32)
+        sig = f.dof * h / 256
+        num = cv2.GaussianBlur(lin.astype(np.float32) * bgw[..., None], (0, 0), sig)
+        den = cv2.GaussianBlur(bgw, (0, 0), sig)[..., None]
+        soft = np.where(den > 1e-3, num / np.maximum(den, 1e-3), lin)
+        lin = np.where(statue[..., None], lin, soft)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (0.5 * (w * w + h * h))
     img = tonemap(lin * f.wb * (1 - f.vignette * r2)[..., None], f.exposure).astype(np.float32)

@@ -114,8 +114,7 @@ class StatueSample:
         """
         key = (damaged, plinth, voxel)
         if key not in self._meshes:
-            from restore.synth.render import torch_threads
-            from restore.synth.scene import statue_mesh
+            from restore.synth.sdf import statue_mesh, torch_threads
 
             with torch_threads(1):
                 self._meshes[key] = statue_mesh(self._scene, damaged, plinth, voxel)
@@ -138,7 +137,7 @@ class Damage:
 
 def sample_damage(fig: Figure, kind: str, rng: np.random.Generator) -> Damage:
     """Break off one or both arms at the shoulder, mid upper arm or elbow (noisy planes)."""
-    from restore.synth.render import Cut
+    from restore.synth.sdf import Cut
 
     if kind == "random":
         kind = str(rng.choice(["none", "one", "both"], p=[0.15, 0.6, 0.25]))
@@ -217,8 +216,8 @@ def render_background(seed: int, config: SynthConfig = SynthConfig()) -> np.ndar
 
 
 def _render(seed: int, config: SynthConfig, background_only: bool) -> tuple[Figure, dict]:
-    from restore.synth.render import torch_threads
     from restore.synth.scene import render_scene, sample_layout
+    from restore.synth.sdf import torch_threads
 
     r = _rngs(seed)
     seated = bool(r["figure"].random() < config.seated)

@@ -1,4 +1,4 @@
-"""Scene layout (plinth, camera, light, backdrop), the intact/damaged render pair, meshes.
+"""Scene layout (plinth, camera, light, backdrop) and the intact/damaged render pair.
 
 Pixels are rays through pixel centres; a frame keeps per-pixel surface state so that the
 damaged render re-traces and re-shades only the pixels whose rays meet a changed primitive.
@@ -27,15 +27,8 @@ from restore.synth.materials import (
     sample_material,
     shade,
 )
-from restore.synth.render import (
-    PrimSet,
-    box_shadow,
-    build_primset,
-    ray_boxes,
-    sdf_points,
-    soft_shadow,
-    trace_figure,
-)
+from restore.synth.render import box_shadow, ray_boxes, soft_shadow, trace_figure
+from restore.synth.sdf import PrimSet, build_primset
 
 PLINTHS = [(0.05, 0.05, 0.05), (0.13, 0.13, 0.13), (0.45, 0.44, 0.42), (0.7, 0.69, 0.66),
            (0.55, 0.5, 0.43), (0.3, 0.22, 0.16), (0.6, 0.6, 0.6)]
@@ -113,7 +106,7 @@ def sample_layout(fig: Figure, cfg: Any, rng: np.random.Generator) -> Layout:
     pts = np.concatenate([pts, [[lo[0], bottom, zc], [hi[0], bottom, zc]]])
     fov = np.radians(rng.uniform(22, 48))
     yaw = np.radians(rng.uniform(-cfg.max_yaw, cfg.max_yaw))
-    pitch = rng.uniform(-0.22, 0.1)
+    pitch = rng.uniform(-0.3, -0.08) if sky else rng.uniform(-0.22, 0.1)
     back = np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
     fwd = -back
     right = np.cross(fwd, [0.0, 1.0, 0.0])
@@ -172,8 +165,8 @@ class _Frame:
         self.frac = torch.zeros(n, dtype=torch.bool)
         self.code = torch.zeros(n, dtype=torch.int64)   # backdrop: 0 sky, 1 wall, 2 floor
         self.shadow = torch.ones(n)
-        self.scand = torch.zeros((n, 1), dtype=torch.int64)
-        self.pcand = torch.zeros((n, 1), dtype=torch.int64)
+        self.ptouch = torch.zeros(n, dtype=torch.bool)    # primary ray met a damaged prim
+        self.stouch = torch.zeros(n, dtype=torch.bool)    # shadow ray met a damaged prim
         self.color = torch.zeros((n, 3))
 
     def clone(self) -> _Frame:
@@ -184,14 +177,15 @@ class _Frame:
 
 
 class _Renderer:
-    def __init__(self, fig: Figure, lay: Layout, mat: Material, noise: Noise, size: int,
+    """Rays through pixel positions ``uv`` (N, 2: x, y) and the shading of their hits."""
+
+    def __init__(self, fig: Figure, lay: Layout, mat: Material, noise: Noise, uv: torch.Tensor,
                  steps: int) -> None:
         self.fig, self.lay, self.mat, self.noise, self.steps = fig, lay, mat, noise, steps
         K, c2w = lay.K, lay.c2w
-        v, u = torch.meshgrid(torch.arange(size, dtype=torch.float32),
-                              torch.arange(size, dtype=torch.float32), indexing="ij")
+        u, v = uv[:, 0], uv[:, 1]
         dc = torch.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], torch.ones_like(u)],
-                         -1).reshape(-1, 3)
+                         -1)
         self.zc = 1.0 / dc.norm(dim=1)
         d = dc @ torch.from_numpy(c2w[:3, :3].T.astype(np.float32))
         self.d = d / d.norm(dim=1, keepdim=True)
@@ -209,10 +203,7 @@ class _Renderer:
         if ps is not None:
             h = trace_figure(ps, o, d, tb.clamp(max=1e3), self.pix, self.steps)
             fig_hit = h.t < tb
-            if fr.pcand.shape[1] != h.cand.shape[1]:
-                fr.pcand = torch.full((fr.kind.shape[0], h.cand.shape[1]), ps.count,
-                                      dtype=torch.int64)
-            fr.pcand[rows] = h.cand
+            fr.ptouch[rows] = h.touched
             fr.prim[rows], fr.ao[rows], fr.frac[rows] = h.prim, h.ao, h.fracture
             fr.n[rows] = h.normal
             fr.t[rows] = torch.where(fig_hit, h.t, fr.t[rows])
@@ -237,11 +228,9 @@ class _Renderer:
         if sel.numel() == 0:
             return
         org = fr.p[sel] + fr.n[sel] * 4e-3
-        vis, cand = soft_shadow(ps, org, self.ld)
+        vis, touched = soft_shadow(ps, org, self.ld)
         fr.shadow[sel] = vis * box_shadow(self.boxes, org, self.ld)
-        if fr.scand.shape[1] != cand.shape[1]:
-            fr.scand = torch.full((fr.kind.shape[0], cand.shape[1]), ps.count, dtype=torch.int64)
-        fr.scand[sel] = cand
+        fr.stouch[sel] = touched
 
     def colors(self, fr: _Frame, rows: torch.Tensor, ps: PrimSet) -> None:
         kind = fr.kind[rows]
@@ -269,11 +258,58 @@ class _Renderer:
 
 
 def _key_level(fr: _Frame) -> float:
-    """90th percentile luminance of the lit figure (auto exposure reference)."""
-    lum = fr.color[fr.kind == 1] @ torch.tensor([0.2126, 0.7152, 0.0722])
-    if lum.numel() < 16:
-        lum = fr.color.reshape(-1, 3) @ torch.tensor([0.2126, 0.7152, 0.0722])
-    return max(float(torch.quantile(lum, 0.9)), 1e-3)
+    """Auto exposure reference: 90th percentile luminance of the figure, or of the whole
+    frame (times 0.8) when that is brighter (a dark bronze before a light wall)."""
+    w = torch.tensor([0.2126, 0.7152, 0.0722])
+    lum_all = fr.color.reshape(-1, 3) @ w
+    ref = 0.8 * float(torch.quantile(lum_all, 0.9))
+    lum = fr.color[fr.kind == 1] @ w
+    if lum.numel() >= 16:
+        ref = max(ref, float(torch.quantile(lum, 0.9)))
+    return max(ref, 1e-3)
+
+
+def _edges(fr: _Frame, size: int) -> torch.Tensor:
+    """(N,) bool: pixels on a silhouette or depth step (4-neighbourhood), for antialiasing."""
+    kind = fr.kind.reshape(size, size)
+    t = torch.where(torch.isfinite(fr.t), fr.t, 1e3).reshape(size, size)
+    e = torch.zeros((size, size), dtype=torch.bool)
+    lo, hi, al = slice(None, -1), slice(1, None), slice(None)
+    for a, b in (((hi, al), (lo, al)), ((al, hi), (al, lo))):
+        step = (kind[a] != kind[b]) | ((t[a] - t[b]).abs() > 0.03 * t[a].clamp(max=50.0))
+        e[a] |= step
+        e[b] |= step
+    return e.reshape(-1)
+
+
+SUBPIX = torch.tensor([[-0.25, -0.25], [0.25, -0.25], [-0.25, 0.25], [0.25, 0.25]])
+
+
+def _antialias(rend: _Renderer, uv: torch.Tensor, fr: _Frame, frd: _Frame, ps: PrimSet,
+               psd: PrimSet, size: int) -> None:
+    """Replace the colour of edge pixels by the mean of 4 sub-pixel samples, in both frames.
+
+    The damaged frame re-renders only the edge pixels whose centre rays saw the damage."""
+    rows = torch.nonzero(_edges(fr, size) | _edges(frd, size)).squeeze(1)
+    if rows.numel() == 0:
+        return
+    sub_uv = (uv[rows][None] + SUBPIX[:, None]).reshape(-1, 2)
+    sub = _Renderer(rend.fig, rend.lay, rend.mat, rend.noise, sub_uv, rend.steps)
+    sf = _Frame(sub_uv.shape[0])
+    allr = torch.arange(sub_uv.shape[0])
+    sub.surface(sf, allr, ps)
+    sub.shadows(sf, allr, ps)
+    sub.colors(sf, allr, ps)
+    fr.color[rows] = sf.color.reshape(4, -1, 3).mean(0)
+    if frd is fr:
+        return
+    hit = (fr.ptouch | fr.stouch | frd.ptouch)[rows].repeat(4)
+    redo = torch.nonzero(hit).squeeze(1)
+    if redo.numel():
+        sub.surface(sf, redo, psd)
+        sub.shadows(sf, redo, psd)
+        sub.colors(sf, redo, psd)
+    frd.color[rows] = sf.color.reshape(4, -1, 3).mean(0)
 
 
 def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
@@ -289,8 +325,11 @@ def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
     if not cfg.photo:
         fin = replace(fin, blur=0.0, noise=0.0, jpeg=100)
     k = 0.008 * fig.height
-    ps = build_primset(fig.prims, k)
-    rend = _Renderer(fig, lay, mat, Noise(r["noise"]), S, cfg.steps)
+    ps = build_primset(fig.prims, k, watch=dmg.removed | set(dmg.cuts))
+    v, u = torch.meshgrid(torch.arange(S, dtype=torch.float32),
+                          torch.arange(S, dtype=torch.float32), indexing="ij")
+    uv = torch.stack([u, v], -1).reshape(-1, 2)
+    rend = _Renderer(fig, lay, mat, Noise(r["noise"]), uv, cfg.steps)
     n = S * S
     allrows = torch.arange(n)
     fr = _Frame(n)
@@ -298,30 +337,34 @@ def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
         rend.surface(fr, allrows, ps)
         rend.shadows(fr, allrows, ps)
         rend.colors(fr, allrows, ps)
-        fin = replace(fin, exposure=fin.exposure / _key_level(fr))
+        frd = fr
+        psd = ps
+        if dmg.removed or dmg.cuts:
+            psd = build_primset(fig.prims, k, dmg.removed, dmg.cuts)
+            frd = fr.clone()
+            rows_p = torch.nonzero(fr.ptouch).squeeze(1)
+            rend.surface(frd, rows_p, psd)
+            touched = fr.stouch.clone()
+            touched[rows_p] = True
+            rows_s = torch.nonzero(touched).squeeze(1)
+            rend.shadows(frd, rows_s, psd)
+            rend.colors(frd, rows_s, psd)
+        if background_only:
+            frd = fr
+        _antialias(rend, uv, fr, frd, ps, psd, S)
+        fin = replace(fin, exposure=fin.exposure * (0.7 if mat.kind == "bronze" else 1.0)
+                      / _key_level(fr))
         if background_only:
             bg = _Frame(n)
             bg.p, bg.code, bg.n = backdrop_hits(lay.backdrop, lay.c2w[:3, 3], rend.d)
             rend.shadows(bg, allrows, ps)
             rend.colors(bg, allrows, ps)
-            return {"image": finish(bg.color.reshape(S, S, 3).numpy(), fin)}
-        frd = fr
-        psd = ps
-        if dmg.removed or dmg.cuts:
-            psd = build_primset(fig.prims, k, dmg.removed, dmg.cuts)
-            affected = torch.tensor(sorted(dmg.removed | set(dmg.cuts)), dtype=torch.int64)
-            frd = fr.clone()
-            rows_p = torch.nonzero(torch.isin(fr.pcand, affected).any(1)).squeeze(1)
-            rend.surface(frd, rows_p, psd)
-            touched = torch.isin(fr.scand, affected).any(1)
-            touched[rows_p] = True
-            rows_s = torch.nonzero(touched).squeeze(1)
-            rend.shadows(frd, rows_s, psd)
-            rend.colors(frd, rows_s, psd)
-    image = finish(fr.color.reshape(S, S, 3).numpy(), fin)
-    damaged = image if frd is fr else finish(frd.color.reshape(S, S, 3).numpy(), fin)
+            return {"image": finish(bg.color.reshape(S, S, 3).numpy(), fin,
+                                    (fr.kind > 0).reshape(S, S).numpy())}
     mask = (fr.kind > 0).reshape(S, S).numpy()
     dmask = (frd.kind > 0).reshape(S, S).numpy()
+    image = finish(fr.color.reshape(S, S, 3).numpy(), fin, mask)
+    damaged = image if frd is fr else finish(frd.color.reshape(S, S, 3).numpy(), fin, dmask)
     missing = (fr.kind > 0) & (frd.t > fr.t + 0.004)
     parts = torch.where(fr.kind == 1, ps.part[fr.prim.clamp(max=ps.count)], 0)
     parts = torch.where(fr.kind == 2, PART["plinth"], parts)
@@ -334,31 +377,4 @@ def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
     return {"image": image, "damaged": damaged, "missing": missing.reshape(S, S).numpy(),
             "mask": mask, "damaged_mask": dmask, "parts": parts.reshape(S, S).numpy().astype(
                 np.uint8), "depth": depth.reshape(S, S).numpy().astype(np.float32),
-            "K": lay.K, "c2w": lay.c2w, "meta": meta, "scene": scene, "psd": psd}
-
-
-def statue_mesh(scene: dict, damaged: bool, plinth: bool, voxel: float) -> Any:
-    """Marching-cubes mesh of the (damaged) figure plus plinth boxes, world coordinates."""
-    import trimesh
-    from skimage.measure import marching_cubes
-
-    if scene is None:
-        raise ValueError("This sample has no scene attached; create it with generate().")
-    ps = build_primset(scene["prims"], scene["k"], scene["removed"] if damaged else None,
-                       scene["cuts"] if damaged else None)
-    step = voxel or scene["height"] / 120.0
-    ends = ps.seg[ps.alive].reshape(-1, 3)
-    rad = ps.brad[ps.alive].repeat_interleave(2)[:, None]
-    lo = (ends - rad).amin(0).numpy() - 2 * step
-    hi = (ends + rad).amax(0).numpy() + 2 * step
-    axes = [np.arange(lo[i], hi[i] + step, step, dtype=np.float32) for i in range(3)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    with torch.no_grad():
-        sdf = sdf_points(ps, torch.from_numpy(grid)).numpy()
-    vol = sdf.reshape(len(axes[0]), len(axes[1]), len(axes[2]))
-    verts, faces, _n, _v = marching_cubes(vol, 0.0, spacing=(step, step, step))
-    mesh = trimesh.Trimesh(verts + lo, faces, process=True)
-    if not plinth:
-        return mesh
-    boxes = [trimesh.creation.box(bounds=np.stack([b0, b1])) for b0, b1 in scene["boxes"]]
-    return trimesh.util.concatenate([mesh, *boxes])
+            "K": lay.K, "c2w": lay.c2w, "meta": meta, "scene": scene}
