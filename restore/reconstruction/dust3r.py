@@ -12,8 +12,8 @@ stops one block early: only stream 1 feeds the view's own head), runs only head 
 ``torch.inference_mode`` with fused scaled-dot-product attention, RoPE tables computed
 once, float32 GEMMs split into bfloat16 passes by oneDNN and fewer threads on a busy CPU.
 Same weights and input give the default's view-1 point map (``pred1``) to float32
-round-off: 2.5e-7 max abs (5.7e-6 relative), 17x faster on 2 shared cores
-(``benchmarks/bench_dust3r.py``).
+round-off: 2.5e-7 max abs (5.7e-6 relative), 11-17x faster than the default on 2 busy
+shared cores, 6-8x at equal thread counts (``benchmarks/bench_dust3r.py``).
 
 Conventions: network input ``img`` 1x3xHxW float32 in [-1, 1] (H, W multiples of 16);
 ``pts3d`` HxWx3 in the camera frame (OpenCV: +x right, +y down, +z forward, DUSt3R's
@@ -22,8 +22,10 @@ arbitrary scale); ``conf`` HxW >= 1 (higher = surer).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,11 +253,20 @@ def predict_single(model: Any, img: torch.Tensor, dtype: torch.dtype | None = No
     matmul_precision: torch's float32 matmul precision while this runs ("medium" lets
     oneDNN split float32 GEMMs into bfloat16 passes: about 2x faster on AVX512-BF16 CPUs,
     errors of the order of float32 round-off, see the benchmark; "highest" = plain
-    float32). dtype: bfloat16 runs the transformer under autocast (fastest, ~1e-2 relative
-    error); the head always runs in float32. threads: torch threads while this runs (0 =
-    :func:`auto_threads`, None = leave torch's setting); process-wide, restored after.
+    float32). dtype: bfloat16 runs the transformer under autocast (measured: no faster than
+    "medium" on a 2-core AVX512-BF16 CPU, 2.5e-2 relative error); the head stays float32.
+    threads: torch threads while this runs (0 = :func:`auto_threads`, None = leave torch's
+    setting); process-wide, restored after.
     """
     avoid_triton_after_tensorflow()
+    with torch_settings(matmul_precision, threads):
+        return _predict_single(model, img, dtype)
+
+
+@contextlib.contextmanager
+def torch_settings(matmul_precision: str = "medium", threads: int | None = 0) -> Iterator[None]:
+    """Process-wide torch float32 matmul precision and threads (0 = :func:`auto_threads`,
+    None = unchanged) for the duration of a block; restored after."""
     import torch
 
     previous = torch.get_float32_matmul_precision(), torch.get_num_threads()
@@ -263,7 +274,7 @@ def predict_single(model: Any, img: torch.Tensor, dtype: torch.dtype | None = No
     if threads is not None:
         torch.set_num_threads(threads or auto_threads())
     try:
-        return _predict_single(model, img, dtype)
+        yield
     finally:
         torch.set_float32_matmul_precision(previous[0])
         torch.set_num_threads(previous[1])
@@ -484,7 +495,8 @@ def reconstruct_views(model: Any, images: list[np.ndarray], masks: list[np.ndarr
                       "idx": i, "instance": str(i)})
         cuts.append(crop)
     pairs = make_pairs(views, scene_graph="complete", prefilter=None, symmetrize=True)
-    out = inference(pairs, model, device, batch_size=1, verbose=False)
+    with torch_settings():
+        out = inference(pairs, model, device, batch_size=1, verbose=False)
     mode = GlobalAlignerMode.PairViewer if len(images) == 2 else \
         GlobalAlignerMode.PointCloudOptimizer
     scene = global_aligner(out, device=device, mode=mode, verbose=False)
