@@ -141,10 +141,11 @@ def plot_losses(path: Path, history: list[dict[str, float]], size: tuple[int, in
         ok = np.isfinite(vals)
         if ok.sum() < 2:
             continue
-        kern = max(1, len(vals) // 50)
-        sm = np.convolve(np.log10(vals[ok]), np.ones(kern) / kern, mode="same")
+        kern = max(1, int(ok.sum()) // 15)
+        sm = np.convolve(np.log10(vals[ok]), np.ones(kern) / kern, mode="valid")  # moving mean
+        at = steps[ok][kern - 1:]
         lo, hi = sm.min(), sm.max() + 1e-6
-        xs = 40 + (steps[ok] - steps[0]) / max(1.0, steps[-1] - steps[0]) * (w - 60)
+        xs = 40 + (at - steps[0]) / max(1.0, steps[-1] - steps[0]) * (w - 60)
         ys = h - 30 - (sm - lo) / (hi - lo) * (h - 60)
         pts = np.stack([xs, ys], 1).round().astype(np.int32)
         c = colours[i % len(colours)]
