@@ -176,6 +176,8 @@ def test_write_dataset_is_loadable_and_resumable(tmp_path) -> None:
     assert lines2[:3] == lines and len(lines2) == 4
     sheet = contact_sheet(out, tmp_path / "sheet.png", n=4)
     assert np.array(Image.open(sheet)).shape == (4 * 128, 5 * 128, 3)
+    with pytest.raises(ValueError, match="another seed or config"):
+        write_dataset(out, 4, cfg, seed=5, progress=False)
 
 
 @pytest.mark.slow

@@ -112,11 +112,17 @@ def write_dataset(out_dir: str | os.PathLike, n: int, config: SynthConfig = DEFA
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}; use 1 to render in-process.")
     out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     for sub in ("train", *(f"aux/{k}" for k in AUX), *(["aux/meshes"] if meshes else [])):
         (out / sub).mkdir(parents=True, exist_ok=True)
     info = {"n": n, "seed": seed, "config": asdict(config), "part_names": list(PART_NAMES),
             "keypoint_names": list(COCO_NAMES), "sample_seed": "seed * 1_000_000 + index",
             "depth_units": "millimetres, 0 = background"}
+    if (out / "info.json").exists():
+        old = json.loads((out / "info.json").read_text())
+        if (old.get("seed"), old.get("config")) != (seed, info["config"]):
+            raise ValueError(f"{out} holds samples written with another seed or config; "
+                             "resume with the same settings or choose a new folder.")
     (out / "info.json").write_text(json.dumps(info, indent=1))
     meta_path = out / "train" / "metadata.jsonl"
     rows = _read_rows(meta_path)

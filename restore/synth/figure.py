@@ -193,7 +193,7 @@ def _details(prims: list[Prim], chest: Vec, lumbar: Vec, rc: Vec, shoulders: dic
     for s in (1.0, -1.0):
         a = chest + rc @ np.array([s * 0.025 * H, 0.072 * H, 0.033 * H])
         b = shoulders[s] + rc @ np.array([-s * 0.01 * H, 0.01 * H, 0.008 * H])
-        prims.append(replace(capsule(T, a, b, 0.01 * H, 0.011 * H), blend=0.7))
+        prims.append(replace(capsule(T, a, b, 0.008 * H, 0.009 * H), blend=1.0))
         if not fem:
             for y in (0.075, 0.04, 0.005):
                 prims.append(Prim(T, lumbar + rc @ np.array([s * 0.021 * H, y * H,
@@ -288,7 +288,7 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
     chest = lumbar + rc @ np.array([0.0, 0.1 * H, 0.0])
     neck = chest + rc @ np.array([0.0, 0.09 * H, -0.015 * H])
     rh = rc @ rot(rng.uniform(-0.5, 0.5), rng.uniform(-0.1, 0.3), rng.uniform(-0.15, 0.15))
-    head = neck + rh @ np.array([0.0, 0.1 * H, 0.015 * H])
+    head = neck + rh @ np.array([0.0, 0.095 * H, 0.015 * H])
     T, P = PART["torso"], PART["pelvis"]
     prims.append(ellipsoid(P, pc + rp @ np.array([0, 0, -0.005 * H]),
                            np.array([hw + 0.045 * H, 0.066 * H, 0.066 * H]) * bulk, rp.T))
@@ -312,7 +312,7 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
                            np.array([sw * 0.9, 0.034 * H, 0.046 * H]) * bulk, rc.T))
     prims.append(capsule(PART["neck"], neck - rc @ np.array([0, 0.02 * H, 0]),
                          head + rh @ np.array([0, -0.045 * H, -0.012 * H]),
-                         (0.03 if fem else 0.036) * H * bulk, 0.028 * H))
+                         (0.033 if fem else 0.04) * H * bulk, 0.03 * H))
     _head(prims, joints, head, rh, hh, fem, rng)
     # ---- arms ----------------------------------------------------------------------------
     poses = {s: str(rng.choice(ARM_POSES, p=[0.22, 0.12, 0.14, 0.1, 0.06, 0.09, 0.1, 0.1, 0.07]))
@@ -375,7 +375,7 @@ def build_figure(rng: np.random.Generator, seated: bool | None = None) -> Figure
     elif drape == "robe":
         feet = 0.5 * (ankles[1.0] + ankles[-1.0])
         bot = np.array([feet[0], 0.1 * H, feet[2] - 0.01 * H])
-        prims.append(capsule(D, lumbar, bot, hw + 0.045 * H, 0.1 * H, fwd,
+        prims.append(capsule(D, pc + up * 0.02 * H, bot, hw + 0.045 * H, 0.1 * H, fwd,
                              disp=(0.007 * H, 70.0 / H, fold[2])))
     elif drape == "cloak":
         s = float(rng.choice([1.0, -1.0]))

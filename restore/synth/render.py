@@ -230,7 +230,7 @@ def _surface_info(ps: PrimSet, o: torch.Tensor, d: torch.Tensor, c_h: torch.Tens
 
 
 def soft_shadow(ps: PrimSet, o: torch.Tensor, light: torch.Tensor, soft: float = 14.0,
-                steps: int = 24) -> tuple[torch.Tensor, torch.Tensor]:
+                steps: int = 18) -> tuple[torch.Tensor, torch.Tensor]:
     """Visibility 0..1 of the directional ``light`` from points ``o`` (N, 3), and whether
     each shadow ray met a primitive in ``ps.watch``."""
     n = o.shape[0]
@@ -245,7 +245,7 @@ def soft_shadow(ps: PrimSet, o: torch.Tensor, light: torch.Tensor, soft: float =
             r = torch.minimum(rays["res"], (soft * dist / t).clamp(0.0, 1.0))
             res[rows[rays["rows"]]] = r
             rays.v["res"] = r
-            rays.v["t"] = t + dist.clamp(0.004, 0.25)
+            rays.v["t"] = t + dist.clamp(0.006, 0.3)
             live = (r > 0.01) & (rays["t"] < rays["tend"])
             if not bool(live.any()):
                 break

@@ -19,8 +19,6 @@ DAMAGES = ("none", "one", "both", "random")
 MATERIALS = ("marble", "bronze", "stone", "random")
 FRAMINGS = ("full", "half", "random")
 LEVELS = ("shoulder", "upper", "elbow")
-_ARM_PARTS = {s: {PART[f"{s}_{p}"] for p in ("upper_arm", "forearm", "hand")}
-              for s in ("left", "right")}
 _JOINT_PARTS = {
     "nose": ("head",), "eye": ("head",), "ear": ("head",),
     "shoulder": ("upper_arm", "torso", "neck", "drapery"), "elbow": ("upper_arm", "forearm"),
@@ -161,8 +159,8 @@ def sample_damage(fig: Figure, kind: str, rng: np.random.Generator) -> Damage:
         n = axis + rng.normal(0, 0.35, 3)
         n = n / np.linalg.norm(n)
         dirs = rng.normal(size=(3, 3))
-        waves = dirs / np.linalg.norm(dirs, axis=1, keepdims=True) * rng.uniform(40, 110, (3, 1))
-        cut = Cut(c, n, waves, rng.uniform(0, 6.3, 3), 0.35 * max(p.r1, p.r2))
+        waves = dirs / np.linalg.norm(dirs, axis=1, keepdims=True) * rng.uniform(30, 80, (3, 1))
+        cut = Cut(c, n, waves, rng.uniform(0, 6.3, 3), 0.25 * max(p.r1, p.r2))
         cuts.update({i: cut for i in limb})
         drop = [".fore", ".hand", ".obj"] if seg == ".upper" else [".hand", ".obj"]
         removed |= {i for i, tg in tags.items() if tg in {t + x for x in drop}}

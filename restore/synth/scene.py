@@ -282,7 +282,7 @@ def _edges(fr: _Frame, size: int) -> torch.Tensor:
     return e.reshape(-1)
 
 
-SUBPIX = torch.tensor([[-0.25, -0.25], [0.25, -0.25], [-0.25, 0.25], [0.25, 0.25]])
+SUBPIX = torch.tensor([[-0.3, -0.15], [0.3, 0.15], [0.15, -0.3], [-0.15, 0.3]])
 
 
 def _antialias(rend: _Renderer, uv: torch.Tensor, fr: _Frame, frd: _Frame, ps: PrimSet,

@@ -104,8 +104,11 @@ def build_primset(prims: list[Prim], k: float, removed: set[int] | None = None,
             brad[i] = 0.0
         if i in cuts:
             c = cuts[i]
-            cut[i, :3], cut[i, 3], cut[i, 4:] = c.n, np.dot(c.n, c.c), c.waves.reshape(-1)
-            cut_ph[i, :3], cut_ph[i, 3] = c.phases, c.amp
+            wn = np.linalg.norm(c.waves, axis=1)
+            lip_c = 1.0 + c.amp * (wn[0] + wn[1] + 0.6 * wn[2])  # keeps the cut 1-Lipschitz
+            cut[i, :3], cut[i, 3] = c.n / lip_c, np.dot(c.n, c.c) / lip_c
+            cut[i, 4:] = c.waves.reshape(-1)
+            cut_ph[i, :3], cut_ph[i, 3] = c.phases, c.amp / lip_c
             par[i, 7] = 1.0
     a[n] = FAR
     sr[n] = np.eye(3)
