@@ -8,6 +8,27 @@ app does (learned ones: crop around the mask, inpaint at 128 px, paste back). We
 median and 90th-percentile wall time per call after one warm-up call, with torch on as many
 threads as the inpainter uses (2). This is a script, not a timed test: timings on a shared
 CPU vary, run it on an idle machine for numbers to quote.
+
+Measured 2026-11-24 on the project's 2-core CPU shared with other jobs (load ~3)::
+
+    4 photos 512x512, missing_arm mask 4.7 % of the photo, 10 repeats each
+    | backend | median ms | p90 ms |
+    |---|---|---|
+    | telea | 23.3 | 48.5 |
+    | ns | 21.8 | 44.1 |
+    | gan | 163.7 | 268.7 |
+    | unet | 110.3 | 166.3 |
+
+The GAN misses the "no slower than Telea" target by ~7x (see model_card.md). Quality on 60
+held-out synthetic statues (``python -m restore evaluate``; masked PSNR, SSIM, L1)::
+
+    case (PSNR dB, SSIM, L1)              gan             unet            telea               ns
+    wrist_elbow            17.18 0.463 0.122 17.04 0.462 0.122 15.64 0.376 0.148 15.69 0.387 0.144
+    wrist_elbow_shoulder   16.66 0.449 0.122 16.74 0.457 0.121 14.52 0.334 0.164 14.50 0.344 0.162
+    static_box             17.37 0.490 0.107 17.31 0.504 0.107 15.76 0.444 0.123 15.67 0.446 0.124
+    moving_box             18.16 0.540 0.103 17.99 0.550 0.104 17.49 0.537 0.097 17.47 0.537 0.098
+    missing_arm_pair       15.16 0.409 0.139 15.18 0.411 0.136 13.70 0.339 0.162 13.71 0.345 0.160
+    seed_protocol          15.85 0.522 0.122 15.32 0.523 0.127 16.09 0.542 0.104 15.86 0.532 0.107
 """
 
 from __future__ import annotations

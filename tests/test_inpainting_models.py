@@ -50,6 +50,15 @@ def test_tiny_models_shape_and_exact_composite(kind: str) -> None:
     assert torch.equal(y[keep], x[:, :3][keep])  # outside the hole: the input, bit for bit
 
 
+def test_fast_inference_path_matches_training_path() -> None:
+    model = GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32).eval()
+    x = _batch()
+    slow = model(x).detach()  # grad enabled: plain convolutions
+    with torch.inference_mode():
+        fast = model(x)  # channel-padded convolutions
+    assert torch.allclose(slow, fast, atol=1e-5)
+
+
 def test_discriminator_patches_and_features() -> None:
     d = PatchDiscriminator(width=8, n_layers=3).to(DEVICE)
     logits, feats = d(torch.zeros(2, 3, 64, 64), torch.zeros(2, 1, 64, 64))

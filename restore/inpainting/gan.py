@@ -36,7 +36,14 @@ class GatedConv(nn.Module):
         self.conv = nn.Conv2d(cin, 2 * cout, k, stride, pad, dilation=dilation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat, gate = self.conv(x).chunk(2, dim=1)
+        w, c = self.conv.weight, self.conv
+        extra = (-w.shape[1]) % 8
+        if extra and not torch.is_grad_enabled():
+            # Exact (zero channels meet zero weights) and ~4x faster on CPU: oneDNN has no
+            # fast kernel for input channels that are not a multiple of 8.
+            w, x = F.pad(w, (0, 0, 0, 0, 0, extra)), F.pad(x, (0, 0, 0, 0, 0, extra))
+        y = F.conv2d(x, w, c.bias, c.stride, c.padding, c.dilation)
+        feat, gate = y.chunk(2, dim=1)
         return F.elu(feat) * torch.sigmoid(gate)
 
 
