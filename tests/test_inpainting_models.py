@@ -151,6 +151,11 @@ def test_shipped_weights_load_offline_and_beat_telea(
     assert np.mean(err_model) < np.mean(err_telea)
 
 
+def _hue_dist(hue: np.ndarray, centre: float) -> np.ndarray:
+    """Circular distance (radians) of OpenCV full-range hues (0..255) to ``centre``."""
+    return np.abs(np.angle(np.exp(1j * (hue * (2 * np.pi / 256) - centre))))
+
+
 def test_no_skin_tone_bleed(marble_cases: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
                             ) -> None:
     """Repainted marble keeps the statue's own hue/saturation: no drift toward skin tones."""
@@ -168,14 +173,16 @@ def test_no_skin_tone_bleed(marble_cases: list[tuple[np.ndarray, np.ndarray, np.
         ctx = np.zeros_like(hole)
         ctx[y0:y1, x0:x1] = True
         sat_ctx = np.percentile(hsv_in[ctx & ~hole][:, 1], 99)
-        assert hsv_out[hole][:, 1].max() <= max(sat_ctx, sat_hi) + 40
+        lit = hole & (hsv_out[:, :, 2] >= 60)  # saturation is meaningless on near-black pixels
+        assert np.percentile(hsv_out[lit][:, 1], 99) <= max(sat_ctx, sat_hi) + 25
         # where it is saturated enough for hue to mean something, hue stays in the input's range
-        sig = hole & (hsv_out[:, :, 1] > 25)
+        sig = lit & (hsv_out[:, :, 1] > 25)
         if sig.sum() > 20:
-            hues = hsv_in[ctx & ~hole & (hsv_in[:, :, 1] > 20)][:, 0]
-            lo, hi = np.percentile(hues, 1) - 12, np.percentile(hues, 99) + 12
-            inside = (hsv_out[sig][:, 0] >= lo) & (hsv_out[sig][:, 0] <= hi)
-            assert inside.mean() > 0.9
+            ref = hsv_in[ctx & ~hole & (hsv_in[:, :, 1] > 20)][:, 0] * (2 * np.pi / 256)
+            centre = np.angle(np.exp(1j * ref).mean())
+
+            allowed = np.percentile(_hue_dist(ref * 256 / (2 * np.pi), centre), 98)
+            assert (_hue_dist(hsv_out[sig][:, 0], centre) <= allowed + np.radians(22)).mean() > 0.9
 
 
 def test_hub_push_dry_run_lists_exact_files(tmp_path: Path) -> None:
