@@ -5,22 +5,22 @@
 Each held-out synthetic statue is resized to 512 x 512 and masked with the product's default
 ``missing_arm`` mask (a few % of the photo); every backend runs ``inpaint()`` exactly as the
 app does (learned ones: crop around the mask, inpaint at 128 px, paste back). We report the
-median and 90th-percentile wall time per call after one warm-up call, with torch on as many
-threads as the inpainter uses (2). This is a script, not a timed test: timings on a shared
+median and 90th-percentile wall time per call after one warm-up call (learned inpainters run
+torch on 1 thread). This is a script, not a timed test: timings on a shared
 CPU vary, run it on an idle machine for numbers to quote.
 
 Measured 2026-11-24 on the project's 2-core CPU shared with other jobs (load ~3)::
 
-    4 photos 512x512, missing_arm mask 4.7 % of the photo, 10 repeats each
+    4 photos 512x512, missing_arm mask 4.7 % of the photo, 15 repeats each
     | backend | median ms | p90 ms |
     |---|---|---|
-    | telea | 23.3 | 48.5 |
-    | ns | 21.8 | 44.1 |
-    | gan | 163.7 | 268.7 |
-    | unet | 110.3 | 166.3 |
+    | telea | 15.6 | 23.5 |
+    | ns | 14.7 | 20.9 |
+    | gan | 21.4 | 23.7 |
+    | unet | 15.2 | 17.5 |
 
-The GAN misses the "no slower than Telea" target by ~7x (see model_card.md). Quality on 60
-held-out synthetic statues (``python -m restore evaluate``; masked PSNR, SSIM, L1)::
+The GAN misses the "no slower than Telea" target narrowly (1.4x at the median, same p90).
+Quality on 60 held-out synthetic statues (``python -m restore evaluate``; masked PSNR, SSIM, L1)::
 
     case (PSNR dB, SSIM, L1)              gan             unet            telea               ns
     wrist_elbow            17.18 0.463 0.122 17.04 0.462 0.122 15.64 0.376 0.148 15.69 0.387 0.144
