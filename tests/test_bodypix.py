@@ -92,7 +92,7 @@ def tiny_tfjs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_savedmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    class Tiny(tf.Module):
+    class Tiny(tf.Module):  # type: ignore[name-defined]
         @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32,
                                                      name="sub_2")])
         def serve(self, sub_2):  # noqa: ANN001, ANN202

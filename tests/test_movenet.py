@@ -20,7 +20,7 @@ def tiny_movenet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SavedModel with MoveNet's signature: every keypoint at the centroid of the bright
     pixels, keypoint k scoring k / 16 (so order and scores can be checked)."""
 
-    class Tiny(tf.Module):
+    class Tiny(tf.Module):  # type: ignore[name-defined]
         @tf.function(input_signature=[tf.TensorSpec([1, 192, 192, 3], tf.int32, name="input")])
         def serve(self, input):  # noqa: A002 - MoveNet's argument name
             bright = tf.cast(tf.reduce_mean(tf.cast(input[0], tf.float32), -1) > 128, tf.float32)
@@ -84,7 +84,7 @@ def test_missing_model_is_one_sentence(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_not_a_movenet_folder(tmp_path: Path) -> None:
-    class Other(tf.Module):
+    class Other(tf.Module):  # type: ignore[name-defined]
         @tf.function(input_signature=[tf.TensorSpec([1, 8], tf.float32, name="input")])
         def serve(self, input):  # noqa: A002
             return {"output_0": input}

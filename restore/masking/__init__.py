@@ -10,6 +10,10 @@ Interface: ``make_mask(image, pose, strategy, ...) -> ArmMask``. Strategies, by 
 - ``painted``: a mask painted by hand (``painted``).
 - ``missing_arm``: where an arm that is missing should be: a wider limb from the shoulder
   through the placed (or default, hanging) elbow and wrist, with a hand at its end.
+- ``bodypix_arm``: the arm parts (upper arm, forearm, hand of ``side``) of a part
+  segmentation (``segmentation=``, e.g. from "bodypix-mobilenet" or "statue-net"; when none
+  is given, the image is segmented with the first available of those), dilated by ``width``
+  px (default: 4% of the image's longer side); needs no keypoints.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.masking import shapes
 from restore.pose import Pose, Side
+from restore.segmentation import Segmentation
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class MaskParams:
     radius: float = 30.0
     seed: int | None = None
     painted: np.ndarray | None = None
+    segmentation: Segmentation | None = None
 
 
 Strategy = Callable[[tuple[int, int], Pose | None, MaskParams], np.ndarray]
@@ -107,6 +113,31 @@ def _missing_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np
     return limb | hand
 
 
+def _bodypix_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
+    import cv2
+
+    seg = p.segmentation
+    if seg is None or seg.parts is None:
+        raise ValueError("The bodypix_arm mask needs a body-part segmentation; run a backend that "
+                         "labels parts (bodypix-mobilenet, statue-net) first.")
+    if seg.parts.shape != shape:
+        raise ValueError(f"The segmentation is {seg.parts.shape[1]}x{seg.parts.shape[0]} but the "
+                         f"image is {shape[1]}x{shape[0]}; segment this image.")
+    arm = np.zeros(shape, bool)
+    for piece in ("upper_arm", "forearm", "hand"):
+        arm |= seg.part_mask(f"{p.side}_{piece}")
+    if not arm.any():
+        raise ValueError(f"The segmentation shows no {p.side} arm; paint the region or use the "
+                         "missing_arm strategy with keypoints.")
+    if p.width is not None and p.width < 0:
+        raise ValueError(f"Mask width must be >= 0, got {p.width}; try 15.")
+    grow = int(round(p.width if p.width is not None else 0.04 * max(shape)))
+    if grow > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        arm = cv2.dilate(arm.astype(np.uint8), kernel).astype(bool)
+    return arm
+
+
 STRATEGIES: dict[str, Strategy] = {
     "wrist_elbow": _wrist_elbow,
     "wrist_elbow_shoulder": _wrist_elbow_shoulder,
@@ -114,12 +145,24 @@ STRATEGIES: dict[str, Strategy] = {
     "moving_box": _moving_box,
     "painted": _painted,
     "missing_arm": _missing_arm,
+    "bodypix_arm": _bodypix_arm,
 }
+
+
+def _part_segmentation(image: np.ndarray) -> Segmentation | None:
+    """Parts from the first available part-labelling backend (statue-net, then BodyPix)."""
+    from restore.segmentation import SEGMENTERS, segment
+
+    for name in ("statue-net", "bodypix-mobilenet", "bodypix-resnet50"):
+        if name in SEGMENTERS.names() and SEGMENTERS.unavailable_reason(name) is None:
+            return segment(image, name)
+    return None
 
 
 def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow_shoulder",
               side: Side = "right", width: float | None = None, radius: float = 30.0,
-              seed: int | None = None, painted: np.ndarray | None = None) -> ArmMask:
+              seed: int | None = None, painted: np.ndarray | None = None,
+              segmentation: Segmentation | None = None) -> ArmMask:
     """The region to repaint in ``image`` (HxWx3). Raises ValueError for an empty/full mask."""
     if strategy not in STRATEGIES:
         raise ValueError(f"Unknown mask strategy {strategy!r}; choose one of "
@@ -127,7 +170,10 @@ def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow
     if side not in ("left", "right"):
         raise ValueError(f"Side must be 'left' or 'right' (the statue's own), got {side!r}.")
     shape = as_rgb_uint8(image).shape[:2]
-    params = MaskParams(side=side, width=width, radius=radius, seed=seed, painted=painted)
+    if strategy == "bodypix_arm" and segmentation is None:
+        segmentation = _part_segmentation(image)
+    params = MaskParams(side=side, width=width, radius=radius, seed=seed, painted=painted,
+                        segmentation=segmentation)
     mask = check_region(STRATEGIES[strategy](shape, pose, params), f"{strategy} mask")
     return ArmMask(mask=mask, strategy=strategy, side=side)
 

@@ -7,9 +7,11 @@ uint8), ``mask``/``dmask`` (SxS bool, figure without plinth, intact / damaged), 
 ``kp`` (17x3 float32 COCO x, y, v; v 0 = outside the frame, 1 = hidden, 2 = visible).
 
 Augmentations (:func:`augment`) aim at real museum photos: random rectangular crops and
-rescales (portrait photos, partial figures), procedural backgrounds behind the figure
-(gradients, blocks, stripes, blurred noise), colour/brightness/contrast jitter, grey or tinted
-casts, blur, sensor noise and JPEG artefacts, horizontal flips with left/right swapped.
+rescales (portrait photos, partial figures), new backgrounds behind the figure (procedural
+gradients, blocks and blurred noise, or collages of scikit-image's bundled real photos for
+street/building clutter), real-photo surface detail on the statue itself, colour/brightness/
+contrast jitter, grey or tinted casts, blur, sensor noise and JPEG artefacts, horizontal flips
+with left/right swapped.
 """
 
 from __future__ import annotations
@@ -106,6 +108,49 @@ def background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+# scikit-image's bundled photos without people or animals-as-figures: street, buildings,
+# textures, objects; collaged behind the statue as real-photo clutter.
+_PHOTOS = ("brick.png", "coffee.png", "chelsea.png", "grass.png", "gravel.png", "rocket.jpg",
+           "motorcycle_left.png", "motorcycle_right.png", "hubble_deep_field.jpg", "coins.png",
+           "page.png", "text.png", "clock_motion.png", "color.png", "moon.png", "retina.jpg")
+_PHOTO_CACHE: list[np.ndarray] = []
+
+
+def _photos() -> list[np.ndarray]:
+    if not _PHOTO_CACHE:
+        import skimage.data
+
+        root = Path(skimage.data.__file__).parent
+        for name in _PHOTOS:
+            img = cv2.imread(str(root / name), cv2.IMREAD_COLOR)
+            if img is not None:
+                _PHOTO_CACHE.append(np.ascontiguousarray(img[..., ::-1]))
+    return _PHOTO_CACHE
+
+
+def photo_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A HxWx3 uint8 collage of 1-4 rescaled, jittered crops of real photos (clutter)."""
+    photos = _photos()
+    if not photos:
+        return background(rng, h, w)
+    out = background(rng, h, w)
+    for k in range(int(rng.integers(1, 5))):
+        src = photos[int(rng.integers(len(photos)))]
+        ph, pw = (h, w) if k == 0 else (int(rng.integers(h // 4, h + 1)),
+                                        int(rng.integers(w // 4, w + 1)))
+        zoom = rng.uniform(0.3, 1.0)
+        ch, cw = max(8, int(src.shape[0] * zoom)), max(8, int(src.shape[1] * zoom))
+        y = int(rng.integers(0, src.shape[0] - ch + 1))
+        x = int(rng.integers(0, src.shape[1] - cw + 1))
+        patch = cv2.resize(src[y:y + ch, x:x + cw], (pw, ph), interpolation=cv2.INTER_AREA)
+        if rng.random() < 0.5:
+            patch = patch[:, ::-1]
+        patch = np.clip(patch * rng.uniform(0.6, 1.2, 3) + rng.uniform(-30, 30), 0, 255)
+        oy, ox = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+        out[oy:oy + ph, ox:ox + pw] = patch.astype(np.uint8)
+    return out
+
+
 def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Colour cast, brightness/contrast/saturation jitter, blur, noise, JPEG (HxWx3 uint8)."""
     x: np.ndarray = img.astype(np.float32)
@@ -141,10 +186,16 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     kp = data["kp"][i].copy()
     valid = kp[:, 2] > 0
     side = img.shape[0]  # cached renders are square
-    if rng.random() < 0.5:  # new backdrop behind the statue (and plinth)
+    if (pick := rng.random()) < 0.7:  # new backdrop behind the statue (and plinth)
         statue = parts > 0
         soft = cv2.GaussianBlur(statue.astype(np.float32), (0, 0), 0.7)[..., None]
-        img = (img * soft + background(rng, side, side) * (1 - soft)).astype(np.uint8)
+        new_bg = (photo_background if pick < 0.45 else background)(rng, side, side)
+        img = (img * soft + new_bg * (1 - soft)).astype(np.uint8)
+    if rng.random() < 0.5:  # real-photo surface detail on the statue (weathered bronze, stone)
+        tex = photo_background(rng, side, side).astype(np.float32).mean(2)
+        detail = (tex - cv2.GaussianBlur(tex, (0, 0), 4.0)) * rng.uniform(0.4, 1.5)
+        body = (parts > 0)[..., None]
+        img = np.clip(img + body * detail[..., None], 0, 255).astype(np.uint8)
     # random crop of random aspect, letterboxed into the square (like a portrait photo).
     scale = rng.uniform(0.55, 1.0)
     aspect = float(np.exp(rng.uniform(np.log(0.5), np.log(1.5))))
@@ -155,8 +206,9 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     f = size / max(ch, cw) * (rng.uniform(0.55, 1.0) if rng.random() < 0.35 else 1.0)
     nh, nw = max(1, round(ch * f)), max(1, round(cw * f))
     crop = (slice(y0, y0 + ch), slice(x0, x0 + cw))
-    out_img = (background(rng, size, size) if rng.random() < 0.5
-               else np.zeros((size, size, 3), np.uint8))
+    pick = rng.random()
+    out_img = (photo_background(rng, size, size) if pick < 0.3 else
+               background(rng, size, size) if pick < 0.6 else np.zeros((size, size, 3), np.uint8))
     out_mask = np.zeros((size, size), bool)
     out_parts = np.zeros((size, size), np.uint8)
     ox = int(rng.integers(0, size - nw + 1)) if rng.random() < 0.5 else 0

@@ -1,6 +1,6 @@
 """Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
 
-    python -m restore.perception.data --start 0 --count 4000     # render the cache once
+    python -m restore.perception.data --start 0 --count 2000 --size 192 --steps 40  # once
     python -m restore.perception.train --minutes 30 --out weights/statue-net
 
 Losses, all at the input resolution except the heatmaps (stride 4):
@@ -68,18 +68,21 @@ def batch(data: dict[str, np.ndarray], idx: np.ndarray, rng: np.random.Generator
 
 
 def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
-          size: int = 160, lr: float = 2e-3, seed: int = 0, threads: int = 1) -> dict:
-    """Train for ``minutes`` of wall clock; saves to ``out`` (Hub mixin) and returns a log."""
+          size: int = 160, lr: float = 2e-3, seed: int = 0, threads: int = 1,
+          init: Path | None = None) -> dict:
+    """Train for ``minutes`` of wall clock (from ``init``'s weights if given); saves to ``out``
+    (Hub mixin) and returns a log (steps, wall and CPU minutes)."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = StatueNet(widths=(16, 24, 48, 96, 128), head=48)
+    model = (StatueNet.from_pretrained(init) if init is not None
+             else StatueNet(widths=(16, 24, 48, 96, 128), head=48))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     part_w = torch.ones(N_PARTS)
     part_w[ARM_IDS] = 3.0
     data = load_cache(cache)
     n_shards = len(list(cache.glob("shard_*.npz")))
-    budget, start, step = minutes * 60.0, time.time(), 0
+    budget, start, cpu0, step = minutes * 60.0, time.time(), time.process_time(), 0
     log: dict = {"params": count_parameters(model), "steps": [], "threads": threads,
                  "batch": batch_size, "size": size}
     print(f"{log['params']} parameters, {len(data['image'])} samples", flush=True)
@@ -98,7 +101,7 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
         step += 1
         if step % 50 == 0:
             row = {"step": step, "min": round(elapsed / 60, 2), "n": len(data["image"]),
-                   **{k: round(float(v), 4) for k, v in parts_loss.items()}}
+                   **{k: round(float(v.detach()), 4) for k, v in parts_loss.items()}}
             log["steps"].append(row)
             print(json.dumps(row), flush=True)
         if step % 200 == 0 and len(list(cache.glob("shard_*.npz"))) > n_shards:
@@ -109,6 +112,8 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
     model.eval()
     model.save_pretrained(out)
     log["total_steps"], log["minutes"] = step, round((time.time() - start) / 60, 2)
+    log["cpu_minutes"] = round((time.process_time() - cpu0) / 60, 2)
+    log["init"] = str(init) if init is not None else None
     log["samples"] = len(data["image"])
     (out / "train_log.json").write_text(json.dumps(log, indent=1))
     return log
@@ -121,9 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=CACHE_DIR)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--size", type=int, default=160)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--init", type=Path, default=None, help="continue from these weights")
     args = parser.parse_args(argv)
-    log = train(args.minutes, args.out, args.cache, args.batch, args.size)
-    print(f"done: {log['total_steps']} steps in {log['minutes']} min on {log['samples']} samples")
+    log = train(args.minutes, args.out, args.cache, args.batch, args.size, args.lr, init=args.init)
+    print(f"done: {log['total_steps']} steps in {log['minutes']} min ({log['cpu_minutes']} CPU "
+          f"min) on {log['samples']} samples")
 
 
 if __name__ == "__main__":
