@@ -54,8 +54,9 @@ def metrics(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> dict[str,
                                     win_size=win)
     smap = smap.mean(axis=2)
     p, t = pred.astype(np.float64), target.astype(np.float64)
-    psnr_hole = peak_signal_noise_ratio(t[hole], p[hole], data_range=255)
-    psnr_full = peak_signal_noise_ratio(t, p, data_range=255)
+    with np.errstate(divide="ignore"):  # identical images: PSNR is inf, reported as 100
+        psnr_hole = peak_signal_noise_ratio(t[hole], p[hole], data_range=255)
+        psnr_full = peak_signal_noise_ratio(t, p, data_range=255)
     return {"psnr": float(min(psnr_hole, 100.0)), "ssim": float(smap[hole].mean()),
             "l1": float(np.abs(p - t)[hole].mean() / 255),
             "psnr_full": float(min(psnr_full, 100.0)), "ssim_full": float(smap.mean()),
