@@ -149,8 +149,8 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     rgb = _image(image)
     painted = _painted(editor, rgb.shape[:2])
     p = _pose_from_json(keypoints)
-    if p is None and strategy != "painted":
-        p = pose.estimate(rgb, "silhouette")
+    if p is None and strategy not in ("painted", "bodypix_arm"):
+        p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
     arm = masking.make_mask(rgb, p, strategy, _side(side), width or None, radius, int(seed),
                             painted)
     return overlay_mask(rgb, arm.mask), _mask_png(arm.mask)

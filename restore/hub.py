@@ -98,6 +98,37 @@ def cached(model: HubModel) -> bool:
     return isinstance(hit, str)
 
 
+def download_tfjs_model(url: str, what: str, env_var: str) -> Path:
+    """A TF.js model (BodyPix) fetched by tf-bodypix into its local cache."""
+    if offline():
+        raise BackendUnavailable(f"Offline mode is on; cannot download {what}.")
+    try:
+        from tf_bodypix.download import download_model
+
+        return Path(download_model(url))
+    except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
+        raise BackendUnavailable(f"Could not download {what} from {url} "
+                                 f"({err.__class__.__name__}); check the network or set "
+                                 f"{env_var}.") from None
+
+
+def resolve_tfhub(handle: str, what: str, env_var: str) -> Path:
+    """A TF Hub SavedModel (MoveNet) fetched by tensorflow_hub into its local cache."""
+    if offline():
+        raise BackendUnavailable(f"Offline mode is on; cannot download {what}.")
+    try:
+        from restore.tf_compat import import_tensorflow
+
+        import_tensorflow()
+        import tensorflow_hub
+
+        return Path(tensorflow_hub.resolve(handle))
+    except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
+        raise BackendUnavailable(f"Could not download {what} from {handle} "
+                                 f"({err.__class__.__name__}); check the network or set "
+                                 f"{env_var}.") from None
+
+
 def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,
                   commit_message: str = "Upload statue-restore model", dry_run: bool = False
                   ) -> list[str]:

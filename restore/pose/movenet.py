@@ -31,8 +31,9 @@ import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import offline
+from restore.hub import offline, resolve_tfhub
 from restore.pose import Pose
+from restore.tf_compat import import_tensorflow
 
 ENV_VAR = "STATUE_RESTORE_MOVENET"
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "movenet"
@@ -84,17 +85,7 @@ def unavailable_reason(variant: str) -> str | None:
 
 def download(variant: str) -> Path:
     """Fetch ``variant`` from TF Hub into its cache; BackendUnavailable when offline/unreachable."""
-    handle = VARIANTS[variant][0]
-    if offline():
-        raise BackendUnavailable(f"Offline mode is on; cannot download MoveNet {variant}.")
-    try:
-        import tensorflow_hub as hub
-
-        return Path(hub.resolve(handle))
-    except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
-        raise BackendUnavailable(f"Could not download MoveNet {variant} from {handle} "
-                                 f"({err.__class__.__name__}); check the network or set "
-                                 f"{ENV_VAR}.") from None
+    return resolve_tfhub(VARIANTS[variant][0], f"MoveNet {variant}", ENV_VAR)
 
 
 def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
@@ -148,7 +139,7 @@ class MoveNetPose:
         if path is None:
             raise BackendUnavailable(unavailable_reason(self.variant) or
                                      f"MoveNet {self.variant} was not found.")
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         try:
             loaded = tf.saved_model.load(str(path))
@@ -172,7 +163,7 @@ class MoveNetPose:
             raise ValueError(f"MoveNet needs an HxWx3 uint8 RGB image, got {image.shape} "
                              f"{image.dtype}.")
         fn = self._load()
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         batch, scale, pad_x, pad_y = letterbox(image, self._side)
         with tf.device("/CPU:0" if self.device == "cpu" else "/GPU:0"):

@@ -32,8 +32,9 @@ from urllib.parse import urlparse
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import offline
+from restore.hub import download_tfjs_model, offline
 from restore.segmentation import PART_NAMES, Segmentation
+from restore.tf_compat import import_tensorflow
 
 ENV_VAR = "STATUE_RESTORE_BODYPIX"
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "bodypix"
@@ -112,17 +113,7 @@ def unavailable_reason(variant: str) -> str | None:
 
 def download(variant: str) -> Path:
     """Fetch ``variant`` into tf-bodypix's cache; BackendUnavailable when offline/unreachable."""
-    url = VARIANTS[variant][0]
-    if offline():
-        raise BackendUnavailable(f"Offline mode is on; cannot download BodyPix {variant}.")
-    try:
-        from tf_bodypix.download import download_model
-
-        return Path(download_model(url))
-    except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
-        raise BackendUnavailable(f"Could not download BodyPix {variant} from {url} "
-                                 f"({err.__class__.__name__}); check the network or set "
-                                 f"{ENV_VAR}.") from None
+    return download_tfjs_model(VARIANTS[variant][0], f"BodyPix {variant}", ENV_VAR)
 
 
 def _read_weights(folder: Path, manifest: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -149,6 +140,7 @@ def _unfuse(graph_def: Any) -> None:
     """Split TF.js-only fused convolutions (``FusedDepthwiseConv2dNative``, ``_FusedConv2D``)
     into plain TF ops, in place: conv -> BiasAdd -> optional Relu/Relu6/Elu; the last op keeps
     the fused node's name so its consumers are unchanged."""
+    import_tensorflow()
     from tensorflow.core.framework import node_def_pb2
 
     base = {"FusedDepthwiseConv2dNative": "DepthwiseConv2dNative", "_FusedConv2D": "Conv2D"}
@@ -184,7 +176,7 @@ def load_tfjs_graph(folder: Path) -> Any:
     The outputs are the graph nodes named as in :data:`OUTPUTS` (exact name, else the
     shortest name of a non-constant node containing it, preferring nodes nothing consumes).
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
     from google.protobuf import json_format
 
     spec = json.loads((folder / "model.json").read_text())
@@ -221,7 +213,7 @@ def load_tfjs_graph(folder: Path) -> Any:
 
 
 def _load_saved_model(folder: Path) -> Any:
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     loaded = tf.saved_model.load(str(folder))
     fn = loaded.signatures["serving_default"]

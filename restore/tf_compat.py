@@ -1,0 +1,25 @@
+"""Import TensorFlow so that it can live beside torch in one process.
+
+Importing triton (which torch and transformers load lazily, e.g. through ``torch._dynamo``)
+*after* TensorFlow segfaults the interpreter; importing it *before* does not. So every
+TensorFlow backend (BodyPix, MoveNet) imports TensorFlow through :func:`import_tensorflow`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+
+
+def import_tensorflow() -> ModuleType:
+    """The ``tensorflow`` module, imported after triton when triton is installed."""
+    if "tensorflow" not in sys.modules and "triton" not in sys.modules:
+        try:
+            import triton  # noqa: F401 - imported for its side effect on load order
+        except ImportError:  # a CPU-only torch has no triton: nothing to order
+            pass
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    return tf
