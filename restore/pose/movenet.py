@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -172,12 +173,17 @@ class MoveNetPose:
                       image.shape[:2], self.name)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Download MoveNet into the TF Hub cache.")
     parser.add_argument("--download", choices=list(VARIANTS), required=True)
     args = parser.parse_args(argv)
-    print(download(args.download))
+    try:
+        print(download(args.download))
+    except BackendUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

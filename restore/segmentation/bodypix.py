@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -284,12 +285,17 @@ class BodyPixSegmenter:
         return Segmentation(mask=mask, parts=parts, backend=self.name)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Download BodyPix into tf-bodypix's cache.")
     parser.add_argument("--download", choices=list(VARIANTS), required=True)
     args = parser.parse_args(argv)
-    print(download(args.download))
+    try:
+        print(download(args.download))
+    except BackendUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
