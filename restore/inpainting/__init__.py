@@ -75,6 +75,23 @@ INPAINTERS.register("unet", _learned("unet")[0], "U-Net baseline (L1), trained o
                     "statues.", check=_learned("unet")[1])
 
 
+def _diffusion(device: str) -> Inpainter:
+    from restore.inpainting.diffusion import DiffusionInpainter
+
+    return DiffusionInpainter.load(device)
+
+
+def _diffusion_check() -> str | None:
+    from restore.inpainting.diffusion import unavailable
+
+    return unavailable()
+
+
+INPAINTERS.register("stable-diffusion", _diffusion, "Stable Diffusion inpainting with a "
+                    "statue-aware prompt (Hub weights, pinned); slow without a GPU.",
+                    check=_diffusion_check)
+
+
 def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``filled`` inside ``mask``, ``image`` everywhere else (bit-exact)."""
     return np.where(mask[:, :, None], filled, image).astype(np.uint8)
