@@ -4,7 +4,7 @@ Both paths get the same randomly initialised network (the released architecture:
 encoder, base decoder, DPT head, 512 input; fixed seed, since the real weights cannot be
 downloaded here) and the same 512x384 input. The default path is mini-dust3r's own: the
 photo duplicated, symmetrised pairs, ``inference`` (batch 1), pair viewer. The fast path is
-:func:`restore.reconstruction.dust3r.predict_single`. Parity compares the fast point map and
+:func:`restore.reconstruction.dust3r_fast.predict_single`. Parity compares the fast point map and
 confidence with the default's ``pred1`` (view 1 in its own frame), and the depth with the
 pair viewer's depth map of the same view. The default path runs with torch's own thread
 count and, for an equal-threads comparison, with the fast path's (``auto_threads``: fewer
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from restore.reconstruction import dust3r as d3
+from restore.reconstruction import dust3r_fast as fast
 
 
 def photo(h: int = 600, w: int = 800, seed: int = 0) -> np.ndarray:
@@ -78,26 +79,26 @@ def main(argv: list[str] | None = None) -> int:
           f"{torch.get_num_threads()} threads")
 
     torch_threads = torch.get_num_threads()
-    fast_threads = args.fast_threads or d3.auto_threads()
+    fast_threads = args.fast_threads or fast.auto_threads()
     print(f"fast path threads: {fast_threads} ({'given' if args.fast_threads else 'auto'}, "
           f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
     def default_at(threads: int) -> Any:
         torch.set_num_threads(threads)
         try:
-            return d3.predict_default(model, img)
+            return fast.predict_default(model, img)
         finally:
             torch.set_num_threads(torch_threads)
 
     times: dict[str, list[float]] = {}
     outs: dict[str, Any] = {}
     runs: list[tuple[str, Any]] = [
-        ("fast fp32", lambda: d3.predict_single(model, img, threads=fast_threads)),
+        ("fast fp32", lambda: fast.predict_single(model, img, threads=fast_threads)),
         (f"default, {torch_threads} threads", lambda: default_at(torch_threads))]
     if fast_threads != torch_threads:
         runs.append((f"default, {fast_threads} threads", lambda: default_at(fast_threads)))
     if args.bf16:
-        runs.append(("fast bf16", lambda: d3.predict_single(model, img, dtype=torch.bfloat16,
+        runs.append(("fast bf16", lambda: fast.predict_single(model, img, dtype=torch.bfloat16,
                                                             threads=fast_threads)))
     for _ in range(args.repeats):  # interleaved, so that load from other processes hits all
         for name, fn in runs:

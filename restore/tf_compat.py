@@ -23,3 +23,13 @@ def import_tensorflow() -> ModuleType:
     import tensorflow as tf
 
     return tf
+
+
+def avoid_triton_after_tensorflow() -> None:
+    """Importing triton after TensorFlow (the BodyPix backend) segfaults the process, and
+    torch/transformers import triton lazily (``torch._dynamo``). Triton only serves GPU
+    kernels, so when TensorFlow is loaded and triton is not yet, mark it absent: torch and
+    transformers then skip it. Called before heavy torch use (DUSt3R, depth), in case
+    TensorFlow came in some other way than :func:`import_tensorflow`."""
+    if "tensorflow" in sys.modules and "triton" not in sys.modules:
+        sys.modules["triton"] = None  # type: ignore[assignment]

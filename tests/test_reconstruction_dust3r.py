@@ -19,6 +19,7 @@ torch = pytest.importorskip("torch")
 from restore.errors import BackendUnavailable  # noqa: E402
 from restore.reconstruction import RECONSTRUCTORS, Reconstruction  # noqa: E402
 from restore.reconstruction import dust3r as d3  # noqa: E402
+from restore.reconstruction import dust3r_fast as fast  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -63,8 +64,8 @@ def test_prepare_follows_dust3r_recipe(statue):
 def test_fast_single_view_matches_default_path(tiny, statue):
     x, _ = d3.prepare(statue[0], 64)
     img = torch.from_numpy(x)
-    out, scene = d3.predict_default(tiny, img)
-    pts, conf = d3.predict_single(tiny, img)
+    out, scene = fast.predict_default(tiny, img)
+    pts, conf = fast.predict_single(tiny, img)
     ref_pts, ref_conf = out["pred1"]["pts3d"][0], out["pred1"]["conf"][0]
     scale = float(ref_pts.abs().max())
     assert float((pts - ref_pts).abs().max()) <= 1e-5 * scale
@@ -72,16 +73,16 @@ def test_fast_single_view_matches_default_path(tiny, statue):
     # the pair viewer's depth of the view it keeps in its own frame is that same map
     depths = [d.detach() for d in scene.get_depthmaps()]
     assert min(float((d - pts[..., 2]).abs().max()) for d in depths) <= 1e-5 * scale
-    assert abs(d3.focal_from_points(pts) - d3.focal_from_points(ref_pts)) <= 1e-3 * (
-        abs(d3.focal_from_points(ref_pts)) + 1)
+    assert abs(fast.focal_from_points(pts) - fast.focal_from_points(ref_pts)) <= 1e-3 * (
+        abs(fast.focal_from_points(ref_pts)) + 1)
 
 
 def test_linear_head_variant_matches_default_path(statue):
     model = d3.random_model({**d3.tiny_architecture(), "head_type": "linear"}, seed=1)
     x, _ = d3.prepare(statue[0], 64)
     img = torch.from_numpy(x)
-    out, _ = d3.predict_default(model, img)
-    pts, conf = d3.predict_single(model, img, matmul_precision="highest")
+    out, _ = fast.predict_default(model, img)
+    pts, conf = fast.predict_single(model, img, matmul_precision="highest")
     ref = out["pred1"]["pts3d"][0]
     assert float((pts - ref).abs().max()) <= 1e-5 * float(ref.abs().max())
     assert torch.allclose(conf, out["pred1"]["conf"][0], rtol=1e-5)
@@ -90,9 +91,9 @@ def test_linear_head_variant_matches_default_path(statue):
 def test_bfloat16_path_stays_close(tiny, statue):
     x, _ = d3.prepare(statue[0], 64)
     img = torch.from_numpy(x)
-    pts, _ = d3.predict_single(tiny, img)
-    fast, _ = d3.predict_single(tiny, img, dtype=torch.bfloat16)
-    assert float((fast - pts).abs().max()) <= 0.05 * float(pts.abs().max())
+    pts, _ = fast.predict_single(tiny, img)
+    low, _ = fast.predict_single(tiny, img, dtype=torch.bfloat16)
+    assert float((low - pts).abs().max()) <= 0.05 * float(pts.abs().max())
 
 
 def test_closed_textured_mesh_down_to_glb(tiny, statue, tmp_path):
@@ -181,12 +182,12 @@ def test_local_folder_loads_through_the_registry(tiny, statue, monkeypatch, tmp_
 
 
 def test_auto_threads_backs_off_under_load(monkeypatch):
-    monkeypatch.setattr(d3.os, "cpu_count", lambda: 4)
-    monkeypatch.setattr(d3.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert d3.auto_threads() == 4
-    monkeypatch.setattr(d3.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
-    assert d3.auto_threads() == 1
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert fast.auto_threads() == 4
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert fast.auto_threads() == 1
     before = torch.get_num_threads()
-    d3.predict_single(d3.random_model(d3.tiny_architecture()), torch.zeros(1, 3, 32, 32),
+    fast.predict_single(d3.random_model(d3.tiny_architecture()), torch.zeros(1, 3, 32, 32),
                       threads=1)
     assert torch.get_num_threads() == before

@@ -21,8 +21,8 @@ import numpy as np
 
 from restore.errors import BackendUnavailable
 from restore.hub import HubModel, cached, offline, register_hub_model, snapshot
-from restore.reconstruction.dust3r import avoid_triton_after_tensorflow
 from restore.registry import missing_module_reason
+from restore.tf_compat import avoid_triton_after_tensorflow
 
 if TYPE_CHECKING:
     import torch
