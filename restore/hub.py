@@ -98,6 +98,20 @@ def cached(model: HubModel) -> bool:
     return isinstance(hit, str)
 
 
+def local_candidates(variant: str, model_path: str | Path | None, env_var: str,
+                     shared_dir: Path, cache: Path) -> list[Path]:
+    """Where a non-Hub model (BodyPix, MoveNet) may already be on disk, in the order to try:
+    an explicit path, ``$env_var`` (itself or its ``variant`` subfolder), ``shared_dir /
+    variant``, then the library's own download cache. Nothing is fetched."""
+    candidates: list[Path] = []
+    if model_path is not None:
+        candidates.append(Path(model_path))
+    if os.environ.get(env_var):
+        env = Path(os.environ[env_var])
+        candidates += [env, env / variant]
+    return [*candidates, shared_dir / variant, cache]
+
+
 def download_tfjs_model(url: str, what: str, env_var: str) -> Path:
     """A TF.js model (BodyPix) fetched by tf-bodypix into its local cache."""
     if offline():

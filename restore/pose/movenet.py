@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import offline, resolve_tfhub
+from restore.hub import local_candidates, offline, resolve_tfhub
 from restore.pose import Pose
 from restore.tf_compat import import_tensorflow
 
@@ -60,13 +60,8 @@ def find_model(variant: str, model_path: str | Path | None = None) -> Path | Non
     """The local SavedModel folder for ``variant``, or None (no network, no TF import)."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    candidates: list[Path] = []
-    if model_path is not None:
-        candidates.append(Path(model_path))
-    if os.environ.get(ENV_VAR):
-        env = Path(os.environ[ENV_VAR])
-        candidates += [env, env / variant]
-    candidates += [SHARED_DIR / variant, hub_cache_dir(VARIANTS[variant][0])]
+    candidates = local_candidates(variant, model_path, ENV_VAR, SHARED_DIR,
+                                  hub_cache_dir(VARIANTS[variant][0]))
     return next((c for c in candidates if _is_saved_model(c)), None)
 
 

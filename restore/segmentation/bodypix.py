@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import download_tfjs_model, offline
+from restore.hub import download_tfjs_model, local_candidates, offline
 from restore.segmentation import PART_NAMES, Segmentation
 from restore.tf_compat import import_tensorflow
 
@@ -87,13 +87,8 @@ def find_model(variant: str, model_path: str | Path | None = None) -> Path | Non
     """The local model folder for ``variant``, or None (no network, no TF import)."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown BodyPix variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    candidates: list[Path] = []
-    if model_path is not None:
-        candidates.append(Path(model_path))
-    if os.environ.get(ENV_VAR):
-        env = Path(os.environ[ENV_VAR])
-        candidates += [env, env / variant]
-    candidates += [SHARED_DIR / variant, cache_dir(VARIANTS[variant][0])]
+    candidates = local_candidates(variant, model_path, ENV_VAR, SHARED_DIR,
+                                  cache_dir(VARIANTS[variant][0]))
     return next((c for c in candidates if _is_model(c)), None)
 
 
