@@ -4,31 +4,33 @@
 
 Each held-out synthetic statue is resized to 512 x 512 and masked with the product's default
 ``missing_arm`` mask (a few % of the photo); every backend runs ``inpaint()`` exactly as the
-app does (learned ones: crop around the mask, inpaint at 128 px, paste back). We report the
+app does (learned ones: crop around the mask, inpaint at the model's resolution, 96 px
+for the GAN and 128 px for the U-Net, paste back). We report the
 median and 90th-percentile wall time per call after one warm-up call (learned inpainters run
 torch on 1 thread). This is a script, not a timed test: timings on a shared
 CPU vary, run it on an idle machine for numbers to quote.
 
-Measured 2026-11-24 on the project's 2-core CPU shared with other jobs (load ~3)::
+Measured 2026-11-24 on the project's 2-core CPU (load ~1.3)::
 
-    4 photos 512x512, missing_arm mask 4.7 % of the photo, 15 repeats each
+    4 photos 512x512, missing_arm mask 4.9 % of the photo, 15 repeats each
     | backend | median ms | p90 ms |
     |---|---|---|
-    | telea | 15.6 | 23.5 |
-    | ns | 14.7 | 20.9 |
-    | gan | 21.4 | 23.7 |
-    | unet | 15.2 | 17.5 |
+    | telea | 12.8 | 29.3 |
+    | ns | 12.5 | 26.3 |
+    | gan | 10.3 | 12.8 |
+    | unet | 11.9 | 15.2 |
 
-The GAN misses the "no slower than Telea" target narrowly (1.4x at the median, same p90).
+The GAN (half-resolution decoder, 96 px) meets the "no slower than Telea" target; the previous
+weights (full-resolution decoder, 128 px) took 20.8 ms in the same run.
 Quality on 60 held-out synthetic statues (``python -m restore evaluate``; masked PSNR, SSIM, L1)::
 
     case (PSNR dB, SSIM, L1)              gan             unet            telea               ns
-    wrist_elbow            17.18 0.463 0.122 17.04 0.462 0.122 15.64 0.376 0.148 15.69 0.387 0.144
-    wrist_elbow_shoulder   16.66 0.449 0.122 16.74 0.457 0.121 14.52 0.334 0.164 14.50 0.344 0.162
-    static_box             17.37 0.490 0.107 17.31 0.504 0.107 15.76 0.444 0.123 15.67 0.446 0.124
-    moving_box             18.16 0.540 0.103 17.99 0.550 0.104 17.49 0.537 0.097 17.47 0.537 0.098
-    missing_arm_pair       15.16 0.409 0.139 15.18 0.411 0.136 13.70 0.339 0.162 13.71 0.345 0.160
-    seed_protocol          15.85 0.522 0.122 15.32 0.523 0.127 16.09 0.542 0.104 15.86 0.532 0.107
+    wrist_elbow            14.82 0.435 0.145 14.06 0.386 0.160 12.78 0.324 0.184 12.79 0.333 0.179
+    wrist_elbow_shoulder   13.71 0.379 0.163 13.37 0.349 0.174 11.92 0.282 0.209 11.93 0.293 0.205
+    static_box             14.32 0.453 0.137 14.10 0.433 0.146 12.83 0.399 0.161 12.81 0.402 0.160
+    moving_box             16.13 0.533 0.120 15.75 0.520 0.130 15.48 0.518 0.123 15.49 0.526 0.123
+    missing_arm_pair       13.50 0.367 0.160 13.26 0.356 0.167 12.05 0.314 0.187 12.00 0.316 0.187
+    seed_protocol          14.20 0.483 0.131 13.53 0.480 0.150 14.34 0.499 0.125 14.11 0.488 0.129
 """
 
 from __future__ import annotations

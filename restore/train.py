@@ -48,7 +48,7 @@ def build_generator(kind: str, size: int, tiny: bool = False) -> nn.Module:
     """A fresh model: ``kind`` 'gan' or 'unet'; ``tiny`` for tests."""
     if kind == "gan":
         return GatedFFCGenerator(width=16 if tiny else 48, n_gated=1 if tiny else 3,
-                                 n_ffc=1 if tiny else 2, resolution=size)
+                                 n_ffc=1 if tiny else 2, resolution=size, half_decoder=True)
     if kind == "unet":
         return UNetInpainter(channels=(8, 16) if tiny else (12, 24, 48, 96), resolution=size)
     raise ValueError(f"Unknown model {kind!r}; use 'gan' or 'unet'.")

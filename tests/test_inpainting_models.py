@@ -59,6 +59,17 @@ def test_fast_inference_path_matches_training_path() -> None:
     assert torch.allclose(slow, fast, atol=1e-5)
 
 
+def test_half_decoder_same_parameters_and_composited() -> None:
+    full = GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32)
+    half = GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32, half_decoder=True)
+    half.load_state_dict(full.state_dict())  # same parameters: resumes from full-res weights
+    x = _batch()
+    with torch.inference_mode():
+        y = half.eval()(x)
+    keep = (x[:, 3:4] < 0.5).expand_as(y)
+    assert y.shape == (x.shape[0], 3, 32, 32) and torch.equal(y[keep], x[:, :3][keep])
+
+
 def test_discriminator_patches_and_features() -> None:
     d = PatchDiscriminator(width=8, n_layers=3).to(DEVICE)
     logits, feats = d(torch.zeros(2, 3, 64, 64), torch.zeros(2, 1, 64, 64))
@@ -66,6 +77,8 @@ def test_discriminator_patches_and_features() -> None:
 
 
 @pytest.mark.parametrize("cls,kw", [(GatedFFCGenerator, {"width": 16, "n_gated": 1, "n_ffc": 1}),
+                                    (GatedFFCGenerator, {"width": 16, "n_gated": 1, "n_ffc": 1,
+                                                         "half_decoder": True}),
                                     (UNetInpainter, {"channels": [8, 16]})])
 def test_from_pretrained_round_trip(tmp_path: Path, cls: type, kw: dict) -> None:
     model = cls(resolution=32, **kw).eval()

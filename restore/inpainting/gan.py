@@ -7,8 +7,9 @@ smooth push-pull prior (:func:`pushpull_fill`) and the network predicts a residu
 training starts from a sensible fill instead of grey. The generator downsamples to 1/4
 resolution at once, works there with gated dilated convolutions and global Fourier units
 (a fast-Fourier-convolution "spectral transform" gives every pixel the whole crop as
-context, which is what large holes need), then upsamples. Its output is composited: pixels
-outside the mask are the input's, exactly.
+context, which is what large holes need), then upsamples (with ``half_decoder`` the last
+stage and the head stay at 1/2 resolution and only the residual is upsampled to full
+size). Its output is composited: pixels outside the mask are the input's, exactly.
 
 Both modules mix in :class:`huggingface_hub.PyTorchModelHubMixin`, so ``save_pretrained``
 writes ``config.json`` + ``model.safetensors`` and ``from_pretrained`` reads a repo id or a
@@ -129,12 +130,16 @@ class GatedFFCGenerator(nn.Module, PyTorchModelHubMixin,
     """``B x 5 x S x S -> B x 3 x S x S`` in [-1, 1], composited (S divisible by 4).
 
     width: channels at 1/4 resolution; n_gated / n_ffc: residual blocks there.
+    half_decoder: run the last decoder stage and the head at 1/2 resolution (on the
+    2x-downsampled input) and upsample the predicted residual bilinearly: ~4x fewer
+    multiply-adds in the most expensive stage, same parameters.
     """
 
     def __init__(self, width: int = 64, n_gated: int = 3, n_ffc: int = 2,
-                 resolution: int = 128) -> None:
+                 resolution: int = 128, half_decoder: bool = False) -> None:
         super().__init__()
         self.resolution = resolution
+        self.half_decoder = half_decoder
         c1, c2 = width // 2, width
         self.down = nn.Sequential(
             GatedConv(IN_CHANNELS, c1, 5, stride=2),  # 1/2
@@ -163,9 +168,15 @@ class GatedFFCGenerator(nn.Module, PyTorchModelHubMixin,
         h = self.body(h2)
         h = F.interpolate(h, size=h1.shape[-2:], mode="nearest")
         h = self.up1(torch.cat([h, h1], dim=1))
-        h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        h = self.up2(torch.cat([h, x], dim=1))
-        pred = (fill + self.head(h)).clamp(-1.0, 1.0)  # a residual on the smooth prior
+        if self.half_decoder:
+            xs = F.interpolate(x, size=h.shape[-2:], mode="bilinear", align_corners=False,
+                               antialias=True)
+            res = self.head(self.up2(torch.cat([h, xs], dim=1)))
+            res = F.interpolate(res, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        else:
+            h = F.interpolate(h, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            res = self.head(self.up2(torch.cat([h, x], dim=1)))
+        pred = (fill + res).clamp(-1.0, 1.0)  # a residual on the smooth prior
         return composite_tensor(pred, fill, x[:, 3:4])
 
 
