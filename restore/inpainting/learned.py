@@ -1,9 +1,10 @@
 """Learned inpainters (the GAN and the U-Net baseline) behind the stage's ``Inpainter`` API.
 
 At inference a photo of any size is handled as in training: a square box around the hole
-(``crop_box`` with a 0.5 margin) is resized to the model's resolution ``S`` (128 px), the
-model fills the hole there, the result is resized back and pasted into the photo on the
-masked pixels only; every other pixel is the input's, exactly.
+(``crop_box`` with a 0.5 margin) is resized to the model's resolution ``S`` (from its
+config.json: 96 px for the shipped GAN), the model fills the hole there, the result is
+resized back and pasted into the photo on the masked pixels only; every other pixel is
+the input's, exactly.
 
 Weights: ``from_pretrained`` of a local folder (``config.json`` + ``model.safetensors``) or a
 Hub repo pinned in :mod:`restore.hub`. The repository ships copies in ``weights/``; those are
