@@ -12,13 +12,20 @@ import sys
 from types import ModuleType
 
 
-def import_tensorflow() -> ModuleType:
-    """The ``tensorflow`` module, imported after triton when triton is installed."""
+def import_triton_first() -> None:
+    """Import triton now if it is installed and TensorFlow is not loaded yet, so that any
+    later TensorFlow import is safe. Processes that import TensorFlow directly (the test
+    suite builds tiny TF models) call this once at start."""
     if "tensorflow" not in sys.modules and "triton" not in sys.modules:
         try:
             import triton  # noqa: F401 - imported for its side effect on load order
         except ImportError:  # a CPU-only torch has no triton: nothing to order
             pass
+
+
+def import_tensorflow() -> ModuleType:
+    """The ``tensorflow`` module, imported after triton when triton is installed."""
+    import_triton_first()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 

@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 
 from restore.pose import Pose, pose_from_points
+from restore.tf_compat import import_triton_first
+
+# Test modules build tiny TensorFlow models directly; triton (which diffusers and torch load
+# lazily) must be imported before TensorFlow or the process segfaults.
+import_triton_first()
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIREMAN = SHARED / "data" / "statues" / "fireman"
