@@ -8,7 +8,10 @@ revision. Downloads go through the Hub cache, so a model fetched once works offl
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +113,21 @@ def local_candidates(variant: str, model_path: str | Path | None, env_var: str,
         env = Path(os.environ[env_var])
         candidates += [env, env / variant]
     return [*candidates, shared_dir / variant, cache]
+
+
+def download_main(argv: list[str] | None, description: str, variants: list[str],
+                  download: Callable[[str], Path]) -> int:
+    """``--download VARIANT`` command line for a non-Hub model: prints the local path, or one
+    error line and exit status 2."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--download", choices=variants, required=True)
+    args = parser.parse_args(argv)
+    try:
+        print(download(args.download))
+    except BackendUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def download_tfjs_model(url: str, what: str, env_var: str) -> Path:

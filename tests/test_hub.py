@@ -47,3 +47,17 @@ def test_pins_are_unique():
     with pytest.raises(ValueError, match="twice"):
         hub.register_hub_model("test-pin", hub.HubModel("a/b", "v2"))
     del hub.HUB_MODELS["test-pin"]
+
+
+def test_download_command_prints_path_or_one_error_line(capsys, tmp_path):
+    def ok(variant):
+        return tmp_path / variant
+
+    def offline_download(variant):
+        raise BackendUnavailable(f"Offline mode is on; cannot download {variant}.")
+
+    assert hub.download_main(["--download", "a"], "d", ["a", "b"], ok) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "a")
+    assert hub.download_main(["--download", "b"], "d", ["a", "b"], offline_download) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: Offline mode is on; cannot download b."]

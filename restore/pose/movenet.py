@@ -20,7 +20,6 @@ TensorFlow is imported only when a model is loaded.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -32,7 +31,7 @@ import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import local_candidates, offline, resolve_tfhub
+from restore.hub import download_main, local_candidates, offline, resolve_tfhub
 from restore.pose import Pose
 from restore.tf_compat import import_tensorflow
 
@@ -169,15 +168,8 @@ class MoveNetPose:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Download MoveNet into the TF Hub cache.")
-    parser.add_argument("--download", choices=list(VARIANTS), required=True)
-    args = parser.parse_args(argv)
-    try:
-        print(download(args.download))
-    except BackendUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return download_main(argv, "Download MoveNet into the TF Hub cache.", list(VARIANTS),
+                         download)
 
 
 if __name__ == "__main__":

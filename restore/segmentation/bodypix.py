@@ -20,7 +20,6 @@ Where the model comes from, first hit wins (nothing is downloaded implicitly):
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -33,7 +32,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import download_tfjs_model, local_candidates, offline
+from restore.hub import download_main, download_tfjs_model, local_candidates, offline
 from restore.segmentation import PART_NAMES, Segmentation
 from restore.tf_compat import import_tensorflow
 
@@ -281,15 +280,8 @@ class BodyPixSegmenter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Download BodyPix into tf-bodypix's cache.")
-    parser.add_argument("--download", choices=list(VARIANTS), required=True)
-    args = parser.parse_args(argv)
-    try:
-        print(download(args.download))
-    except BackendUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return download_main(argv, "Download BodyPix into tf-bodypix's cache.", list(VARIANTS),
+                         download)
 
 
 if __name__ == "__main__":
