@@ -93,12 +93,33 @@ def download_file(model: HubModel, filename: str) -> Path:
     return snapshot(model, allow_patterns=[filename]) / filename
 
 
-def cached(model: HubModel) -> bool:
-    """True when ``model`` is already in the local Hub cache (no network call)."""
+def cached(model: HubModel, marker: str = "config.json") -> bool:
+    """True when ``model``'s ``marker`` file is already in the local Hub cache (no network)."""
     from huggingface_hub import try_to_load_from_cache
 
-    hit = try_to_load_from_cache(model.repo_id, "config.json", revision=model.revision)
+    hit = try_to_load_from_cache(model.repo_id, marker, revision=model.revision)
     return isinstance(hit, str)
+
+
+def weights_reason(model: HubModel, env_var: str, what: str, marker: str = "config.json",
+                   hint: str = "download them once with network access") -> str | None:
+    """The cheap availability check every Hub-backed backend shares (files only, no network).
+
+    None when ``what`` can load: ``$env_var`` names a folder holding ``marker``, the copy in
+    weights/ exists, the pinned revision is cached, or we are online (it will download).
+    Else one sentence saying why not and how to fix it.
+    """
+    local = os.environ.get(env_var)
+    if local:
+        if (Path(local) / marker).is_file():
+            return None
+        return f"{env_var}={local} holds no {marker}; point it at a saved {what} folder."
+    if shipped_dir(model) is not None or cached(model, marker):
+        return None
+    if offline():
+        return (f"The {what} weights ({model.repo_id}) are neither in weights/ nor in the Hub "
+                f"cache and offline mode is on; {hint} or set {env_var} to a local copy.")
+    return None
 
 
 def local_candidates(variant: str, model_path: str | Path | None, env_var: str,

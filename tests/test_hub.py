@@ -61,3 +61,19 @@ def test_download_command_prints_path_or_one_error_line(capsys, tmp_path):
     assert hub.download_main(["--download", "b"], "d", ["a", "b"], offline_download) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: Offline mode is on; cannot download b."]
+
+
+def test_weights_reason_env_cache_offline(monkeypatch, tmp_path):
+    model = hub.HubModel("statue-restore/absent", "v0")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("X_WEIGHTS", raising=False)
+    reason = hub.weights_reason(model, "X_WEIGHTS", "thing")
+    assert reason is not None and "offline" in reason and "X_WEIGHTS" in reason
+    monkeypatch.setenv("X_WEIGHTS", str(tmp_path))
+    assert "holds no config.json" in (hub.weights_reason(model, "X_WEIGHTS", "thing") or "")
+    (tmp_path / "config.json").write_text("{}")
+    assert hub.weights_reason(model, "X_WEIGHTS", "thing") is None
+    monkeypatch.delenv("X_WEIGHTS")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert hub.weights_reason(model, "X_WEIGHTS", "thing") is None  # online: it will download

@@ -116,8 +116,8 @@ def test_registry_order_and_offline_check(monkeypatch: pytest.MonkeyPatch, tmp_p
     names = INPAINTERS.names()
     assert names.index("gan") < names.index("unet")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr("restore.inpainting.learned.shipped_dir", lambda m: None)
-    monkeypatch.setattr("restore.inpainting.learned.cached", lambda m: False)
+    monkeypatch.setattr("restore.hub.shipped_dir", lambda m: None)
+    monkeypatch.setattr("restore.hub.cached", lambda m, marker="config.json": False)
     reason = unavailable("gan")
     assert reason is not None and "offline" in reason
 

@@ -94,7 +94,7 @@ def test_tint_marks_only_the_region(statue):
 def test_offline_without_weights_is_one_clear_sentence(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv(dp.ENV_PATH, raising=False)
-    monkeypatch.setattr(dp, "cached", lambda model: False)
+    monkeypatch.setattr("restore.hub.cached", lambda model, marker="config.json": False)
     reason = RECONSTRUCTORS.unavailable_reason("depth-anything")
     assert reason is not None and reason.endswith(".") and reason.count(". ") == 0
     RECONSTRUCTORS.forget()

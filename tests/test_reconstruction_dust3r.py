@@ -155,7 +155,7 @@ def test_offline_without_weights_is_one_clear_sentence(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.delenv(d3.ENV_PATH, raising=False)
-    monkeypatch.setattr(d3, "cached", lambda model: False)
+    monkeypatch.setattr("restore.hub.cached", lambda model, marker="config.json": False)
     for name in ("dust3r", "dust3r-224"):
         reason = RECONSTRUCTORS.unavailable_reason(name)
         assert reason is not None and reason.count(". ") == 0 and reason.endswith(".")

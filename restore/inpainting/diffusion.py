@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restore.hub import HubModel, offline, register_hub_model, snapshot
+from restore.hub import HubModel, register_hub_model, snapshot, weights_reason
 from restore.inpainting import crop_box
 
 SD_INPAINT = register_hub_model(
@@ -37,22 +37,8 @@ def unavailable() -> str | None:
 
     if importlib.util.find_spec("diffusers") is None:
         return "Stable Diffusion inpainting needs diffusers; pip install diffusers."
-    local = os.environ.get(ENV_VAR)
-    if local:
-        ok = (Path(local) / "model_index.json").is_file()
-        return None if ok else f"{local} holds no model_index.json; point {ENV_VAR} at a pipeline."
-    if offline() and not _cached():
-        return (f"{SD_INPAINT.repo_id} is not in the Hub cache and offline mode is on; download "
-                f"it once with network access or set {ENV_VAR} to a local copy.")
-    return None
-
-
-def _cached() -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    hit = try_to_load_from_cache(SD_INPAINT.repo_id, "model_index.json",
-                                 revision=SD_INPAINT.revision)
-    return isinstance(hit, str)
+    return weights_reason(SD_INPAINT, ENV_VAR, "Stable Diffusion inpainting",
+                          marker="model_index.json")
 
 
 def statue_colour(image: np.ndarray, mask: np.ndarray) -> tuple[int, int, int]:

@@ -21,7 +21,13 @@ import cv2
 import numpy as np
 import torch
 
-from restore.hub import HubModel, cached, offline, register_hub_model, shipped_dir, snapshot
+from restore.hub import (
+    HubModel,
+    register_hub_model,
+    shipped_dir,
+    snapshot,
+    weights_reason,
+)
 from restore.inpainting import crop_box
 
 GAN_HUB = register_hub_model(
@@ -56,17 +62,8 @@ def weights_source(kind: str) -> str | Path:
 
 def unavailable(kind: str) -> str | None:
     """None when ``kind`` can load here (cheap: files only, no network), else why not."""
-    env = os.environ.get(f"STATUE_RESTORE_{kind.upper()}_WEIGHTS")
-    if env:
-        ok = (Path(env) / "config.json").is_file()
-        return None if ok else f"{env} holds no config.json; point it at a saved model folder."
-    model = HUB[kind]
-    if shipped_dir(model) is not None or cached(model):
-        return None
-    if offline():
-        return (f"The {kind} weights are neither in weights/{model.local_dir} nor in the Hub "
-                "cache and offline mode is on; retrain with 'python -m restore train'.")
-    return None
+    return weights_reason(HUB[kind], f"STATUE_RESTORE_{kind.upper()}_WEIGHTS", kind,
+                          hint="retrain with 'python -m restore train'")
 
 
 def load_model(kind: str, source: str | Path | None = None, device: str = "cpu"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import HubModel, cached, offline, register_hub_model, snapshot
+from restore.hub import HubModel, register_hub_model, snapshot, weights_reason
 from restore.registry import missing_module_reason
 from restore.tf_compat import avoid_triton_after_tensorflow
 
@@ -57,15 +57,7 @@ def unavailable_reason() -> str | None:
     reason = missing_module_reason("transformers", "transformers", "The depth backend")
     if reason is not None:
         return reason
-    local = os.environ.get(ENV_PATH)
-    if local:
-        if (Path(local) / "config.json").is_file():
-            return None
-        return f"{ENV_PATH}={local} is not a folder with config.json; point it at a saved model."
-    if offline() and not cached(DEPTH_ANYTHING_SMALL):
-        return (f"Depth weights {DEPTH_ANYTHING_SMALL.repo_id} are not in the Hub cache and "
-                f"offline mode is on; download them once or set {ENV_PATH} to a local copy.")
-    return None
+    return weights_reason(DEPTH_ANYTHING_SMALL, ENV_PATH, "depth model")
 
 
 def load_model(device: str = "cpu", path: str | Path | None = None) -> torch.nn.Module:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import HubModel, cached, offline, register_hub_model, snapshot
+from restore.hub import HubModel, register_hub_model, snapshot, weights_reason
 from restore.reconstruction.dust3r_fast import (
     focal_from_points,
     predict_single,
@@ -93,17 +93,7 @@ def unavailable_reason(variant: str = "512_dpt") -> str | None:
         reason = missing_module_reason(module, package, "The DUSt3R backend")
         if reason is not None:
             return reason
-    local = os.environ.get(ENV_PATH)
-    if local:
-        if (Path(local) / "config.json").is_file():
-            return None
-        return (f"{ENV_PATH}={local} is not a folder with config.json and model.safetensors; "
-                "point it at a saved DUSt3R model.")
-    model = MODELS[variant]
-    if offline() and not cached(model):
-        return (f"DUSt3R weights {model.repo_id} are not in the Hub cache and offline mode is "
-                f"on; download them once or set {ENV_PATH} to a local copy.")
-    return None
+    return weights_reason(MODELS[variant], ENV_PATH, "DUSt3R")
 
 
 def load_model(variant: str = "512_dpt", device: str = "cpu",
