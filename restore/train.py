@@ -160,7 +160,8 @@ def plot_losses(path: Path, history: list[dict[str, float]], size: tuple[int, in
 def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool = False,
           batch_size: int = 8, lr: float = 1e-3, samples: int = 400, seed: int = 0,
           cache: Path = DEFAULT_CACHE, render_size: int = 256, time_limit: float = 0.0,
-          sample_every: int = 200, threads: int = 0, tiny: bool = False) -> dict[str, Any]:
+          sample_every: int = 200, threads: int = 0, tiny: bool = False, workers: int = 0,
+          init: Path | None = None) -> dict[str, Any]:
     """Train ``model`` for ``steps`` optimiser steps (or ``time_limit`` minutes); returns the
     final state (step, seconds, last losses)."""
     from accelerate import Accelerator
@@ -174,8 +175,11 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
     ckpt = out / "checkpoint"
     ds = build_dataset(data, size, samples, seed, Path(cache), render_size)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True
-                                         if len(ds) >= batch_size else False)
+                                         if len(ds) >= batch_size else False,
+                                         num_workers=workers, persistent_workers=workers > 0)
     gen = build_generator(model, size, tiny)
+    if init is not None:  # warm start from a save_pretrained folder (same architecture)
+        gen.load_state_dict(load_file(str(Path(init) / "model.safetensors")))
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.9))
     disc: PatchDiscriminator | None = None
     opt_d: torch.optim.Optimizer | None = None
@@ -307,6 +311,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     p.add_argument("--time-limit", type=float, default=0.0, help="stop after N minutes (0: off)")
     p.add_argument("--sample-every", type=int, default=200)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--workers", type=int, default=0, help="data-loading processes")
+    p.add_argument("--init", type=Path, help="start from these weights (a model folder)")
     return p
 
 
@@ -315,7 +321,8 @@ def run_train(args: argparse.Namespace) -> str:
         raise ValueError(f"--size must be divisible by 8, got {args.size}; try 128.")
     res = train(args.model, args.data, args.steps, args.size, args.out, args.resume,
                 args.batch_size, args.lr, args.samples, args.seed, args.cache, args.render_size,
-                args.time_limit, args.sample_every, args.threads)
+                args.time_limit, args.sample_every, args.threads, workers=args.workers,
+                init=args.init)
     return (f"trained {args.model} to step {res['step']} in {res['seconds'] / 60:.1f} min; "
             f"weights in {args.out / 'model'}")
 

@@ -3,8 +3,11 @@
 Cache: ``build_cache`` renders ``restore.synth`` samples once into ``.npz`` shards (no
 pickle) holding, per sample (S = render size, 256 by default), ``image``/``damaged`` (SxSx3
 uint8), ``mask``/``dmask`` (SxS bool, figure without plinth, intact / damaged), ``parts``
-(SxS uint8 ids into :data:`restore.segmentation.PART_NAMES`), ``missing`` (SxS bool) and
-``kp`` (17x3 float32 COCO x, y, v; v 0 = outside the frame, 1 = hidden, 2 = visible).
+(SxS uint8 ids into :data:`restore.segmentation.PART_NAMES`), ``missing`` (SxS bool),
+``kp`` (17x3 float32 COCO x, y, v; v 0 = outside the frame, 1 = hidden, 2 = visible) and
+``depth`` (SxS float32 camera z in metres of the intact render, 0 on background) with its
+intrinsics ``K`` (3x3 float32); shards written before depth was added lack both. The same
+shards feed the inpainting and depth trainers, so one rendering pass serves all three.
 
 Augmentations (:func:`augment`) aim at real museum photos: random rectangular crops and
 rescales (portrait photos, partial figures), new backgrounds behind the figure (procedural
@@ -43,9 +46,11 @@ def synth_part_map() -> np.ndarray:
 
 
 def build_cache(start: int, count: int, out: Path = CACHE_DIR, shard: int = 50,
-                size: int = SIZE, steps: int = 64) -> None:
+                size: int = SIZE, steps: int = 64, deadline: float = float("inf")) -> None:
     """Render seeds ``start .. start+count-1`` at ``size`` px (``steps`` sphere-tracing steps)
-    into shards under ``out``."""
+    into shards under ``out``; no shard is started after ``deadline`` (a ``time.time()``)."""
+    import time
+
     import torch
 
     from restore.synth import SynthConfig, generate
@@ -58,9 +63,11 @@ def build_cache(start: int, count: int, out: Path = CACHE_DIR, shard: int = 50,
         path = out / f"shard_{s0:07d}.npz"
         if path.exists():
             continue
+        if time.time() > deadline:
+            return
         rows: dict[str, list[np.ndarray]] = {k: [] for k in
                                               ("image", "damaged", "mask", "dmask", "parts",
-                                               "missing", "kp")}
+                                               "missing", "kp", "depth", "K")}
         for seed in range(s0, min(s0 + shard, start + count)):
             s = generate(seed, SynthConfig(size=size, steps=steps))
             parts = lut[s.parts]
@@ -72,10 +79,34 @@ def build_cache(start: int, count: int, out: Path = CACHE_DIR, shard: int = 50,
             rows["parts"].append(parts)
             rows["missing"].append(s.missing)
             rows["kp"].append(s.keypoints.astype(np.float32))
+            rows["depth"].append(s.depth.astype(np.float32))
+            rows["K"].append(s.K.astype(np.float32))
         tmp = out / f"tmp_{s0:07d}.npz"
         arrays: dict[str, Any] = {k: np.stack(v) for k, v in rows.items()}
         np.savez(tmp, **arrays)
         tmp.rename(path)
+
+
+def build_cache_parallel(start: int, count: int, out: Path = CACHE_DIR, workers: int = 1,
+                         shard: int = 50, size: int = SIZE, steps: int = 64,
+                         minutes: float = 0.0) -> None:
+    """:func:`build_cache` split by shard over ``workers`` processes (one torch thread each:
+    rendering one sample per core is the fastest way through); with ``minutes`` > 0 no
+    shard starts after that much wall clock (for a fixed time budget on a rented machine)."""
+    import time
+
+    deadline = time.time() + minutes * 60 if minutes > 0 else float("inf")
+    if workers <= 1:
+        build_cache(start, count, out, shard, size, steps, deadline)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    starts = list(range(start, start + count, shard))
+    with ProcessPoolExecutor(workers) as pool:
+        jobs = [pool.submit(build_cache, s0, min(shard, start + count - s0), out, shard, size,
+                            steps, deadline) for s0 in starts]
+        for job in jobs:
+            job.result()
 
 
 def load_cache(out: Path = CACHE_DIR, limit: int | None = None) -> dict[str, np.ndarray]:
@@ -88,7 +119,8 @@ def load_cache(out: Path = CACHE_DIR, limit: int | None = None) -> dict[str, np.
         with np.load(p, allow_pickle=False) as z:
             for k in z.files:
                 parts.setdefault(k, []).append(z[k])
-    return {k: np.concatenate(v) for k, v in parts.items()}
+    # Keys every shard has (older shards lack ``depth``): stacking the rest would misalign.
+    return {k: np.concatenate(v) for k, v in parts.items() if len(v) == len(shards)}
 
 
 def background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -251,8 +283,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=CACHE_DIR)
     parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--steps", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="rendering processes")
+    parser.add_argument("--shard", type=int, default=50, help="samples per shard file")
+    parser.add_argument("--minutes", type=float, default=0.0,
+                        help="start no shard after this much wall clock (0: render all)")
     args = parser.parse_args(argv)
-    build_cache(args.start, args.count, args.out, size=args.size, steps=args.steps)
+    build_cache_parallel(args.start, args.count, args.out, args.workers, args.shard, args.size,
+                         args.steps, args.minutes)
 
 
 if __name__ == "__main__":

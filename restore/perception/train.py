@@ -2,6 +2,7 @@
 
     python -m restore.perception.data --start 0 --count 2000 --size 192 --steps 40  # once
     python -m restore.perception.train --minutes 30 --out weights/statue-net
+    # on a GPU machine: --device cuda --workers 6 --batch 32
 
 Losses, all at the input resolution except the heatmaps (stride 4):
 mask: BCE + soft Dice; parts: cross-entropy with arm classes weighted x3; heatmaps: BCE
@@ -31,8 +32,8 @@ ARM_IDS = [i for i, n in enumerate(PART_NAMES) if "arm" in n or "hand" in n]
 
 def gaussian_targets(kp: torch.Tensor, h: int, w: int, sigma: float = 1.5) -> torch.Tensor:
     """kp: [B, 17, 3] (x, y, peak) input px -> [B, 17, h, w] heatmap targets (stride 4)."""
-    ys = torch.arange(h, dtype=torch.float32)[:, None]
-    xs = torch.arange(w, dtype=torch.float32)[None, :]
+    ys = torch.arange(h, dtype=torch.float32, device=kp.device)[:, None]
+    xs = torch.arange(w, dtype=torch.float32, device=kp.device)[None, :]
     cx = (kp[..., 0] + 0.5) / STRIDE - 0.5
     cy = (kp[..., 1] + 0.5) / STRIDE - 0.5
     d2 = (xs - cx[..., None, None]) ** 2 + (ys - cy[..., None, None]) ** 2
@@ -57,42 +58,61 @@ def losses(out: dict[str, torch.Tensor], mask: torch.Tensor, parts: torch.Tensor
     return {"mask": bce + dice.mean(), "parts": ce, "heat": 4 * heat}
 
 
-def batch(data: dict[str, np.ndarray], idx: np.ndarray, rng: np.random.Generator, size: int
-          ) -> tuple[torch.Tensor, ...]:
-    items = [augment(data, int(i), rng, size) for i in idx]
-    img = torch.from_numpy(np.stack([it[0] for it in items])).permute(0, 3, 1, 2).float()
-    return (img / 127.5 - 1, torch.from_numpy(np.stack([it[1] for it in items])).float(),
-            torch.from_numpy(np.stack([it[2] for it in items])).long(),
-            torch.from_numpy(np.stack([it[3] for it in items])),
-            torch.from_numpy(np.stack([it[4] for it in items])))
+class AugmentedStream(torch.utils.data.IterableDataset):
+    """Endless augmented samples (:func:`augment`) of a loaded cache; each DataLoader worker
+    draws from its own random stream, so workers never repeat each other."""
+
+    def __init__(self, data: dict[str, np.ndarray], size: int, seed: int) -> None:
+        self.data, self.size, self.seed = data, size, seed
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng((self.seed, 0 if info is None else info.id))
+        n = len(self.data["image"])
+        while True:
+            img, mask, parts, kp, use = augment(self.data, int(rng.integers(n)), rng, self.size)
+            yield (torch.from_numpy(img).permute(2, 0, 1).float() / 127.5 - 1,
+                   torch.from_numpy(mask).float(), torch.from_numpy(parts).long(),
+                   torch.from_numpy(kp), torch.from_numpy(use))
+
+
+def _loader(cache: Path, size: int, batch_size: int, workers: int, seed: int
+            ) -> tuple[int, object]:
+    data = load_cache(cache)
+    stream = AugmentedStream(data, size, seed)
+    loader = torch.utils.data.DataLoader(stream, batch_size=batch_size, num_workers=workers,
+                                         persistent_workers=workers > 0,
+                                         pin_memory=torch.cuda.is_available())
+    return len(data["image"]), iter(loader)
 
 
 def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
           size: int = 160, lr: float = 2e-3, seed: int = 0, threads: int = 1,
-          init: Path | None = None) -> dict:
-    """Train for ``minutes`` of wall clock (from ``init``'s weights if given); saves to ``out``
-    (Hub mixin) and returns a log (steps, wall and CPU minutes)."""
+          init: Path | None = None, device: str = "cpu", workers: int = 0,
+          widths: tuple[int, ...] = (16, 24, 48, 96, 128), head: int = 48) -> dict:
+    """Train for ``minutes`` of wall clock (from ``init``'s weights if given) on ``device``,
+    ``workers`` processes augmenting; saves to ``out`` (Hub mixin) and returns a log (steps,
+    wall and CPU minutes)."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     model = (StatueNet.from_pretrained(init) if init is not None
-             else StatueNet(widths=(16, 24, 48, 96, 128), head=48))
+             else StatueNet(widths=widths, head=head)).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    part_w = torch.ones(N_PARTS)
+    part_w = torch.ones(N_PARTS, device=device)
     part_w[ARM_IDS] = 3.0
-    data = load_cache(cache)
+    n_samples, batches = _loader(cache, size, batch_size, workers, seed)
     n_shards = len(list(cache.glob("shard_*.npz")))
     budget, start, cpu0, step = minutes * 60.0, time.time(), time.process_time(), 0
     log: dict = {"params": count_parameters(model), "steps": [], "threads": threads,
-                 "batch": batch_size, "size": size}
-    print(f"{log['params']} parameters, {len(data['image'])} samples", flush=True)
+                 "batch": batch_size, "size": size, "device": device, "workers": workers}
+    print(f"{log['params']} parameters, {n_samples} samples", flush=True)
     model.train()
     while (elapsed := time.time() - start) < budget:
         frac = elapsed / budget
         for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
             g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * frac))
-        idx = rng.integers(0, len(data["image"]), batch_size)
-        img, mask, parts, kp, use = batch(data, idx, rng, size)
+        img, mask, parts, kp, use = (t.to(device, non_blocking=True)
+                                     for t in next(batches))  # type: ignore[call-overload]
         parts_loss = losses(model(img), mask, parts, kp, use, part_w)
         total = sum(parts_loss.values())
         opt.zero_grad()
@@ -100,12 +120,13 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
         opt.step()
         step += 1
         if step % 50 == 0:
-            row = {"step": step, "min": round(elapsed / 60, 2), "n": len(data["image"]),
+            row = {"step": step, "min": round(elapsed / 60, 2), "n": n_samples,
                    **{k: round(float(v.detach()), 4) for k, v in parts_loss.items()}}
             log["steps"].append(row)
             print(json.dumps(row), flush=True)
         if step % 200 == 0 and len(list(cache.glob("shard_*.npz"))) > n_shards:
-            data = load_cache(cache)
+            # the cache is still being rendered: start drawing from the new shards too
+            n_samples, batches = _loader(cache, size, batch_size, workers, seed + step)
             n_shards = len(list(cache.glob("shard_*.npz")))
         if step % 1000 == 0:
             model.save_pretrained(out)
@@ -114,7 +135,7 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
     log["total_steps"], log["minutes"] = step, round((time.time() - start) / 60, 2)
     log["cpu_minutes"] = round((time.process_time() - cpu0) / 60, 2)
     log["init"] = str(init) if init is not None else None
-    log["samples"] = len(data["image"])
+    log["samples"] = n_samples
     (out / "train_log.json").write_text(json.dumps(log, indent=1))
     return log
 
@@ -128,8 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=160)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--init", type=Path, default=None, help="continue from these weights")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument("--workers", type=int, default=0, help="augmenting processes")
+    parser.add_argument("--widths", default="16,24,48,96,128", help="five encoder widths")
+    parser.add_argument("--head", type=int, default=48)
     args = parser.parse_args(argv)
-    log = train(args.minutes, args.out, args.cache, args.batch, args.size, args.lr, init=args.init)
+    widths = tuple(int(w) for w in args.widths.split(","))
+    log = train(args.minutes, args.out, args.cache, args.batch, args.size, args.lr, init=args.init,
+                device=args.device, workers=args.workers, widths=widths, head=args.head)
     print(f"done: {log['total_steps']} steps in {log['minutes']} min ({log['cpu_minutes']} CPU "
           f"min) on {log['samples']} samples")
 

@@ -182,15 +182,17 @@ def closed_from_front(front: np.ndarray, surface: GridSurface, back: float = 0.6
 
 
 def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
-                    grid: int = 160, relief: float = 0.35, back: float = 0.6,
+                    grid: int = 160, relief: float | None = 0.35, back: float = 0.6,
                     inverse: bool = False, texture_side: int = 1024) -> trimesh.Trimesh:
     """Photo HxWx3 uint8, statue mask HxW bool, depth HxW float -> closed textured mesh.
 
     depth: larger = farther (camera z, any scale), or with ``inverse`` a disparity-like map
     (larger = closer, e.g. Depth Anything's relative output). The figure is one unit tall,
-    centred, +y up, +z toward the camera (orthographic x, y as in the relief backend). Depth
-    has no absolute scale, so the front's bulge above the silhouette is scaled to
-    ``relief`` times the figure's half-width at its thickest, like the relief backend.
+    centred, +y up, +z toward the camera (orthographic x, y as in the relief backend).
+    relief: when depth has no absolute scale, the front's bulge above the silhouette is
+    scaled to ``relief`` times the figure's half-width at its thickest, like the relief
+    backend; ``None`` = depth is already in figure heights (statue-depth's output), kept as
+    it is, and the back is built from the silhouette's depth.
     """
     h, w = mask.shape
     surface = grid_surface(mask, grid)
@@ -202,12 +204,6 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
         raise ValueError("The depth map has no finite value inside the statue mask.")
     near = np.where(finite, near, np.median(near[finite]))
     z = sample_on_grid(near, mask, surface).astype(np.float64)
-    base = silhouette_base(z, surface)
-    bulge = np.clip(z - base, 0.0, None)
-    dist = cv2.distanceTransform(np.pad(surface.inside, 1).astype(np.uint8), cv2.DIST_L2, 5)
-    half_width = max(float(dist.max()), 1.0)
-    top = float(np.percentile(bulge, 99)) if len(bulge) else 0.0
-    height_px = relief * half_width * (bulge / top if top > 1e-12 else bulge * 0.0)
 
     px = (surface.cols + 0.5) / surface.scale
     py = (surface.rows + 0.5) / surface.scale
@@ -216,6 +212,16 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     cy = float(ys.mean()) if len(ys) else h / 2
     unit = 1.0 / fig_h
     wall = 0.5 / surface.scale * unit
+    if relief is None:
+        front = np.stack([(px - w / 2) * unit, -(py - cy) * unit, z - z.min() + wall], 1)
+        vertices, faces = closed_from_front(front, surface, back=back, wall=wall)
+        return textured_mesh(vertices, faces, photo_uv(surface, (h, w)), image, texture_side)
+    base = silhouette_base(z, surface)
+    bulge = np.clip(z - base, 0.0, None)
+    dist = cv2.distanceTransform(np.pad(surface.inside, 1).astype(np.uint8), cv2.DIST_L2, 5)
+    half_width = max(float(dist.max()), 1.0)
+    top = float(np.percentile(bulge, 99)) if len(bulge) else 0.0
+    height_px = relief * half_width * (bulge / top if top > 1e-12 else bulge * 0.0)
     front = np.stack([(px - w / 2) * unit, -(py - cy) * unit,
                       height_px / surface.scale * unit + wall], 1)
     vertices, faces = closed_from_front(front, surface, back=back,

@@ -1,0 +1,159 @@
+"""statue-depth: a compact monocular depth network for statues, trained on synthetic depth.
+
+Input: float32 [B, 4, H, W]: RGB scaled to [-1, 1] and the statue mask (1 = statue), H and W
+multiples of 32 (256 on the long side at inference). Output: [B, 1, H, W] *relative depth in
+figure heights*: camera z minus an unknown constant, divided by the figure's height, larger =
+farther. The shift is unknown (a single photo does not tell how far away the statue stands)
+but the scale is learned: an arm held out in front of the chest comes out the right amount
+closer. Only values inside the mask mean anything.
+
+Why this target: the synthetic renders give metric depth d and intrinsics K, and
+``(d - median(d)) * f / (height_px * median(d))`` is the same for any image size or camera
+distance, so it can be learned from crops and rescales, and it is exactly the unit of the
+meshes of :mod:`restore.reconstruction.meshing` (the figure is one unit tall).
+
+:class:`DepthNetReconstructor` turns the prediction into the same closed, textured mesh as
+the other backends. Weights: ``StatueDepthNet.from_pretrained(folder)`` (``config.json`` +
+``model.safetensors`` through :class:`huggingface_hub.PyTorchModelHubMixin`), shipped in
+``weights/statue-depth``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+if TYPE_CHECKING:
+    import trimesh
+
+WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "statue-depth"
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class StatueDepthNet(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
+                     tags=["depth-estimation", "statues", "3d"], license="mit"):
+    """U-Net: five stride-2 encoder stages (``widths``), a decoder with skips back to stride 2,
+    then a bilinear x2 to the input size (depth is smooth; full-resolution convolutions would
+    cost most of the time for little)."""
+
+    def __init__(self, widths: tuple[int, ...] | list[int] = (16, 32, 48, 96, 128)) -> None:
+        super().__init__()
+        w = [int(c) for c in widths]
+        if len(w) != 5:
+            raise ValueError(f"StatueDepthNet needs five encoder widths, got {w}.")
+        self.config = {"widths": w}
+        self.stem = _conv(4, w[0], 2)
+        self.enc = nn.ModuleList(
+            [nn.Sequential(_conv(w[i], w[i + 1], 2), _conv(w[i + 1], w[i + 1]))
+             for i in range(4)])
+        self.dec = nn.ModuleList([_conv(w[i + 1] + w[i], w[i]) for i in (3, 2, 1, 0)])
+        self.out = nn.Conv2d(w[0], 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [B, 4, H, W] (RGB in [-1, 1], mask in {0, 1}) -> [B, 1, H, W] relative depth."""
+        feats = [self.stem(x)]
+        for stage in self.enc:
+            feats.append(stage(feats[-1]))
+        y = feats[4]
+        for i, block in enumerate(self.dec):
+            skip = feats[3 - i]
+            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            y = block(torch.cat([y, skip], 1))
+        return F.interpolate(self.out(y), size=x.shape[-2:], mode="bilinear",
+                             align_corners=False)
+
+
+def depth_target(depth: np.ndarray, mask: np.ndarray, focal: float) -> np.ndarray:
+    """Metric camera z (HxW float, > 0 on the statue) -> HxW float32 training target in figure
+    heights (see the module docstring); 0 outside ``mask`` (HxW bool)."""
+    valid = mask & (depth > 0)
+    if not valid.any():
+        raise ValueError("The depth map has no positive value inside the mask.")
+    rows = np.nonzero(valid.any(axis=1))[0]
+    height_px = float(rows.max() - rows.min() + 1)
+    med = float(np.median(depth[valid]))
+    return np.where(valid, (depth - med) * focal / (height_px * med), 0.0).astype(np.float32)
+
+
+def network_input(image: np.ndarray, mask: np.ndarray, side: int = 256
+                  ) -> tuple[torch.Tensor, float, tuple[int, int]]:
+    """Photo HxWx3 uint8 + mask HxW bool -> ([1, 4, h, w] float32 padded to multiples of 32,
+    scale (network px per photo px), unpadded (h, w))."""
+    h, w = mask.shape
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    rgb = cv2.resize(image, (nw, nh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
+    m = cv2.resize(mask.astype(np.float32), (nw, nh), interpolation=cv2.INTER_LINEAR) > 0.5
+    ph, pw = -(-nh // 32) * 32, -(-nw // 32) * 32
+    x = np.zeros((4, ph, pw), np.float32)
+    x[:3, :nh, :nw] = rgb.transpose(2, 0, 1) * m
+    x[3, :nh, :nw] = m
+    return torch.from_numpy(x)[None], scale, (nh, nw)
+
+
+@torch.inference_mode()
+def predict_depth(model: StatueDepthNet, image: np.ndarray, mask: np.ndarray,
+                  device: torch.device | str = "cpu", side: int = 256) -> np.ndarray:
+    """Photo HxWx3 uint8, statue mask HxW bool -> HxW float32 relative depth in figure heights
+    (larger = farther, median 0 on the statue; NaN outside the mask)."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"statue-depth needs an HxWx3 uint8 RGB image, got {image.shape} "
+                         f"{image.dtype}.")
+    if not mask.any():
+        raise ValueError("The statue mask is empty; segment the statue or paint its mask.")
+    x, _, (nh, nw) = network_input(image, mask, side)
+    out = model(x.to(device))[0, 0, :nh, :nw].float().cpu().numpy()
+    h, w = mask.shape
+    d = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+    d = d - float(np.median(d[mask]))
+    return np.where(mask, d, np.nan).astype(np.float32)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+class DepthNetReconstructor:
+    """Statue photo + mask -> closed textured mesh from statue-depth's prediction.
+
+    model: an already built network (tests); otherwise ``weights/statue-depth`` (or ``path``)
+    is loaded on first use. back: depth of the back relative to the front's bulge.
+    """
+
+    def __init__(self, device: str = "cpu", *, model: StatueDepthNet | None = None,
+                 path: str | Path | None = None, grid: int = 160, back: float = 0.6) -> None:
+        self.device, self._model, self.path = device, model, Path(path or WEIGHTS)
+        self.grid, self.back = grid, back
+
+    @property
+    def model(self) -> StatueDepthNet:
+        if self._model is None:
+            if not (self.path / "model.safetensors").is_file():
+                from restore.errors import BackendUnavailable
+
+                raise BackendUnavailable(f"statue-depth weights are missing from {self.path}; "
+                                         "restore weights/statue-depth from git or retrain.")
+            self._model = StatueDepthNet.from_pretrained(str(self.path)).to(self.device).eval()
+        return self._model
+
+    def reconstruct(self, image: np.ndarray, mask: np.ndarray) -> trimesh.Trimesh:
+        from restore.reconstruction.meshing import mesh_from_depth
+
+        depth = predict_depth(self.model, image, mask, self.device)
+        return mesh_from_depth(image, mask, depth, grid=self.grid, relief=None, back=self.back)
+
+
+__all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",
+           "depth_target", "network_input", "predict_depth"]
