@@ -18,7 +18,8 @@ import numpy as np
 
 from restore import inpainting, masking, pipeline, pose, reconstruction, segmentation
 from restore.errors import BackendUnavailable
-from restore.images import as_mask, as_rgb_uint8
+from restore.images import as_mask, as_rgb_uint8, load_image
+from restore.reconstruction import options as recon
 from restore.registry import Registry
 from restore.visualize import draw_pose, overlay_mask
 
@@ -166,18 +167,33 @@ def run_inpaint(image: Any, mask: Any, backend: str,
     return inpainting.inpaint(rgb, as_mask(mask, rgb.shape[:2]), backend).image
 
 
-def _glb(rec: reconstruction.Reconstruction) -> str:
+def _glb(rec: recon.Result) -> str:
     out = Path(tempfile.mkdtemp(prefix="statue-")) / "statue.glb"
     return str(rec.to_glb(out))
 
 
+def _options(output: str, min_conf: float, clean: bool, tint: bool) -> recon.Options:
+    return recon.Options(output=output or "closed", min_conf=float(min_conf),
+                         clean_depth=bool(clean), tint=bool(tint))
+
+
 @friendly
-def run_reconstruct(image: Any, mask: Any, backend: str,
+def run_reconstruct(image: Any, mask: Any, backend: str, output: str = "closed",
+                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
+                    region: Any = None, views: list[str] | None = None,
                     progress: gr.Progress = gr.Progress()) -> str:
-    rgb = _image(image)
-    m = None if mask is None else as_mask(mask, rgb.shape[:2], what="statue mask")
-    progress(0.1, desc=f"lifting to 3D with {backend}")
-    return _glb(reconstruction.reconstruct(rgb, m, backend))
+    """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
+    opts = _options(output, min_conf, clean, tint)
+    rgb = None if image is None and views else _image(image)
+    m = None if mask is None or rgb is None else as_mask(mask, rgb.shape[:2], "statue mask")
+    if not views:
+        progress(0.1, desc=f"lifting to 3D with {backend}")
+        return _glb(recon.reconstruct(rgb, m, backend, opts, restored=region))
+    photos = ([] if rgb is None else [rgb]) + [load_image(p) for p in views]
+    masks = ([] if rgb is None else [m]) + [None] * len(views)
+    progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
+    return _glb(recon.reconstruct_views(photos, masks, backend, opts,
+                                        restored=None if rgb is None else region))
 
 
 @friendly
@@ -188,19 +204,22 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
     config = pipeline.RestoreConfig(strategy=strategy, side=_side(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, _pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
-    state = {"restored": result.restored,
+    state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     return result.restored, shown, state
 
 
 @friendly
-def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str,
+def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str, output: str = "closed",
+                   min_conf: float = 3.0, clean: bool = True, tint: bool = False,
                    progress: gr.Progress = gr.Progress()) -> str:
     if not state:
         raise ValueError("Restore a photo first.")
     progress(0.1, desc=f"lifting to 3D with {backend}")
-    return _glb(reconstruction.reconstruct(state["restored"], state["statue"], backend))
+    return _glb(recon.reconstruct(state["restored"], state["statue"], backend,
+                                  _options(output, min_conf, clean, tint),
+                                  restored=state.get("repainted")))
 
 
 # ---- layout ----
@@ -210,12 +229,32 @@ def _examples() -> list[str]:
     return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
 
 
+def _dust3r_note() -> str:
+    ready = any(reconstruction.RECONSTRUCTORS.unavailable_reason(n) is None
+                for n in recon.MULTI_VIEW)
+    return "DUSt3R backends only" + ("" if ready else " (none can run here; see the notes)")
+
+
+def _3d_options(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+    with gr.Accordion("3D options", open=False):
+        output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
+                          value="closed", label="Output", info=f"Point cloud: {note}.")
+        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence",
+                             info=f"{note}: drop the points it is less sure of (1 keeps all).")
+        clean = gr.Checkbox(value=True, label="Depth clean-up",
+                            info=f"{note}: median filter and outlier removal of the depth.")
+        tint = gr.Checkbox(value=False, label="Colour the restored region",
+                           info="Every backend: the repainted part turns orange in 3D.")
+    return output, min_conf, clean, tint
+
+
 def build_demo() -> gr.Blocks:
     seg_default = pipeline.resolve("segmentation", "auto")
     inp_default = pipeline.resolve("inpainting", "auto")
     rec_default = pipeline.resolve("reconstruction", "auto")
     pose_default = pipeline.resolve("pose", "auto")
     examples = _examples()
+    note = _dust3r_note()
     with gr.Blocks(title="statue-restore") as demo:
         gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "
                     "it to 3D. Every step runs offline on embedded models.")
@@ -234,6 +273,7 @@ def build_demo() -> gr.Blocks:
                                               value=inp_default, label="Inpainting model")
                     r_recon = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
                                           value=rec_default, label="3D backend")
+                    r_output, r_conf, r_clean, r_tint = _3d_options(note)
                     r_button = gr.Button("Restore", variant="primary")
                 with gr.Column():
                     r_out = gr.Image(label="Restored", format="png")
@@ -244,7 +284,8 @@ def build_demo() -> gr.Blocks:
                 gr.Examples(examples, inputs=r_image)
             r_button.click(run_restore, [r_image, r_keypoints, r_strategy, r_side, r_inpainter],
                            [r_out, r_mask, r_state], api_name="restore").success(
-                run_restore_3d, [r_state, r_recon], r_model, api_name="restore_3d")
+                run_restore_3d, [r_state, r_recon, r_output, r_conf, r_clean, r_tint], r_model,
+                api_name="restore_3d")
 
         with gr.Tab("Segmentation"):
             with gr.Row():
@@ -326,16 +367,26 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 with gr.Column():
                     d_image = gr.Image(type="numpy", label="(Restored) statue photo")
-                    d_mask = gr.Image(type="numpy", label="Statue mask (optional)",
-                                      image_mode="L")
+                    with gr.Row():
+                        d_mask = gr.Image(type="numpy", label="Statue mask (optional)",
+                                          image_mode="L")
+                        d_region = gr.Image(type="numpy", image_mode="L",
+                                            label="Restored region (white = repainted; for "
+                                            "the colouring)")
+                    d_views = gr.File(file_count="multiple", file_types=["image"],
+                                      label=f"More photos of the same statue (optional, "
+                                      f"{note}): aligned with the photo above")
                     d_backend = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
                                             value=rec_default, label="Backend")
+                    d_output, d_conf, d_clean, d_tint = _3d_options(note)
                     gr.Markdown(_backend_notes(reconstruction.RECONSTRUCTORS))
                     d_button = gr.Button("Reconstruct", variant="primary")
                 d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
-            d_button.click(run_reconstruct, [d_image, d_mask, d_backend], d_model,
+            d_button.click(run_reconstruct, [d_image, d_mask, d_backend, d_output, d_conf,
+                                             d_clean, d_tint, d_region, d_views], d_model,
                            api_name="reconstruct")
-            i_out.change(lambda im: im, i_out, d_image, api_name="send_to_3d")
+            i_out.change(lambda im, m: (im, m), [i_out, i_mask], [d_image, d_region],
+                         api_name="send_to_3d")
     return demo
 
 

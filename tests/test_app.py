@@ -52,6 +52,20 @@ def _load(path: str) -> np.ndarray:
     return np.asarray(Image.open(path))
 
 
+def _file(d: Path, name: str):
+    return gradio_client.handle_file(str(d / name))
+
+
+def _texture(glb: str) -> np.ndarray:
+    mesh = trimesh.load(glb, force="mesh")
+    return np.asarray(mesh.visual.material.baseColorTexture.convert("RGB")).astype(int)
+
+
+def _warmth(texture: np.ndarray, where: np.ndarray) -> float:
+    """How far toward the orange tint: red minus blue, averaged over ``where``."""
+    return float((texture[..., 0] - texture[..., 2])[where].mean())
+
+
 def test_every_tab_has_named_endpoints(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/segment", "/mask", "/inpaint", "/reconstruct", "/restore", "/restore_3d",
@@ -104,6 +118,12 @@ def test_full_restore_then_3d(client, files):
     assert _load(restored).shape[:2] == (320, 240)
     glb = client.predict("relief", api_name="/restore_3d")
     assert Path(glb).suffix == ".glb" and len(trimesh.load(glb, force="mesh").faces) > 0
+    # the repainted region kept from the restore is coloured when asked
+    tinted = client.predict("relief", "closed", 3, True, True, api_name="/restore_3d")
+    plain, warm = _texture(glb), _texture(tinted)
+    changed = (plain != warm).any(-1)
+    assert changed.any() and not changed.all()
+    assert _warmth(warm, changed) > _warmth(plain, changed) + 20
 
 
 def test_bad_input_is_a_readable_error(client, files):
@@ -114,3 +134,93 @@ def test_bad_input_is_a_readable_error(client, files):
                        api_name="/inpaint")
     with pytest.raises(Exception, match="Upload a photo"):
         client.predict(None, "grabcut", api_name="/segment")
+
+
+# ---- 3D options ----
+
+
+def test_relief_colours_the_restored_region(client, files):
+    d, _ = files
+    photo, statue, region = _file(d, "photo.png"), _file(d, "statue.png"), _file(d, "arm.png")
+    plain = client.predict(photo, statue, "relief", "closed", 3, True, False, None, None,
+                           api_name="/reconstruct")
+    glb = client.predict(photo, statue, "relief", "closed", 3, True, True, region, None,
+                         api_name="/reconstruct")
+    mesh = trimesh.load(glb, force="mesh")
+    assert mesh.is_watertight and len(mesh.faces) > 100
+    before, after = _texture(plain), _texture(glb)
+    repainted = _load(str(d / "arm.png")) > 0
+    assert before.shape[:2] == repainted.shape  # the texture is the photo itself
+    assert (before[~repainted] == after[~repainted]).all()
+    assert _warmth(after, repainted) > _warmth(before, repainted) + 20
+
+
+def test_3d_options_that_cannot_apply_are_readable_errors(client, files):
+    d, _ = files
+    photo, statue = _file(d, "photo.png"), _file(d, "statue.png")
+    with pytest.raises(Exception, match="needs its mask"):
+        client.predict(photo, statue, "relief", "closed", 3, True, True, None, None,
+                       api_name="/reconstruct")
+    with pytest.raises(Exception, match="closed mesh only"):
+        client.predict(photo, statue, "relief", "points", 3, True, False, None, None,
+                       api_name="/reconstruct")
+    with pytest.raises(Exception, match="lifts one photo; choose dust3r"):
+        client.predict(photo, statue, "relief", "closed", 3, True, False, None, [photo],
+                       api_name="/reconstruct")
+    with pytest.raises(Exception, match="at least two photos"):
+        client.predict(None, None, "dust3r", "closed", 3, True, False, None, [photo],
+                       api_name="/reconstruct")
+
+
+def _looks_at_a_plane(module, inputs, out):
+    """DPT head hook (as in test_reconstruction_dust3r): the random head sees a surface."""
+    import torch
+
+    _, _, h, w = out.shape
+    v, u = torch.meshgrid(torch.linspace(-0.5, 0.5, h), torch.linspace(-0.5, 0.5, w),
+                          indexing="ij")
+    plane = torch.stack([u, v, 2.0 + 0.3 * u, torch.full_like(u, 1.5)])
+    return 0.1 * out + plane[None]
+
+
+@pytest.fixture
+def tiny_dust3r(monkeypatch):
+    """The registry's "dust3r" is a tiny random DUSt3R of the real architecture."""
+    pytest.importorskip("mini_dust3r")
+    torch = pytest.importorskip("torch")
+    from restore.reconstruction import RECONSTRUCTORS
+    from restore.reconstruction import dust3r as d3
+
+    model = d3.random_model(d3.tiny_architecture(), seed=0)
+    for head in (model.downstream_head1, model.downstream_head2):
+        head.dpt.register_forward_hook(_looks_at_a_plane)
+    tiny = d3.Dust3rReconstructor(model=model, image_size=64, grid=48)
+    real_get = RECONSTRUCTORS.get
+    monkeypatch.setattr(RECONSTRUCTORS, "get", lambda name, device="cpu": (
+        tiny if name == "dust3r" else real_get(name, device)))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield tiny
+    torch.set_num_threads(threads)
+
+
+def test_dust3r_options_and_several_views(client, files, tiny_dust3r):
+    d, _ = files
+    photo, statue, region = _file(d, "photo.png"), _file(d, "statue.png"), _file(d, "arm.png")
+    glb = client.predict(photo, statue, "dust3r", "closed", 1, True, True, region, None,
+                         api_name="/reconstruct")
+    assert trimesh.load(glb, force="mesh").is_watertight
+    cloud = client.predict(photo, statue, "dust3r", "points", 1, False, False, None, None,
+                           api_name="/reconstruct")
+    points = list(trimesh.load(cloud).geometry.values())
+    assert len(points) == 1 and isinstance(points[0], trimesh.PointCloud)
+    assert len(points[0].vertices) > 50
+    with pytest.raises(Exception, match="min_conf"):
+        client.predict(photo, statue, "dust3r", "closed", 20, True, False, None, None,
+                       api_name="/reconstruct")
+    Image.fromarray(_load(str(d / "photo.png"))[:, ::-1].copy()).save(d / "mirrored.png")
+    views = client.predict(photo, statue, "dust3r", "closed", 1, True, True, region,
+                           [_file(d, "mirrored.png")], api_name="/reconstruct")
+    mesh = trimesh.load(views, force="mesh")
+    assert len(mesh.faces) > 50 and np.isfinite(mesh.vertices).all()
+    assert tiny_dust3r.output == "closed"  # the registry's copy keeps its own options
