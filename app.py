@@ -6,7 +6,6 @@ Run ``bash scripts/demo.sh`` (or ``python app.py``) and open http://127.0.0.1:78
 from __future__ import annotations
 
 import functools
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -21,9 +20,11 @@ from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, load_image
 from restore.reconstruction import options as recon
 from restore.registry import Registry
+from restore.ui_helpers import editor_props, painted_mask, pose_from_json, pose_json, set_point
 from restore.visualize import draw_pose, overlay_mask
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 F = TypeVar("F", bound=Callable[..., Any])
 ARM_JOINTS = ("shoulder", "elbow", "wrist")
 
@@ -60,25 +61,6 @@ def _backend_notes(registry: Registry[Any]) -> str:
                      for n, d, r in registry.describe())
 
 
-def _pose_from_json(text: str | None) -> pose.Pose | None:
-    if not text or not text.strip():
-        return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise ValueError('Keypoints must be JSON like {"right_shoulder": [x, y], ...}.') from None
-    if isinstance(data, dict) and "keypoints" in data:
-        data = data["keypoints"]
-    if not isinstance(data, dict):
-        raise ValueError('Keypoints must be JSON like {"right_shoulder": [x, y], ...}.')
-    return pose.pose_from_points(data) if data else None
-
-
-def _pose_json(p: pose.Pose) -> str:
-    return json.dumps({k: v[:2] for k, v in p.to_json()["keypoints"].items()
-                       if v[2] > 0})
-
-
 def _side(side: str) -> pose.Side:
     if side not in ("left", "right"):
         raise ValueError("Choose the left or right arm (the statue's own side).")
@@ -87,23 +69,6 @@ def _side(side: str) -> pose.Side:
 
 def _mask_png(mask: np.ndarray) -> np.ndarray:
     return mask.astype(np.uint8) * 255
-
-
-def _painted(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.ndarray | None:
-    """The union of the brush layers of a gr.ImageEditor value, or None if nothing painted."""
-    if not editor or not editor.get("layers"):
-        return None
-    painted = np.zeros(shape, bool)
-    for layer in editor["layers"]:
-        if layer is None:
-            continue
-        a = np.asarray(layer)
-        alpha = a[:, :, 3] if a.ndim == 3 and a.shape[2] == 4 else a
-        if alpha.shape[:2] != shape:
-            raise ValueError("The painted layer does not match the photo's size; paint on the "
-                             "photo loaded in the editor.")
-        painted |= as_mask(alpha, shape, what="painted mask")
-    return painted if painted.any() else None
 
 
 # ---- handlers (thin: the work happens in restore/) ----
@@ -116,45 +81,66 @@ def run_segment(image: Any, backend: str) -> tuple[np.ndarray, np.ndarray]:
     return overlay_mask(rgb, seg.mask, (40, 200, 120)), _mask_png(seg.mask)
 
 
+def _drawn(rgb: np.ndarray, keypoints: str) -> np.ndarray:
+    p = pose_from_json(keypoints)
+    return rgb if p is None else draw_pose(rgb, p)
+
+
 @friendly
-def guess_keypoints(image: Any, backend: str) -> tuple[str, np.ndarray]:
+def guess_keypoints(image: Any, backend: str) -> tuple[str, str, np.ndarray]:
     rgb = _image(image)
     p = pose.estimate(rgb, backend)
-    return _pose_json(p), draw_pose(rgb, p)
+    return pose_json(p), pose_json(p), draw_pose(rgb, p)
 
 
 @friendly
 def place_keypoint(image: Any, keypoints: str, side: str, joint: str,
-                   evt: gr.SelectData) -> tuple[str, np.ndarray, str]:
+                   evt: gr.SelectData) -> tuple[str, str, np.ndarray, str]:
     """A click on the preview puts ``side_joint`` there and moves on to the next joint."""
     rgb = _image(image)
-    current = _pose_from_json(keypoints)
-    points = json.loads(_pose_json(current)) if current is not None else {}
-    x, y = evt.index[0], evt.index[1]
-    points[f"{side}_{joint}"] = [float(x), float(y)]
-    p = pose.pose_from_points(points)
+    text = set_point(keypoints, f"{side}_{joint}", evt.index[0], evt.index[1])
     following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
-    return json.dumps(points), draw_pose(rgb, p, min_score=0.0), following
+    return text, text, _drawn(rgb, text), following
 
 
 @friendly
-def preview_keypoints(image: Any, keypoints: str) -> np.ndarray:
+def show_keypoints(image: Any, keypoints: str) -> tuple[Any, np.ndarray | None]:
+    """The photo or the typed JSON changed: redraw the draggable editor and the preview."""
+    if image is None:
+        return gr.HTML(value="", **editor_props(None)), None
     rgb = _image(image)
-    p = _pose_from_json(keypoints)
-    return rgb if p is None else draw_pose(rgb, p)
+    text = pose_json(pose_from_json(keypoints))
+    return gr.HTML(value=text, **editor_props(rgb)), _drawn(rgb, text)
+
+
+@friendly
+def drag_keypoints(image: Any, edited: str) -> tuple[str, np.ndarray | None]:
+    """The editor's keypoints changed (a joint was dropped): copy them into the JSON box and
+    redraw the preview."""
+    text = pose_json(pose_from_json(edited))
+    return text, None if image is None else _drawn(_image(image), text)
 
 
 @friendly
 def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float, radius: float,
              seed: float, editor: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
     rgb = _image(image)
-    painted = _painted(editor, rgb.shape[:2])
-    p = _pose_from_json(keypoints)
+    painted = painted_mask(editor, rgb.shape[:2])
+    p = pose_from_json(keypoints)
     if p is None and strategy not in ("painted", "bodypix_arm"):
         p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
     arm = masking.make_mask(rgb, p, strategy, _side(side), width or None, radius, int(seed),
                             painted)
     return overlay_mask(rgb, arm.mask), _mask_png(arm.mask)
+
+
+def refresh_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
+                 radius: float, seed: float, editor: dict[str, Any] | None,
+                 shown: Any) -> tuple[Any, Any]:
+    """After the keypoints moved: remake the arm mask if one is shown, else leave it."""
+    if shown is None or image is None:
+        return gr.skip(), gr.skip()
+    return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
 
 
 @friendly
@@ -202,7 +188,7 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     rgb = _image(image)
     config = pipeline.RestoreConfig(strategy=strategy, side=_side(side), inpainter=inpainter)
-    result = pipeline.run(rgb, config, _pose_from_json(keypoints), with_3d=False,
+    result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
@@ -227,6 +213,19 @@ def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str, output: st
 
 def _examples() -> list[str]:
     return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+
+
+def _static(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def _keypoint_editor() -> gr.HTML:
+    """The photo with its keypoints as circles to drag (static/keypoint_editor.*)."""
+    return gr.HTML("", label="Keypoints: drag a joint to move it (arm joints not found wait "
+                   "at the top left)", show_label=True, container=True,
+                   html_template=_static("keypoint_editor.html"),
+                   css_template=_static("keypoint_editor.css"),
+                   js_on_load=_static("keypoint_editor.js"), **editor_props(None))
 
 
 def _dust3r_note() -> str:
@@ -316,7 +315,7 @@ def build_demo() -> gr.Blocks:
                         m_side = gr.Radio(["right", "left"], value="right",
                                           label="Arm (the statue's own side)")
                         m_joint = gr.Radio(list(ARM_JOINTS), value="shoulder",
-                                           label="Click on the preview to place")
+                                           label="Joint to place by clicking the preview")
                     m_strategy = gr.Dropdown(list(masking.STRATEGIES),
                                              value="wrist_elbow_shoulder", label="Strategy")
                     with gr.Row():
@@ -330,20 +329,33 @@ def build_demo() -> gr.Blocks:
                                                   brush=gr.Brush(colors=["#ff0000"]))
                     m_button = gr.Button("Make mask", variant="primary")
                 with gr.Column():
-                    m_preview = gr.Image(label="Keypoints (click to place)", interactive=False)
+                    m_points = _keypoint_editor()
+                    with gr.Accordion("Or click to place a joint", open=False):
+                        m_preview = gr.Image(label="Keypoints (click to place the joint chosen "
+                                             "on the left)", interactive=False)
                     m_overlay = gr.Image(label="Arm mask")
                     m_mask = gr.Image(label="Mask (white = repaint)", image_mode="L",
                                       format="png")
                     m_send = gr.Button("Send to Inpainting")
             if examples:
                 gr.Examples(examples, inputs=m_image)
-            m_image.change(preview_keypoints, [m_image, m_keypoints], m_preview,
+            m_image.change(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
                            api_name="preview_keypoints")
+            m_keypoints.blur(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
+                             api_name="edit_keypoints")
             m_image.upload(lambda im: im, m_image, m_editor, api_name="load_editor")
-            m_guess.click(guess_keypoints, [m_image, m_pose_backend], [m_keypoints, m_preview],
-                          api_name="detect_keypoints")
+            m_guess.click(guess_keypoints, [m_image, m_pose_backend],
+                          [m_keypoints, m_points, m_preview], api_name="detect_keypoints")
             m_preview.select(place_keypoint, [m_image, m_keypoints, m_side, m_joint],
-                             [m_keypoints, m_preview, m_joint], api_name="place_keypoint")
+                             [m_keypoints, m_points, m_preview, m_joint],
+                             api_name="place_keypoint")
+            # A drop in the editor (or any new keypoints) updates the JSON, the preview and,
+            # once a mask has been made, the mask.
+            m_points.change(drag_keypoints, [m_image, m_points], [m_keypoints, m_preview],
+                            api_name="drag_keypoints").success(
+                refresh_mask, [m_image, m_keypoints, m_strategy, m_side, m_width, m_radius,
+                               m_seed, m_editor, m_mask], [m_overlay, m_mask],
+                api_name="refresh_mask")
             m_button.click(run_mask, [m_image, m_keypoints, m_strategy, m_side, m_width,
                                       m_radius, m_seed, m_editor], [m_overlay, m_mask],
                            api_name="mask")

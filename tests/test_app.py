@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import socket
 from pathlib import Path
@@ -69,7 +71,8 @@ def _warmth(texture: np.ndarray, where: np.ndarray) -> float:
 def test_every_tab_has_named_endpoints(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/segment", "/mask", "/inpaint", "/reconstruct", "/restore", "/restore_3d",
-            "/detect_keypoints", "/place_keypoint"} <= names
+            "/detect_keypoints", "/place_keypoint", "/preview_keypoints", "/edit_keypoints",
+            "/drag_keypoints", "/refresh_mask"} <= names
 
 
 def test_segment_endpoint(client, files):
@@ -224,3 +227,77 @@ def test_dust3r_options_and_several_views(client, files, tiny_dust3r):
     mesh = trimesh.load(views, force="mesh")
     assert len(mesh.faces) > 50 and np.isfinite(mesh.vertices).all()
     assert tiny_dust3r.output == "closed"  # the registry's copy keeps its own options
+
+
+# ---- keypoints: JSON, the draggable editor, the click fallback ----
+
+
+def test_keypoints_json_round_trip(statue):
+    from restore.ui_helpers import pose_from_json, pose_json, set_point
+
+    pose = statue[2]
+    text = pose_json(pose)
+    back = pose_from_json(text)
+    assert back is not None and (back.scores > 0).sum() == (pose.scores > 0).sum()
+    assert np.allclose(back.xy, pose.xy, atol=0.01)
+    assert pose_from_json(json.dumps({"keypoints": json.loads(text)})) is not None
+    moved = json.loads(set_point(text, "right_wrist", 12.3, 45.6))
+    assert moved["right_wrist"] == pytest.approx([12.3, 45.6], abs=0.01)
+    assert set(moved) == set(json.loads(text))
+    assert pose_from_json(" ") is None and pose_json(None) == ""
+    with pytest.raises(ValueError, match="JSON like"):
+        pose_from_json("[1, 2]")
+
+
+def test_keypoint_editor_gets_the_photo_and_the_points(statue):
+    import app
+    from restore.ui_helpers import pose_json
+
+    image, _, pose = statue
+    editor, preview = app.show_keypoints(image, pose_json(pose))
+    assert json.loads(editor.value) == json.loads(pose_json(pose))
+    props = editor.props
+    assert (props["width"], props["height"]) == (240, 320)
+    header, data = props["image"].split(",", 1)
+    assert header == "data:image/jpeg;base64"
+    assert Image.open(io.BytesIO(base64.b64decode(data))).size == (240, 320)
+    assert len(props["names"]) == 17 and set(props["arm"]) < set(props["names"])
+    assert preview.shape == image.shape and (preview != image).any()
+    empty, nothing = app.show_keypoints(None, "")
+    assert empty.value == "" and empty.props["image"] == "" and nothing is None
+    for name in ("keypoint_editor.html", "keypoint_editor.css", "keypoint_editor.js"):
+        text = app._static(name)  # nothing fetched from the network, no inline script
+        assert "http" not in text and "fetch(" not in text and "<script" not in text
+
+
+def test_click_fallback_places_the_chosen_joint(statue):
+    import gradio as gr
+
+    import app
+
+    image = statue[0]
+    click = gr.SelectData(None, {"index": [30, 40], "value": None})
+    text, editor_value, preview, following = app.place_keypoint(image, "", "left", "elbow",
+                                                                click)
+    assert json.loads(text) == {"left_elbow": [30.0, 40.0]} and editor_value == text
+    assert following == "wrist" and (preview != image).any()
+
+
+def test_dragging_a_joint_updates_keypoints_preview_and_mask(client, files):
+    d, points = files
+    photo = _file(d, "photo.png")
+    moved = {**json.loads(points), "right_wrist": [60.0, 200.0]}
+    keypoints, preview = client.predict(photo, json.dumps(moved), api_name="/drag_keypoints")
+    assert json.loads(keypoints)["right_wrist"] == [60.0, 200.0]
+    assert _load(preview).shape[:2] == (320, 240)
+    options = ("wrist_elbow_shoulder", "right", 12, 30, 0, None)
+    _, shown = client.predict(photo, points, *options, api_name="/mask")
+    _, remade = client.predict(photo, keypoints, *options, _file(Path(shown).parent,
+                               Path(shown).name), api_name="/refresh_mask")
+    before, after = _load(shown), _load(remade)
+    assert after[200, 60] == 255 and before[200, 60] == 0
+    # no mask made yet: nothing is made behind the user's back
+    skipped = client.predict(photo, keypoints, *options, None, api_name="/refresh_mask")
+    assert skipped == ({"__type__": "update"},) * 2
+    with pytest.raises(Exception, match="JSON like"):
+        client.predict(photo, "not json", api_name="/drag_keypoints")
