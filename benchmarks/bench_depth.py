@@ -11,10 +11,13 @@ relative depth (larger = farther) and compared with the true camera depth inside
   in units of the figure's height (the discriminative one: statues stand metres away, so
   AbsRel and delta barely move).
 
-A "flat" baseline (constant depth: a cut-out) frames the numbers; a depth backend can be
-added with ``--depth-model`` (a folder saved with ``save_pretrained``).
+A "flat" baseline (constant depth: a cut-out) frames the numbers; ``statue-depth`` (the
+embedded network trained on synthetic depth, ``weights/statue-depth`` or ``--depth-net``)
+is measured beside the relief; a transformers depth backend can be added with
+``--depth-model`` (a folder saved with ``save_pretrained``). Statues are held out: seeds
+from 1,000,000 (training renders seeds from 0).
 
-    .venv/bin/python benchmarks/bench_depth.py --n 8 --size 192
+    .venv/bin/python benchmarks/bench_depth.py --n 24 --size 256
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from restore.reconstruction.depth_net import WEIGHTS, StatueDepthNet
+from restore.reconstruction.depth_net import predict_depth as net_depth
 from restore.reconstruction.meshing import grid_surface
 from restore.reconstruction.relief import relief_mesh
+
+HELD_OUT = 1_000_000
 
 
 def relief_depth(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -76,11 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=8, help="synthetic statues")
     p.add_argument("--size", type=int, default=192, help="render side, 128..512")
     p.add_argument("--depth-model", default="", help="saved transformers depth model folder")
+    p.add_argument("--depth-net", default=str(WEIGHTS), help="statue-depth weights folder")
     args = p.parse_args(argv)
     from restore.synth import SynthConfig, generate
 
     methods: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
         "flat": flat_depth, "relief": relief_depth}
+    if Path(args.depth_net, "model.safetensors").is_file():
+        net = StatueDepthNet.from_pretrained(args.depth_net).eval()
+        methods["statue-depth"] = lambda im, m: net_depth(net, im, m)
     if args.depth_model:
         from restore.reconstruction.depth import load_model, predict_depth
 
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[dict]] = {name: [] for name in methods}
     seconds: dict[str, float] = dict.fromkeys(methods, 0.0)
     config = SynthConfig(size=args.size, damage="none", photo=False)
-    for seed in range(args.n):
+    for seed in range(HELD_OUT, HELD_OUT + args.n):
         s = generate(seed, config)
         for name, fn in methods.items():
             t = time.perf_counter()

@@ -46,10 +46,10 @@ $PY -m restore.reconstruction.train_depth --device "$DEVICE" --workers 3 --batch
   --minutes "$TRAIN_MIN" --cache "$CACHE" --out "$RUNS/statue-depth" "${sd_init[@]}" \
   > "$RUNS/statue-depth.log" 2>&1 &
 $PY -m restore train --model gan --data "$CACHE" --samples "$N" --size 96 --batch-size 64 \
-  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 2 --sample-every 2000 \
+  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 3 --sample-every 2000 \
   --out "$RUNS/inpaint-gan" "${gan_init[@]}" > "$RUNS/inpaint-gan.log" 2>&1 &
 $PY -m restore train --model unet --data "$CACHE" --samples "$N" --size 128 --batch-size 64 \
-  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 1 --sample-every 2000 \
+  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 3 --sample-every 2000 \
   --out "$RUNS/inpaint-unet" "${unet_init[@]}" > "$RUNS/inpaint-unet.log" 2>&1 &
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done

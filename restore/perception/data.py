@@ -228,6 +228,9 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
         detail = (tex - cv2.GaussianBlur(tex, (0, 0), 4.0)) * rng.uniform(0.4, 1.5)
         body = (parts > 0)[..., None]
         img = np.clip(img + body * detail[..., None], 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:  # dark bronze / weathered stone: a figure darker than its scene
+        body = (parts > 0)[..., None]
+        img = np.where(body, img * rng.uniform(0.25, 0.6), img).astype(np.uint8)
     # random crop of random aspect, letterboxed into the square (like a portrait photo).
     scale = rng.uniform(0.55, 1.0)
     aspect = float(np.exp(rng.uniform(np.log(0.5), np.log(1.5))))
