@@ -25,15 +25,16 @@ from restore.segmentation import Segmentation, segment
 Progress = Callable[[float, str], None]
 
 
-# "auto" picks the first of these that can run here. Chosen by measurement on real photos,
-# not synthetic ones: on the 7 real views in shared/, GrabCut's statue mask scores IoU 0.59
-# against statue-net's 0.39 (statue-net wins on synthetic statues, 0.88 vs 0.70), and the
-# silhouette guess is built on that better mask. statue-net stays one choice away.
+# "auto" picks the first of these that can run here. Chosen by measurement on real photos as
+# well as synthetic ones: on the 7 real views of a bronze statue in shared/, statue-net's mask
+# scores mean IoU 0.72 against GrabCut's 0.59 (benchmarks/bench_perception.py); statue-depth
+# beats the silhouette relief on held-out synthetic depth (benchmarks/bench_depth.py). The
+# classical backends stay as the fallbacks when weights are missing.
 PREFERRED: dict[str, tuple[str, ...]] = {
-    "segmentation": ("grabcut", "statue-net"),
-    "pose": ("silhouette", "statue-net"),
+    "segmentation": ("statue-net", "grabcut"),
+    "pose": ("statue-net", "silhouette"),
     "inpainting": ("gan", "unet", "telea"),
-    "reconstruction": ("relief",),
+    "reconstruction": ("statue-depth", "relief"),
 }
 
 

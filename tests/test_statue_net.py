@@ -20,7 +20,7 @@ from tests.conftest import iou
 
 # Floors a little under what the shipped weights measure (held-out synthetic seeds from
 # 1_000_000; benchmarks/bench_perception.py measures more).
-SYNTH_IOU_FLOOR = 0.75  # measured 0.88 (0.87, 0.86, 0.90)
+SYNTH_IOU_FLOOR = 0.85  # measured 0.92 over 100 held-out statues
 DRAWN_IOU_FLOOR = 0.6  # measured 0.74 on the drawn statue of conftest
 
 
@@ -30,7 +30,7 @@ def test_shipped_weights_are_small_and_load() -> None:
         assert f.stat().st_size < 25 * 2**20, f"{f.name} is over 25 MB"
     model = load("cpu")
     assert model is load("cpu") and not model.training
-    assert sum(p.numel() for p in model.parameters()) < 1.5e6
+    assert sum(p.numel() for p in model.parameters()) < 2.5e6
     assert "statue-net" in SEGMENTERS.available() and "statue-net" in POSE_ESTIMATORS.available()
 
 

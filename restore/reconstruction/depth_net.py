@@ -30,10 +30,12 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from restore.hub import WEIGHTS_DIR
+
 if TYPE_CHECKING:
     import trimesh
 
-WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "statue-depth"
+WEIGHTS = WEIGHTS_DIR / "statue-depth"
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:

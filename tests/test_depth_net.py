@@ -1,0 +1,151 @@
+"""statue-depth: the network, its target and loss, the backend over the shipped weights, and a
+held-out synthetic statue on which it must beat the silhouette relief."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from restore.reconstruction import RECONSTRUCTORS, reconstruct
+from restore.reconstruction.depth_net import (
+    WEIGHTS,
+    DepthNetReconstructor,
+    StatueDepthNet,
+    depth_target,
+    network_input,
+    predict_depth,
+)
+from restore.reconstruction.train_depth import augment, depth_loss, train
+
+TINY = (4, 4, 8, 8, 8)
+
+
+def _sphere(side: int = 96, focal: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
+    """A ball of radius 0.5 m, 4 m away: metric depth and its mask."""
+    yy, xx = np.mgrid[:side, :side].astype(np.float64)
+    c = (side - 1) / 2
+    x, y = (xx - c) / focal, (yy - c) / focal  # ray directions, z = 1
+    a, b, r, z0 = x * x + y * y + 1, -2 * 4.0, 0.5, 4.0
+    disc = b * b - 4 * a * (z0 * z0 - r * r)
+    mask = disc > 0
+    t = np.where(mask, (-b - np.sqrt(np.clip(disc, 0, None))) / (2 * a), 0.0)
+    return np.where(mask, t, 0.0).astype(np.float32), mask
+
+
+def test_target_is_in_figure_heights_and_size_invariant() -> None:
+    depth, mask = _sphere(96, 120.0)
+    t = depth_target(depth, mask, 120.0)
+    assert t[~mask].max() == 0 and abs(float(np.median(t[mask]))) < 1e-6
+    # a ball is as deep (front to rim) as half its height: about 0.5 figure heights
+    assert 0.35 < float(t[mask].max() - t[mask].min()) < 0.55
+    big_depth, big_mask = _sphere(192, 240.0)  # same scene, twice the pixels
+    t2 = depth_target(big_depth, big_mask, 240.0)
+    small = cv2.resize(t2, (96, 96), interpolation=cv2.INTER_AREA)
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert np.abs(small[inner] - t[inner]).max() < 0.02
+    with pytest.raises(ValueError, match="no positive"):
+        depth_target(depth, np.zeros_like(mask), 120.0)
+
+
+def test_loss_is_zero_for_truth_and_ignores_a_shift() -> None:
+    depth, mask = _sphere()
+    t = torch.from_numpy(depth_target(depth, mask, 120.0))[None]
+    valid = torch.from_numpy(mask)[None]
+    perfect = depth_loss(t[:, None], t, valid)
+    assert float(perfect["l1"]) < 1e-6 and float(perfect["grad"]) < 1e-6
+    shifted = depth_loss(t[:, None] + 3.0, t, valid)
+    assert float(shifted["l1"]) < 1e-5 and float(shifted["grad"]) < 1e-5
+    wrong = depth_loss(torch.zeros_like(t)[:, None], t, valid)
+    assert float(wrong["l1"]) > 0.05
+
+
+def test_tiny_network_shapes_and_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = StatueDepthNet(TINY).eval()
+    x = torch.randn(2, 4, 64, 96)
+    assert net(x).shape == (2, 1, 64, 96)
+    net.save_pretrained(tmp_path)
+    again = StatueDepthNet.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        assert torch.allclose(net(x)[0, 0, :2, :3], again(x)[0, 0, :2, :3])
+    with pytest.raises(ValueError, match="five"):
+        StatueDepthNet((4, 8))
+
+
+def test_prediction_and_mesh_from_a_tiny_network(statue) -> None:  # noqa: ANN001
+    image, mask, _ = statue
+    net = StatueDepthNet(TINY).eval()
+    x, scale, (nh, nw) = network_input(image, mask)
+    assert x.shape[-2] % 32 == 0 and x.shape[-1] % 32 == 0 and max(nh, nw) == 256
+    assert float(x[0, :3][:, ~x[0, 3].bool()].abs().max()) == 0  # background is hidden
+    d = predict_depth(net, image, mask)
+    assert d.shape == mask.shape and np.isnan(d[~mask]).all()
+    assert abs(float(np.median(d[mask]))) < 1e-5
+    mesh = DepthNetReconstructor(model=net).reconstruct(image, mask)
+    assert mesh.is_watertight and mesh.volume > 0
+    with pytest.raises(ValueError, match="uint8"):
+        predict_depth(net, image.astype(np.float32), mask)
+    with pytest.raises(ValueError, match="empty"):
+        predict_depth(net, image, np.zeros_like(mask))
+
+
+def test_shipped_weights_make_a_closed_textured_glb(statue, tmp_path: Path) -> None:  # noqa: ANN001
+    assert (WEIGHTS / "model.safetensors").stat().st_size < 25 * 2**20
+    assert RECONSTRUCTORS.unavailable_reason("statue-depth") is None
+    image, mask, _ = statue
+    rec = reconstruct(image, mask, "statue-depth")
+    assert rec.mesh.is_watertight and isinstance(rec.mesh.visual, trimesh.visual.TextureVisuals)
+    back = trimesh.load(rec.to_glb(tmp_path / "s.glb"), force="mesh")
+    assert len(back.faces) > 100
+    extent = rec.mesh.bounds[1] - rec.mesh.bounds[0]
+    assert 0.8 < extent[1] < 1.2 and 0.02 < extent[2] < 1.0
+
+
+def test_missing_weights_say_so(tmp_path: Path) -> None:
+    from restore.errors import BackendUnavailable
+
+    with pytest.raises(BackendUnavailable, match="statue-depth weights"):
+        _ = DepthNetReconstructor(path=tmp_path).model
+
+
+def test_beats_the_relief_on_a_held_out_synthetic_statue() -> None:
+    from benchmarks.bench_depth import metrics, relief_depth
+    from restore.synth import SynthConfig, generate
+
+    net = StatueDepthNet.from_pretrained(str(WEIGHTS)).eval()
+    s = generate(1_000_003, SynthConfig(size=192, damage="none", photo=False))
+    ours = metrics(predict_depth(net, s.image, s.mask), s.depth, s.mask, s.K)
+    relief = metrics(relief_depth(s.image, s.mask), s.depth, s.mask, s.K)
+    assert ours["chamfer"] < relief["chamfer"], (ours, relief)
+    assert ours["absrel"] < relief["absrel"], (ours, relief)
+
+
+def test_augment_keeps_target_on_the_mask() -> None:
+    depth, mask = _sphere(64, 80.0)
+    rng = np.random.default_rng(0)
+    img = np.full((64, 64, 3), 200, np.uint8)
+    data = {"image": img[None], "depth": depth[None], "mask": mask[None],
+            "K": np.array([[[80.0, 0, 32], [0, 80.0, 32], [0, 0, 1]]], np.float32)}
+    for _ in range(5):
+        x, t, v = augment(data, 0, rng, 48)
+        assert x.shape == (4, 48, 48) and t.shape == v.shape == (48, 48)
+        assert not (v & (x[3] == 0)).any()  # truth only where the network sees statue
+
+
+@pytest.mark.slow
+def test_training_runs_on_a_tiny_cache(tmp_path: Path) -> None:
+    depth, mask = _sphere(64, 80.0)
+    n = 4
+    np.savez(tmp_path / "shard_0000000.npz",
+             image=np.full((n, 64, 64, 3), 180, np.uint8), mask=np.repeat(mask[None], n, 0),
+             depth=np.repeat(depth[None], n, 0),
+             K=np.repeat(np.array([[[80.0, 0, 32], [0, 80.0, 32], [0, 0, 1]]], np.float32), n,
+                         0))
+    log = train(0.05, tmp_path / "out", tmp_path, batch_size=2, size=64, widths=TINY)
+    assert log["total_steps"] > 0
+    assert StatueDepthNet.from_pretrained(tmp_path / "out").config["widths"] == list(TINY)
