@@ -149,3 +149,18 @@ def test_training_runs_on_a_tiny_cache(tmp_path: Path) -> None:
     log = train(0.05, tmp_path / "out", tmp_path, batch_size=2, size=64, widths=TINY)
     assert log["total_steps"] > 0
     assert StatueDepthNet.from_pretrained(tmp_path / "out").config["widths"] == list(TINY)
+
+
+def test_tint_colours_the_texture_not_the_depth(statue) -> None:  # noqa: ANN001
+    from restore.reconstruction.options import Options
+    from restore.reconstruction.options import reconstruct as reconstruct_with
+
+    image, mask, _ = statue
+    region = np.zeros_like(mask)
+    region[: mask.shape[0] // 2] = mask[: mask.shape[0] // 2]
+    plain = reconstruct_with(image, mask, "statue-depth", Options())
+    warm = reconstruct_with(image, mask, "statue-depth", Options(tint=True), restored=region)
+    assert np.allclose(plain.mesh.vertices, warm.mesh.vertices)  # same shape
+    tex = [np.asarray(r.mesh.visual.material.image, np.float32) for r in (plain, warm)]
+    shift = (tex[1][..., 0] - tex[1][..., 2]) - (tex[0][..., 0] - tex[0][..., 2])
+    assert shift.max() > 20  # somewhere the texture went toward orange

@@ -150,11 +150,15 @@ class DepthNetReconstructor:
             self._model = StatueDepthNet.from_pretrained(str(self.path)).to(self.device).eval()
         return self._model
 
-    def reconstruct(self, image: np.ndarray, mask: np.ndarray) -> trimesh.Trimesh:
+    def reconstruct(self, image: np.ndarray, mask: np.ndarray,
+                    texture: np.ndarray | None = None) -> trimesh.Trimesh:
+        """texture: HxWx3 uint8 painted on the mesh instead of ``image`` (e.g. the photo with
+        the restored region tinted), so the depth comes from the real photo."""
         from restore.reconstruction.meshing import mesh_from_depth
 
         depth = predict_depth(self.model, image, mask, self.device)
-        return mesh_from_depth(image, mask, depth, grid=self.grid, relief=None, back=self.back)
+        return mesh_from_depth(image if texture is None else texture, mask, depth,
+                               grid=self.grid, relief=None, back=self.back)
 
 
 __all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",

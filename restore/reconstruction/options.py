@@ -10,9 +10,9 @@ them). What each option does per backend:
 - ``min_conf``, ``clean_depth``: DUSt3R's confidence threshold (its confidences are >= 1)
   and its depth clean-up (median + outlier removal); the other backends have neither.
 - ``tint``: colour the restored (repainted) region so it stands out in 3D; every backend.
-  DUSt3R tints its texture only (the network sees the real photo); the other backends get
-  the tinted photo, which for ``relief`` is only its texture (its shape comes from the
-  mask) and for ``depth-anything`` is also what the depth network sees.
+  DUSt3R and ``statue-depth`` tint their texture only (the network sees the real photo);
+  the other backends get the tinted photo, which for ``relief`` is only its texture (its
+  shape comes from the mask) and for ``depth-anything`` is also what the depth network sees.
 - several photos (:func:`reconstruct_views`): DUSt3R's global alignment; the result is its
   open aligned surface ("closed") or its points. The restored region belongs to the first
   photo, which is tinted before the network sees it (the backend has no texture-only path).
@@ -135,6 +135,13 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
     if rec is None:
         if options.output == "points":
             raise _points_only_dust3r(backend)
+        from restore.reconstruction.depth_net import DepthNetReconstructor
+
+        base = RECONSTRUCTORS.get(backend, device)
+        if region is not None and isinstance(base, DepthNetReconstructor):
+            # texture only: the depth network sees the real photo
+            return Reconstruction(base.reconstruct(rgb, _statue(rgb, mask),
+                                                   texture=tint_image(rgb, region)), backend)
         return reconstruct_plain(tint_image(rgb, region), _statue(rgb, mask), backend, device)
     statue = _statue(rgb, mask)
     if options.output == "points":
