@@ -187,7 +187,8 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
                 progress: gr.Progress = gr.Progress()
                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     rgb = _image(image)
-    config = pipeline.RestoreConfig(strategy=strategy, side=_side(side), inpainter=inpainter)
+    config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
+                                    else _side(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
@@ -264,8 +265,9 @@ def build_demo() -> gr.Blocks:
                     r_keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm "
                                              "masking)", placeholder='{"right_shoulder": [x, y]}')
                     with gr.Row():
-                        r_side = gr.Radio(["right", "left"], value="right",
-                                          label="Arm (the statue's own side)")
+                        r_side = gr.Radio(["auto", "right", "left"], value="auto",
+                                          label="Arm (the statue's own side; auto: the one "
+                                                "that looks missing)")
                         r_strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
                                                  label="Region to repaint")
                     r_inpainter = gr.Dropdown(_choices(inpainting.INPAINTERS),

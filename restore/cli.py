@@ -42,8 +42,9 @@ def _pose_args(p: argparse.ArgumentParser) -> None:
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strategy", default="missing_arm", help=STRATEGY_HELP)
-    p.add_argument("--side", default="right", choices=("left", "right"),
-                   help="which arm, the statue's own side")
+    p.add_argument("--side", default="auto", choices=("auto", "left", "right"),
+                   help="which arm, the statue's own side (auto: the one that looks missing, "
+                   "or the one you placed points for)")
     p.add_argument("--width", type=float, help="limb width in px (default: from the arm length)")
     p.add_argument("--radius", type=float, default=30.0, help="moving_box: max shift in px")
     p.add_argument("--seed", type=int, default=0, help="moving_box: random seed")
@@ -152,7 +153,12 @@ def _cmd_mask(args: argparse.Namespace) -> str:
     image = load_image(args.image)
     painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
     pose = None if args.strategy == "painted" else _pose_for(args, image)
-    arm = make_mask(image, pose, args.strategy, args.side, args.width, args.radius, args.seed,
+    side = args.side
+    if side == "auto":
+        from restore.pose import missing_arm_side
+
+        side = missing_arm_side(pose, _hint(args)) if pose is not None else "right"
+    arm = make_mask(image, pose, args.strategy, side, args.width, args.radius, args.seed,
                     painted)
     return f"wrote {save_mask(args.out, arm.mask)} ({arm.fraction:.1%} of the image)"
 

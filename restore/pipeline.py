@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from restore.errors import BackendUnavailable
 from restore.images import as_rgb_uint8
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, make_mask, shapes
-from restore.pose import Pose, Side, estimate
+from restore.pose import Pose, Side, estimate, missing_arm_side
 from restore.reconstruction import Reconstruction, reconstruct
 from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
@@ -79,7 +79,7 @@ class RestoreConfig:
     segmenter: str = "auto"
     pose: str = "auto"
     strategy: str = "missing_arm"
-    side: Side = "right"
+    side: Side | Literal["auto"] = "auto"  # auto: the arm that looks missing
     width: float | None = None
     radius: float = 30.0
     seed: int | None = 0
@@ -138,10 +138,11 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     else:
         pose = estimate(rgb, config.pose, keypoints, config.device)
     report(0.35, "masking the arm")
-    arm = make_mask(rgb, pose, config.strategy, config.side, config.width, config.radius,
+    side: Side = (missing_arm_side(pose, keypoints) if config.side == "auto" else config.side)
+    arm = make_mask(rgb, pose, config.strategy, side, config.width, config.radius,
                     config.seed, painted)
     report(0.45, "repainting")
-    guide = limb_guide(rgb.shape[:2], pose, config.side) & arm.mask
+    guide = limb_guide(rgb.shape[:2], pose, side) & arm.mask
     filled = inpaint(rgb, arm.mask, config.inpainter, guide, config.device)
     recon = None
     if with_3d:

@@ -69,3 +69,17 @@ def test_merge_prefers_user_points(statue):
     assert merged.point("right_wrist") == (1.0, 2.0)
     assert merged.point("nose") == guess.point("nose")
     assert len(ARM_KEYPOINTS) == 6 and len(KEYPOINT_NAMES) == 17
+
+
+def test_missing_arm_side_follows_scores_and_user_points() -> None:
+    from restore.pose import KEYPOINT_NAMES, Pose, missing_arm_side, pose_from_points
+
+    scores = np.full(17, 0.9, np.float32)
+    scores[[KEYPOINT_NAMES.index("left_elbow"), KEYPOINT_NAMES.index("left_wrist")]] = 0.2
+    pose = Pose(xy=np.zeros((17, 2), np.float32), scores=scores, backend="test")
+    assert missing_arm_side(pose) == "left"  # the arm the network cannot see
+    even = Pose(xy=np.zeros((17, 2), np.float32), scores=np.full(17, 0.5, np.float32),
+                backend="test")
+    assert missing_arm_side(even) == "right"  # no evidence: the documented default
+    hint = pose_from_points({"right_elbow": [5.0, 5.0], "right_wrist": [6.0, 9.0]})
+    assert missing_arm_side(pose, hint) == "right"  # the arm the user placed wins

@@ -189,6 +189,23 @@ def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None =
     return merge(pose, hint) if hint is not None else pose
 
 
+def missing_arm_side(pose: Pose, hint: Pose | None = None) -> Side:
+    """The statue's arm most likely missing (its own side).
+
+    The arm the user placed points for (in ``hint``; the one to restore), else the arm whose
+    elbow and wrist the pose backend is least sure of (a broken-off arm leaves them
+    unseen), else "right" when both score alike (e.g. the silhouette guess).
+    """
+    if hint is not None:
+        placed = {side: int(sum(hint.score(f"{side}_{j}") > 0 for j in ("elbow", "wrist")))
+                  for side in ("left", "right")}
+        if placed["left"] != placed["right"]:
+            return "left" if placed["left"] > placed["right"] else "right"
+    conf = {side: pose.score(f"{side}_elbow") + pose.score(f"{side}_wrist")
+            for side in ("left", "right")}
+    return "left" if conf["left"] < conf["right"] - 0.1 else "right"
+
+
 def merge(pose: Pose, hint: Pose) -> Pose:
     """``pose`` with every keypoint the user placed in ``hint`` (score > 0) taken from it."""
     use = hint.scores > 0
@@ -198,4 +215,5 @@ def merge(pose: Pose, hint: Pose) -> Pose:
 
 
 __all__ = ["ARM_KEYPOINTS", "ARM_SCORE_THRESHOLD", "KEYPOINT_NAMES", "POSE_ESTIMATORS", "Pose",
-           "PoseEstimator", "estimate", "load_pose_json", "merge", "pose_from_points"]
+           "PoseEstimator", "estimate", "load_pose_json", "merge", "missing_arm_side",
+           "pose_from_points"]
