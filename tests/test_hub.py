@@ -77,3 +77,17 @@ def test_weights_reason_env_cache_offline(monkeypatch, tmp_path):
     monkeypatch.delenv("X_WEIGHTS")
     monkeypatch.delenv("HF_HUB_OFFLINE")
     assert hub.weights_reason(model, "X_WEIGHTS", "thing") is None  # online: it will download
+
+
+def test_every_pin_is_a_commit_or_a_version_tag():
+    import re
+
+    import restore.inpainting.diffusion  # noqa: F401  (each backend declares its pins)
+    import restore.inpainting.learned  # noqa: F401
+    import restore.reconstruction.depth  # noqa: F401
+    import restore.reconstruction.dust3r  # noqa: F401
+    from restore.hub import HUB_MODELS
+
+    assert len(HUB_MODELS) >= 5
+    for key, model in HUB_MODELS.items():
+        assert re.fullmatch(r"[0-9a-f]{40}|v\d+\.\d+\.\d+", model.revision), (key, model)

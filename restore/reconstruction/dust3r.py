@@ -48,9 +48,10 @@ INF = float("inf")
 MODELS = {
     "512_dpt": register_hub_model("dust3r-512-dpt", HubModel(
         "naver/DUSt3R_ViTLarge_BaseDecoder_512_dpt", "61c57447d7b0adc8a1a30b2b0adec7a8935aa2a3")),
-    # Revision not verified offline: pinned to the branch until a commit hash is recorded.
+    # The commit that pushed the weights (config.json + model.safetensors), 2024-06-19.
     "224_linear": register_hub_model("dust3r-224-linear", HubModel(
-        "naver/DUSt3R_ViTLarge_BaseDecoder_224_linear", "main")),
+        "naver/DUSt3R_ViTLarge_BaseDecoder_224_linear",
+        "597e507faeac944ceabcc6797700a7f91b48ade5")),
 }
 IMAGE_SIZE = {"512_dpt": 512, "224_linear": 224}
 
