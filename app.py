@@ -129,6 +129,8 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     p = pose_from_json(keypoints)
     if p is None and strategy not in ("painted", "bodypix_arm"):
         p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
+    if p is not None and strategy == "missing_arm":  # an unseen arm hangs relaxed
+        p = pose.plausible_arm(p, _side(side))
     arm = masking.make_mask(rgb, p, strategy, _side(side), width or None, radius, int(seed),
                             painted)
     return overlay_mask(rgb, arm.mask), _mask_png(arm.mask)

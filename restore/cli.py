@@ -158,6 +158,10 @@ def _cmd_mask(args: argparse.Namespace) -> str:
         from restore.pose import missing_arm_side
 
         side = missing_arm_side(pose, _hint(args)) if pose is not None else "right"
+    if pose is not None and args.strategy == "missing_arm":
+        from restore.pose import plausible_arm
+
+        pose = plausible_arm(pose, side)
     arm = make_mask(image, pose, args.strategy, side, args.width, args.radius, args.seed,
                     painted)
     return f"wrote {save_mask(args.out, arm.mask)} ({arm.fraction:.1%} of the image)"

@@ -17,7 +17,7 @@ from restore.errors import BackendUnavailable
 from restore.images import as_rgb_uint8
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, make_mask, shapes
-from restore.pose import Pose, Side, estimate, missing_arm_side
+from restore.pose import Pose, Side, estimate, missing_arm_side, plausible_arm
 from restore.reconstruction import Reconstruction, reconstruct
 from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
@@ -139,6 +139,8 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         pose = estimate(rgb, config.pose, keypoints, config.device)
     report(0.35, "masking the arm")
     side: Side = (missing_arm_side(pose, keypoints) if config.side == "auto" else config.side)
+    if config.strategy == "missing_arm":  # an unseen arm: where a relaxed arm would hang
+        pose = plausible_arm(pose, side)
     arm = make_mask(rgb, pose, config.strategy, side, config.width, config.radius,
                     config.seed, painted)
     report(0.45, "repainting")

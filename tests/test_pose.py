@@ -83,3 +83,27 @@ def test_missing_arm_side_follows_scores_and_user_points() -> None:
     assert missing_arm_side(even) == "right"  # no evidence: the documented default
     hint = pose_from_points({"right_elbow": [5.0, 5.0], "right_wrist": [6.0, 9.0]})
     assert missing_arm_side(pose, hint) == "right"  # the arm the user placed wins
+
+
+def test_plausible_arm_hangs_an_unseen_arm_and_keeps_seen_ones() -> None:
+    from restore.pose import Pose, plausible_arm, pose_from_points
+
+    pts = {"left_shoulder": [120.0, 100.0], "right_shoulder": [80.0, 100.0],
+           "left_hip": [112.0, 200.0], "right_hip": [88.0, 200.0],
+           "left_elbow": [124.0, 104.0], "left_wrist": [126.0, 110.0],
+           "right_elbow": [70.0, 150.0], "right_wrist": [68.0, 195.0]}
+    seen = pose_from_points(pts)
+    scores = seen.scores.copy()
+    for name in ("left_elbow", "left_wrist"):
+        scores[KEYPOINT_NAMES.index(name)] = 0.1  # guessed on the stump
+    guessed = Pose(seen.xy, scores, "test")
+    hung = plausible_arm(guessed, "left")
+    sx, sy = hung.point("left_shoulder")
+    ex, ey = hung.point("left_elbow")
+    wx, wy = hung.point("left_wrist")
+    assert abs((ey - sy) - 0.6 * 100 * np.cos(np.radians(12))) < 1.0  # upper arm 0.6 torso
+    assert ex > sx and wx > ex  # tilted away from the body (the statue's left: image right)
+    assert wy > ey > sy
+    assert hung.score("left_elbow") == pytest.approx(0.4)
+    assert plausible_arm(guessed, "right") is guessed  # the right arm was seen
+    assert plausible_arm(seen, "left") is seen  # user-placed points are kept
