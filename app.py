@@ -193,6 +193,8 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
                                     else _side(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
+    for note in result.notes:
+        gr.Warning(note)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)

@@ -205,6 +205,8 @@ def _cmd_restore(args: argparse.Namespace) -> str:
             bar.update(round(fraction * 100) - bar.n)
 
         result = run(image, config, _hint(args), painted, not args.no_3d, progress)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     out = args.out_dir
     save_mask(out / "statue_mask.png", result.segmentation.mask)
     save_mask(out / "arm_mask.png", result.arm_mask.mask)

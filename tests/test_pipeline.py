@@ -55,3 +55,16 @@ def test_auto_side_finds_the_broken_arm_on_held_out_statues() -> None:
                     s.meta["damaged_sides"][0])
     # 28 of 30 held-out statues at 256 px (seeds 1_000_100-129); a floor, not a goal
     assert sum(hits) >= 3, hits
+
+
+def test_a_statue_with_both_arms_gets_a_note(statue, monkeypatch):
+    from restore import pipeline
+    from restore.pose import Pose
+
+    image, _, pose = statue
+    sure = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")  # every joint clearly seen
+    monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: sure)
+    result = run(image, RestoreConfig(pose="statue-net"), with_3d=False)
+    assert len(result.notes) == 1 and "Both arms" in result.notes[0]
+    chosen = run(image, RestoreConfig(pose="statue-net", side="left"), with_3d=False)
+    assert chosen.notes == ()  # the user chose the arm: nothing to say
