@@ -91,3 +91,19 @@ def test_every_pin_is_a_commit_or_a_version_tag():
     assert len(HUB_MODELS) >= 5
     for key, model in HUB_MODELS.items():
         assert re.fullmatch(r"[0-9a-f]{40}|v\d+\.\d+\.\d+", model.revision), (key, model)
+
+
+@pytest.mark.parametrize("model", ["statue-net", "statue-depth"])
+def test_push_dry_run_of_the_perception_and_depth_models(tmp_path, model):
+    import argparse
+
+    from restore.inpainting.learned import add_hub_parser, run_hub, stage_upload
+
+    parser = argparse.ArgumentParser()
+    add_hub_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["hub", "push", "--model", model, "--repo-id", f"me/{model}",
+                              "--dry-run"])
+    assert run_hub(args) == (f"would upload to me/{model}: README.md, config.json, "
+                             "model.safetensors")
+    card = (stage_upload(model, tmp_path) / "README.md").read_text()
+    assert card.startswith("---\nlicense: mit") and "model-index" in card  # a real Hub card

@@ -146,8 +146,12 @@ def stage_upload(kind: str, folder: Path, weights: Path | None = None,
     ``README.md``. Raises ValueError when a file is missing."""
     import shutil
 
-    src = weights if weights is not None else shipped_dir(HUB[kind])
-    card = card if card is not None else REPO_ROOT / "model_card.md"
+    if kind in HUB:
+        src = weights if weights is not None else shipped_dir(HUB[kind])
+        card = card if card is not None else REPO_ROOT / "model_card.md"
+    else:  # statue-net / statue-depth: the shipped folder holds its own card
+        src = weights if weights is not None else REPO_ROOT / "weights" / kind
+        card = card if card is not None else REPO_ROOT / "weights" / kind / "README.md"
     files = {"config.json": None, "model.safetensors": None}
     if src is None or not all((Path(src) / f).is_file() for f in files):
         raise ValueError(f"No trained {kind} weights to push (need config.json and "
@@ -163,13 +167,15 @@ def stage_upload(kind: str, folder: Path, weights: Path | None = None,
 
 def add_hub_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``hub`` sub-command: ``hub push --model gan --repo-id X [--dry-run]``."""
-    p = sub.add_parser("hub", help="push trained inpainting weights + model card to the Hub")
+    p = sub.add_parser("hub", help="push trained weights + model card to the Hub")
     hub_sub = p.add_subparsers(dest="hub_command", required=True, metavar="action")
-    push = hub_sub.add_parser("push", help="upload weights/inpaint-<model> and model_card.md")
-    push.add_argument("--model", choices=("gan", "unet"), default="gan")
+    push = hub_sub.add_parser("push", help="upload a model folder of weights/ and its card")
+    push.add_argument("--model", choices=("gan", "unet", "statue-net", "statue-depth"),
+                      default="gan")
     push.add_argument("--repo-id", required=True, help="e.g. your-name/statue-inpaint-gan")
     push.add_argument("--weights", type=Path, help="model folder (default: the shipped copy)")
-    push.add_argument("--card", type=Path, help="model card (default: model_card.md)")
+    push.add_argument("--card", type=Path, help="model card (default: model_card.md for the "
+                      "inpainters, weights/<model>/README.md for the others)")
     push.add_argument("--token", help="Hub token (default: the logged-in one)")
     push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     return p
@@ -183,7 +189,7 @@ def run_hub(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = stage_upload(args.model, Path(tmp), args.weights, args.card)
         files = upload_folder(folder, args.repo_id, token=args.token, dry_run=args.dry_run,
-                              commit_message=f"Upload statue-restore inpaint-{args.model}")
+                              commit_message=f"Upload statue-restore {args.model}")
     verb = "would upload" if args.dry_run else "uploaded"
     return f"{verb} to {args.repo_id}: " + ", ".join(files)
 
