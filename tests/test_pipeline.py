@@ -68,3 +68,22 @@ def test_a_statue_with_both_arms_gets_a_note(statue, monkeypatch):
     assert len(result.notes) == 1 and "Both arms" in result.notes[0]
     chosen = run(image, RestoreConfig(pose="statue-net", side="left"), with_3d=False)
     assert chosen.notes == ()  # the user chose the arm: nothing to say
+
+
+def test_both_broken_arms_are_restored_together(statue, monkeypatch):
+    from restore import pipeline
+    from restore.pose import KEYPOINT_NAMES, Pose
+
+    image, _, pose = statue
+    scores = np.full(17, 0.9, np.float32)
+    for name in ("left_elbow", "left_wrist", "right_elbow", "right_wrist"):
+        scores[KEYPOINT_NAMES.index(name)] = 0.1  # neither arm seen
+    monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: Pose(pose.xy, scores, "test"))
+    result = run(image, RestoreConfig(pose="statue-net"), with_3d=False)
+    assert result.arm_mask.side == "both" and result.notes == ()
+    left, right = result.pose.arm("left"), result.pose.arm("right")
+    for arm in (left, right):  # each hung from its shoulder, each inside the mask
+        x, y = np.round(arm[2]).astype(int)
+        assert result.arm_mask.mask[y, x] and arm[2, 1] > arm[0, 1]
+    one = run(image, RestoreConfig(pose="statue-net", side="left"), with_3d=False)
+    assert one.arm_mask.side == "left"  # a chosen side restores that arm only
