@@ -17,7 +17,7 @@ is measured beside the relief; a transformers depth backend can be added with
 ``--depth-model`` (a folder saved with ``save_pretrained``). Statues are held out: seeds
 from 1,000,000 (training renders seeds from 0).
 
-    .venv/bin/python benchmarks/bench_depth.py --n 24 --size 256
+    .venv/bin/python benchmarks/bench_depth.py --n 24 --size 256 --sheet docs/depth_sheet.png
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=192, help="render side, 128..512")
     p.add_argument("--depth-model", default="", help="saved transformers depth model folder")
     p.add_argument("--depth-net", default=str(WEIGHTS), help="statue-depth weights folder")
+    p.add_argument("--sheet", type=Path, help="PNG: photo, true depth and each method's depth "
+                   "for 4 held-out statues, then the real views in ../shared (no truth)")
     args = p.parse_args(argv)
     from restore.synth import SynthConfig, generate
 
@@ -99,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(path=args.depth_model)
         methods["depth"] = lambda im, m: np.where(m, -predict_depth(model, im), np.nan)
     scores: dict[str, list[dict]] = {name: [] for name in methods}
+    sheet: list[list[np.ndarray]] = []
     seconds: dict[str, float] = dict.fromkeys(methods, 0.0)
     config = SynthConfig(size=args.size, damage="none", photo=False)
     for seed in range(HELD_OUT, HELD_OUT + args.n):
@@ -108,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             pred = fn(s.image, s.mask)
             seconds[name] += time.perf_counter() - t
             scores[name].append(metrics(pred, s.depth, s.mask, s.K))
+        if args.sheet and len(sheet) < 4:
+            sheet.append([s.image, colour_depth(s.depth, s.mask)] +
+                         [colour_depth(fn(s.image, s.mask), s.mask) for fn in methods.values()])
     print(f"{args.n} synthetic statues at {args.size} px (scale-and-shift aligned)\n")
     print("| method | AbsRel | delta<1.25 | Chamfer / height | s per image |")
     print("|---|---|---|---|---|")
@@ -115,7 +121,69 @@ def main(argv: list[str] | None = None) -> int:
         mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
         print(f"| {name} | {mean['absrel']:.4f} | {mean['delta']:.3f} | "
               f"{mean['chamfer']:.4f} | {seconds[name] / args.n:.2f} |")
+    if args.sheet:
+        sheet += real_rows(methods)
+        save_sheet(args.sheet, sheet, ["photo", "truth", *methods])
+        print(f"\nsheet: {args.sheet}")
     return 0
+
+
+def colour_depth(depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Depth inside ``mask`` as colours (near = warm, far = cool), stretched per image after a
+    least-squares fit is impossible (no truth): 2nd-98th percentile; background white."""
+    import cv2
+
+    d = np.where(mask & np.isfinite(depth), depth, np.nan)
+    if not np.isfinite(d).any():
+        return np.full((*mask.shape, 3), 255, np.uint8)
+    lo, hi = np.nanpercentile(d, [2, 98])
+    x = np.clip((np.nan_to_num(d, nan=hi) - lo) / max(hi - lo, 1e-9), 0, 1)
+    rgb = cv2.applyColorMap(((1 - x) * 255).astype(np.uint8), cv2.COLORMAP_TURBO)[..., ::-1]
+    return np.where(mask[..., None], rgb, 255).astype(np.uint8)
+
+
+def real_rows(methods: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]
+              ) -> list[list[np.ndarray]]:
+    """Real views of ../shared with their hand-made masks: photo, (no truth), each method."""
+    from restore.images import load_image, load_mask
+
+    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues" / "fireman"
+    rows = []
+    for path in sorted((folder / "images").glob("*.jpg"))[:3]:
+        image = load_image(path)
+        mask = load_mask(folder / "masks" / f"{path.stem}.png", image.shape[:2])
+        ys, xs = np.nonzero(mask)
+        pad = 20
+        crop = (slice(max(0, ys.min() - pad), ys.max() + pad),
+                slice(max(0, xs.min() - pad), xs.max() + pad))
+        image, mask = np.ascontiguousarray(image[crop]), np.ascontiguousarray(mask[crop])
+        blank = np.full((*mask.shape, 3), 255, np.uint8)
+        rows.append([image, blank] + [colour_depth(fn(image, mask), mask)
+                                      for fn in methods.values()])
+    return rows
+
+
+def save_sheet(path: Path, rows: list[list[np.ndarray]], header: list[str],
+               tile: int = 200) -> None:
+    import cv2
+
+    def fit(im: np.ndarray) -> np.ndarray:
+        h, w = im.shape[:2]
+        k = tile / max(h, w)
+        small = cv2.resize(im, (max(1, round(w * k)), max(1, round(h * k))),
+                           interpolation=cv2.INTER_AREA)
+        out = np.full((tile, tile, 3), 255, np.uint8)
+        y, x = (tile - small.shape[0]) // 2, (tile - small.shape[1]) // 2
+        out[y:y + small.shape[0], x:x + small.shape[1]] = small
+        return out
+
+    body = np.concatenate([np.concatenate([fit(im) for im in row], 1) for row in rows], 0)
+    head = np.full((24, body.shape[1], 3), 255, np.uint8)
+    for j, name in enumerate(header):
+        cv2.putText(head, name, (j * tile + 6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate([head, body], 0), cv2.COLOR_RGB2BGR))
 
 
 if __name__ == "__main__":
