@@ -30,16 +30,12 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from restore.inpainting import INPAINTERS, composite, crop_box
 from restore.inpainting.data import (
     RawSample,
-    guide_for,
+    case_hole,
     load_cache,
-    missing_side,
-    pose_of,
     save_cache,
     seed_box_crop,
     synth_samples,
 )
-from restore.masking import make_mask
-from restore.pose import Side
 
 EVAL_CASES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
               "missing_arm_pair")
@@ -66,27 +62,11 @@ def metrics(pred: np.ndarray, target: np.ndarray, hole: np.ndarray) -> dict[str,
 def cases(sample: RawSample, seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray,
                                                       np.ndarray]]:
     """(case, source, target, hole, guide) at full resolution for one sample."""
-    pose = pose_of(sample.keypoints)
-    lost = missing_side(sample)
-    kept: Side = "left" if lost == "right" else "right"
-    idx = [5, 7, 9] if kept == "left" else [6, 8, 10]
     out = []
     for case in EVAL_CASES:
-        try:
-            if case == "missing_arm_pair":
-                if not sample.missing.any():
-                    continue
-                hole = make_mask(sample.image, pose, "missing_arm", lost).mask | sample.missing
-                src, side = sample.damaged, lost
-            else:
-                if (sample.keypoints[idx, 2] <= 0).any():
-                    continue
-                hole = make_mask(sample.image, pose, case, kept, seed=seed).mask
-                src, side = sample.image, kept
-        except ValueError:
-            continue
-        if 0 < hole.mean() < 0.6:
-            guide = guide_for(hole.shape, pose, side, hole)
+        found = case_hole(sample, case, seed)
+        if found is not None:
+            src, hole, guide = found
             out.append((case, src, sample.image, hole, guide))
     return out
 

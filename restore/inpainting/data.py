@@ -166,36 +166,49 @@ def _arm_index(side: str) -> list[int]:
     return [5, 7, 9] if side == "left" else [6, 8, 10]
 
 
-def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
-                 strategies: tuple[str, ...] = STRATEGY_NAMES) -> list[Crop]:
-    """Every example of ``strategies`` that one sample yields (skips degenerate masks)."""
+def case_hole(sample: RawSample, strategy: str, seed: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """One masking case on ``sample`` at full resolution: (source photo HxWx3 uint8, hole HxW
+    bool, limb guide HxW bool), or None when the sample cannot give it.
+
+    ``missing_arm_pair``: the damaged photo, repainted inside the removed arm's
+    ``missing_arm`` mask united with the removed pixels. Any other strategy of
+    :mod:`restore.masking`: the intact photo with the kept arm hidden (needs its keypoints
+    in the photo). Holes that are empty or cover over 60 % of the photo are refused.
+    """
     pose = pose_of(sample.keypoints)
     lost = missing_side(sample)
     kept: Side = "left" if lost == "right" else "right"
-    shape = sample.missing.shape
+    try:
+        if strategy == "missing_arm_pair":
+            if not sample.missing.any():
+                return None
+            hole = make_mask(sample.image, pose, "missing_arm", lost).mask | sample.missing
+            src, side = sample.damaged, lost
+        else:
+            if (sample.keypoints[_arm_index(kept), 2] <= 0).any():
+                return None
+            hole = make_mask(sample.image, pose, strategy, kept, seed=seed).mask
+            src, side = sample.image, kept
+    except ValueError:
+        return None
+    if not 0 < hole.mean() < 0.6:
+        return None
+    return src, hole, guide_for(hole.shape, pose, side, hole)
+
+
+def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
+                 strategies: tuple[str, ...] = STRATEGY_NAMES) -> list[Crop]:
+    """Every example of ``strategies`` that one sample yields (skips degenerate masks)."""
     crops = []
     for strat in strategies:
-        try:
-            if strat == "missing_arm_pair":
-                if not sample.missing.any():
-                    continue
-                hole = make_mask(sample.image, pose, "missing_arm", lost).mask | sample.missing
-                src, side = sample.damaged, lost
-            elif strat == "seed_box":
-                crops.append(seed_box_crop(sample.image, size, rng))
-                continue
-            else:
-                if (sample.keypoints[_arm_index(kept), 2] <= 0).any():
-                    continue
-                hole = make_mask(sample.image, pose, strat, kept,
-                                 seed=int(rng.integers(1 << 30))).mask
-                src, side = sample.image, kept
-        except ValueError:
+        if strat == "seed_box":
+            crops.append(seed_box_crop(sample.image, size, rng))
             continue
-        if hole.mean() > 0.6:
-            continue
-        crops.append(to_crop(src, sample.image, hole, guide_for(shape, pose, side, hole), size,
-                             strat))
+        case = case_hole(sample, strat, int(rng.integers(1 << 30)))
+        if case is not None:
+            src, hole, guide = case
+            crops.append(to_crop(src, sample.image, hole, guide, size, strat))
     return crops
 
 
@@ -297,7 +310,7 @@ def random_crops(n: int, size: int, seed: int = 0) -> list[Crop]:
     return out
 
 
-__all__ = ["MASK_STRATEGIES", "STRATEGY_NAMES", "Crop", "InpaintDataset", "RawSample",
+__all__ = ["MASK_STRATEGIES", "STRATEGY_NAMES", "Crop", "InpaintDataset", "RawSample", "case_hole",
            "augment_colour", "crop_input", "load_cache", "missing_side", "pose_of",
            "random_crops", "sample_crops", "save_cache", "seed_box_crop", "synth_samples",
            "to_crop"]
