@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -59,31 +60,33 @@ def losses(out: dict[str, torch.Tensor], mask: torch.Tensor, parts: torch.Tensor
 
 
 class AugmentedStream(torch.utils.data.IterableDataset):
-    """Endless augmented samples (:func:`augment`) of a loaded cache; each DataLoader worker
-    draws from its own random stream, so workers never repeat each other."""
+    """Endless samples ``augment_fn(data, i, rng, size)`` (a tuple of numpy arrays, yielded as
+    tensors) of a loaded cache; each DataLoader worker draws from its own random stream, so
+    workers never repeat each other. Serves statue-net and statue-depth training."""
 
-    def __init__(self, data: dict[str, np.ndarray], size: int, seed: int) -> None:
-        self.data, self.size, self.seed = data, size, seed
+    def __init__(self, data: dict[str, np.ndarray], size: int, seed: int,
+                 augment_fn: Callable[..., tuple[np.ndarray, ...]] = augment) -> None:
+        self.data, self.size, self.seed, self.augment_fn = data, size, seed, augment_fn
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         info = torch.utils.data.get_worker_info()
         rng = np.random.default_rng((self.seed, 0 if info is None else info.id))
         n = len(self.data["image"])
         while True:
-            img, mask, parts, kp, use = augment(self.data, int(rng.integers(n)), rng, self.size)
-            yield (torch.from_numpy(img).permute(2, 0, 1).float() / 127.5 - 1,
-                   torch.from_numpy(mask).float(), torch.from_numpy(parts).long(),
-                   torch.from_numpy(kp), torch.from_numpy(use))
+            arrays = self.augment_fn(self.data, int(rng.integers(n)), rng, self.size)
+            yield tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
 
 
-def _loader(cache: Path, size: int, batch_size: int, workers: int, seed: int
-            ) -> tuple[int, object]:
-    data = load_cache(cache)
-    stream = AugmentedStream(data, size, seed)
-    loader = torch.utils.data.DataLoader(stream, batch_size=batch_size, num_workers=workers,
+def batches(data: dict[str, np.ndarray], size: int, batch_size: int, workers: int, seed: int,
+            augment_fn: Callable[..., tuple[np.ndarray, ...]] = augment
+            ) -> Iterator[list[torch.Tensor]]:
+    """Endless batches of :class:`AugmentedStream` through a DataLoader (``workers``
+    processes augmenting; 0 = in this process)."""
+    loader = torch.utils.data.DataLoader(AugmentedStream(data, size, seed, augment_fn),
+                                         batch_size=batch_size, num_workers=workers,
                                          persistent_workers=workers > 0,
                                          pin_memory=torch.cuda.is_available())
-    return len(data["image"]), iter(loader)
+    return iter(loader)
 
 
 def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
@@ -100,7 +103,8 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     part_w = torch.ones(N_PARTS, device=device)
     part_w[ARM_IDS] = 3.0
-    n_samples, batches = _loader(cache, size, batch_size, workers, seed)
+    data = load_cache(cache)
+    n_samples, stream = len(data["image"]), batches(data, size, batch_size, workers, seed)
     n_shards = len(list(cache.glob("shard_*.npz")))
     budget, start, cpu0, step = minutes * 60.0, time.time(), time.process_time(), 0
     log: dict = {"params": count_parameters(model), "steps": [], "threads": threads,
@@ -111,8 +115,10 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
         frac = elapsed / budget
         for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
             g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * frac))
-        img, mask, parts, kp, use = (t.to(device, non_blocking=True)
-                                     for t in next(batches))  # type: ignore[call-overload]
+        img, mask, parts, kp, use = (t.to(device, non_blocking=True) for t in next(stream))
+        # uint8 / bool cross to the device; the float conversion happens there
+        img = img.permute(0, 3, 1, 2).float() / 127.5 - 1
+        mask, parts = mask.float(), parts.long()
         parts_loss = losses(model(img), mask, parts, kp, use, part_w)
         total = sum(parts_loss.values())
         opt.zero_grad()
@@ -126,7 +132,9 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
             print(json.dumps(row), flush=True)
         if step % 200 == 0 and len(list(cache.glob("shard_*.npz"))) > n_shards:
             # the cache is still being rendered: start drawing from the new shards too
-            n_samples, batches = _loader(cache, size, batch_size, workers, seed + step)
+            data = load_cache(cache)
+            n_samples = len(data["image"])
+            stream = batches(data, size, batch_size, workers, seed + step)
             n_shards = len(list(cache.glob("shard_*.npz")))
         if step % 1000 == 0:
             model.save_pretrained(out)

@@ -18,7 +18,6 @@ import argparse
 import json
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -27,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from restore.perception.data import CACHE_DIR, load_cache, photometric
+from restore.perception.train import batches
 from restore.reconstruction.depth_net import StatueDepthNet, count_parameters, depth_target
 
 
@@ -66,21 +66,6 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     return x, np.ascontiguousarray(target_s, np.float32), np.ascontiguousarray(valid_s)
 
 
-class DepthStream(torch.utils.data.IterableDataset):
-    """Endless augmented samples; each DataLoader worker has its own random stream."""
-
-    def __init__(self, data: dict[str, np.ndarray], size: int, seed: int) -> None:
-        self.data, self.size, self.seed = data, size, seed
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng((self.seed, 0 if info is None else info.id))
-        n = len(self.data["image"])
-        while True:
-            x, t, v = augment(self.data, int(rng.integers(n)), rng, self.size)
-            yield torch.from_numpy(x), torch.from_numpy(t), torch.from_numpy(v)
-
-
 def depth_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
                ) -> dict[str, torch.Tensor]:
     """pred [B, 1, S, S], target [B, S, S], valid [B, S, S] bool -> {"l1", "grad"}."""
@@ -118,9 +103,7 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
     if "depth" not in data:
         raise ValueError(f"The shards in {cache} hold no depth; render them again with "
                          "python -m restore.perception.data.")
-    loader = torch.utils.data.DataLoader(DepthStream(data, size, seed), batch_size=batch_size,
-                                         num_workers=workers, persistent_workers=workers > 0)
-    batches = iter(loader)
+    stream = batches(data, size, batch_size, workers, seed, augment)
     log: dict = {"params": count_parameters(model), "samples": len(data["image"]),
                  "batch": batch_size, "size": size, "device": device, "steps": []}
     print(f"{log['params']} parameters, {log['samples']} samples", flush=True)
@@ -130,7 +113,7 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
         for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
             g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * elapsed
                                                                             / budget))
-        x, target, valid = (t.to(device, non_blocking=True) for t in next(batches))
+        x, target, valid = (t.to(device, non_blocking=True) for t in next(stream))
         parts = depth_loss(model(x), target, valid)
         total = parts["l1"] + 0.5 * parts["grad"]
         opt.zero_grad()
