@@ -70,10 +70,12 @@ def _statue_depth(device: str) -> Reconstructor:
     return DepthNetReconstructor(device)
 
 
-def _statue_depth_check() -> str | None:
+def statue_depth_reason(folder: Path | None = None) -> str | None:
+    """One sentence when statue-depth's weights are missing from ``folder`` (default the
+    shipped ``weights/statue-depth``); cheap: one file check, no torch import."""
     from restore.hub import WEIGHTS_DIR
 
-    folder = WEIGHTS_DIR / "statue-depth"
+    folder = WEIGHTS_DIR / "statue-depth" if folder is None else Path(folder)
     if not (folder / "model.safetensors").is_file():
         return (f"statue-depth weights are missing from {folder}; restore them from the "
                 "repository or retrain: python -m restore.reconstruction.train_depth.")
@@ -84,7 +86,7 @@ RECONSTRUCTORS.register(
     "statue-depth", _statue_depth,
     "Embedded depth network trained on synthetic statues, turned into a closed textured "
     "mesh; about 0.1 s.",
-    _statue_depth_check,
+    statue_depth_reason,
 )
 
 
@@ -152,4 +154,5 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
     return Reconstruction(mesh=mesh, backend=backend)
 
 
-__all__ = ["RECONSTRUCTORS", "Reconstruction", "Reconstructor", "reconstruct"]
+__all__ = ["RECONSTRUCTORS", "Reconstruction", "Reconstructor", "reconstruct",
+           "statue_depth_reason"]

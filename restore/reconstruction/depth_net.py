@@ -31,6 +31,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from restore.hub import WEIGHTS_DIR
+from restore.reconstruction import statue_depth_reason
 
 if TYPE_CHECKING:
     import trimesh
@@ -142,11 +143,11 @@ class DepthNetReconstructor:
     @property
     def model(self) -> StatueDepthNet:
         if self._model is None:
-            if not (self.path / "model.safetensors").is_file():
+            reason = statue_depth_reason(self.path)
+            if reason is not None:
                 from restore.errors import BackendUnavailable
 
-                raise BackendUnavailable(f"statue-depth weights are missing from {self.path}; "
-                                         "restore weights/statue-depth from git or retrain.")
+                raise BackendUnavailable(reason)
             self._model = StatueDepthNet.from_pretrained(str(self.path)).to(self.device).eval()
         return self._model
 
