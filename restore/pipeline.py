@@ -172,15 +172,15 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         other: Side = "left" if side == "right" else "right"
         if arm_broken(pose, other):  # both arms look broken off: restore both
             sides.append(other)
-    arm, guide = None, np.zeros(rgb.shape[:2], bool)
+    masks, guide = [], np.zeros(rgb.shape[:2], bool)
     for s in sides:
         if config.strategy == "missing_arm":  # an unseen arm: where a relaxed arm would hang
             pose = plausible_arm(pose, s)
-        one = make_mask(rgb, pose, config.strategy, s, config.width, config.radius,
-                        config.seed, painted)
-        guide |= limb_guide(rgb.shape[:2], pose, s) & one.mask
-        arm = one if arm is None else ArmMask(arm.mask | one.mask, one.strategy, "both")
-    assert arm is not None
+        masks.append(make_mask(rgb, pose, config.strategy, s, config.width, config.radius,
+                               config.seed, painted))
+        guide |= limb_guide(rgb.shape[:2], pose, s) & masks[-1].mask
+    arm = masks[0] if len(masks) == 1 else ArmMask(masks[0].mask | masks[1].mask,
+                                                   config.strategy, "both")
     report(0.45, "repainting")
     filled = inpaint(rgb, arm.mask, config.inpainter, guide, config.device)
     recon = None
