@@ -16,7 +16,6 @@ from restore.inpainting import INPAINTERS
 from restore.inpainting.data import (
     InpaintDataset,
     RawSample,
-    augment_colour,
     random_crops,
     sample_crops,
     save_cache,
@@ -95,15 +94,6 @@ def test_crops_cover_every_strategy() -> None:
     item = ds[0]
     assert item["x"].shape == (5, 64, 64) and item["target"].shape == (3, 64, 64)
     assert float(item["target"].min()) >= -1 and float(item["target"].max()) <= 1
-
-
-def test_colour_augmentation_keeps_marble_grey() -> None:
-    marble = np.full((8, 8, 3), (225, 220, 208), np.uint8)
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        out = augment_colour(marble, rng).astype(float)[0, 0]
-        saturation = (out.max() - out.min()) / max(out.max(), 1.0)
-        assert saturation < 0.15  # marble stays near-neutral; skin tones sit at 0.25-0.6
 
 
 def test_metrics_perfect_and_worse() -> None:

@@ -29,6 +29,7 @@ import torch
 from torch.utils.data import Dataset
 
 from restore.inpainting import crop_box
+from restore.inpainting.augment import augment_colour, clutter_background, recolour_figure
 from restore.masking import make_mask
 from restore.masking.shapes import polyline
 from restore.pose import Pose, Side
@@ -56,13 +57,15 @@ class RawSample:
 
 @dataclass(frozen=True)
 class Crop:
-    """A model-resolution example: source / target SxSx3 uint8, hole / guide SxS bool."""
+    """A model-resolution example: source / target SxSx3 uint8, hole / guide SxS bool;
+    figure SxS bool, the statue's pixels in the target (None when unknown)."""
 
     source: np.ndarray
     target: np.ndarray
     hole: np.ndarray
     guide: np.ndarray
     strategy: str
+    figure: np.ndarray | None = None
 
 
 def pose_of(keypoints: np.ndarray) -> Pose:
@@ -148,13 +151,17 @@ def _resize(img: np.ndarray, size: int, mask: bool = False) -> np.ndarray:
 
 
 def to_crop(source: np.ndarray, target: np.ndarray, hole: np.ndarray, guide: np.ndarray,
-            size: int, strategy: str, margin: float = 0.5) -> Crop:
-    """Crop around ``hole`` as inference does, resize to ``size``; the guide is kept thin."""
+            size: int, strategy: str, margin: float = 0.5, figure: np.ndarray | None = None
+            ) -> Crop:
+    """Crop around ``hole`` as inference does, resize to ``size``; the guide is kept thin.
+    ``figure`` (HxW bool statue mask of ``target``) is cropped along for the augmentations."""
     y0, y1, x0, x1 = crop_box(hole, margin=margin)
     g = _resize(guide[y0:y1, x0:x1], size, mask=True)
     hole_s = _resize(hole[y0:y1, x0:x1], size, mask=True)
+    fig = None if figure is None else _resize(figure[y0:y1, x0:x1].astype(np.uint8) * 255,
+                                              size) > 127
     return Crop(_resize(source[y0:y1, x0:x1], size), _resize(target[y0:y1, x0:x1], size),
-                hole_s, g & hole_s, strategy)
+                hole_s, g & hole_s, strategy, fig)
 
 
 def guide_for(shape: tuple[int, int], pose: Pose, side: Side, hole: np.ndarray) -> np.ndarray:
@@ -203,20 +210,22 @@ def sample_crops(sample: RawSample, size: int, rng: np.random.Generator,
     crops = []
     for strat in strategies:
         if strat == "seed_box":
-            crops.append(seed_box_crop(sample.image, size, rng))
+            crops.append(seed_box_crop(sample.image, size, rng, sample.mask))
             continue
         case = case_hole(sample, strat, int(rng.integers(1 << 30)))
         if case is not None:
             src, hole, guide = case
-            crops.append(to_crop(src, sample.image, hole, guide, size, strat))
+            crops.append(to_crop(src, sample.image, hole, guide, size, strat,
+                                 figure=sample.mask))
     return crops
 
 
-def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None = None
-                  ) -> Crop:
+def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None = None,
+                  figure: np.ndarray | None = None) -> Crop:
     """The whole photo at ``size`` with a box hidden: centred, 25 % of the area, when ``rng``
     is None (the seed's protocol); else a random box of 20-30 % of the area."""
     img = _resize(image, size)
+    fig = None if figure is None else _resize(figure.astype(np.uint8) * 255, size) > 127
     hole = np.zeros((size, size), bool)
     if rng is None:
         q = size // 4
@@ -225,7 +234,7 @@ def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None 
         side = int(size * np.sqrt(rng.uniform(0.2, 0.3)))
         y, x = rng.integers(0, size - side + 1, 2)
         hole[y:y + side, x:x + side] = True
-    return Crop(img, img, hole, np.zeros_like(hole), "seed_box")
+    return Crop(img, img, hole, np.zeros_like(hole), "seed_box", fig)
 
 
 def crop_input(source: np.ndarray, hole: np.ndarray, guide: np.ndarray | None,
@@ -239,32 +248,26 @@ def crop_input(source: np.ndarray, hole: np.ndarray, guide: np.ndarray | None,
     return x.to(device)
 
 
-def augment_colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Brightness, contrast, gamma and a +-2 % per-channel tint: the stone stays stone-coloured
-    (no hue rotation, no saturation boost). ``img``: SxSx3 or NxSxSx3 uint8 -> same."""
-    x = img.astype(np.float32) / 255.0
-    x = x ** rng.uniform(0.8, 1.25)
-    mean = x.mean()
-    x = (x - mean) * rng.uniform(0.8, 1.2) + mean * rng.uniform(0.85, 1.15)
-    x = x * rng.uniform(0.98, 1.02, 3).astype(np.float32)
-    return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
 class InpaintDataset(Dataset[dict[str, torch.Tensor]]):
     """Crops from raw samples as tensors.
 
     Each item: ``x`` 5xSxS float32 (model input), ``target`` 3xSxS in [-1, 1], ``mask``
     1xSxS (1 = hole), ``strategy`` int64 index into :data:`STRATEGY_NAMES`. The guide is
-    present with probability ``guide_prob`` (else zeros); ``augment`` adds flips and colour.
+    present with probability ``guide_prob`` (else zeros); ``augment`` adds flips and colour,
+    and, on crops that know their statue's pixels, a recoloured statue (``recolour_prob``)
+    and a street-scene background (``clutter_prob``); see :mod:`restore.inpainting.augment`.
     """
 
     def __init__(self, crops: list[Crop], guide_prob: float = 0.5, augment: bool = True,
-                 seed: int = 0) -> None:
+                 seed: int = 0, recolour_prob: float = 0.35, clutter_prob: float = 0.3
+                 ) -> None:
         if not crops:
             raise ValueError("No training crops; the samples gave no usable masks.")
         self.crops = crops
         self.guide_prob = guide_prob
         self.augment = augment
+        self.recolour_prob = recolour_prob
+        self.clutter_prob = clutter_prob
         self.seed = seed
         self._calls = 0
 
@@ -285,7 +288,12 @@ class InpaintDataset(Dataset[dict[str, torch.Tensor]]):
         rng = np.random.default_rng((self.seed, i, self._calls))
         src, tgt, hole, guide = c.source, c.target, c.hole, c.guide
         if self.augment:
-            pair = augment_colour(np.stack([src, tgt]), rng)
+            pair = np.stack([src, tgt])
+            if c.figure is not None and rng.uniform() < self.recolour_prob:
+                pair = recolour_figure(pair, c.figure, rng)
+            if c.figure is not None and rng.uniform() < self.clutter_prob:
+                pair = clutter_background(pair, c.figure, rng)
+            pair = augment_colour(pair, rng)
             src, tgt = pair[0], pair[1]
             if rng.uniform() < 0.5:
                 src, tgt, hole, guide = (a[:, ::-1] for a in (src, tgt, hole, guide))
