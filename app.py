@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +19,18 @@ from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, load_image
 from restore.reconstruction import options as recon
 from restore.registry import Registry
-from restore.ui_helpers import editor_props, painted_mask, pose_from_json, pose_json, set_point
+from restore.ui_helpers import (
+    drawn,
+    editor_props,
+    glb_file,
+    mask_png,
+    painted_mask,
+    pose_from_json,
+    pose_json,
+    recon_options,
+    set_point,
+    side_of,
+)
 from restore.visualize import draw_pose, overlay_mask
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
@@ -61,16 +71,6 @@ def _backend_notes(registry: Registry[Any]) -> str:
                      for n, d, r in registry.describe())
 
 
-def _side(side: str) -> pose.Side:
-    if side not in ("left", "right"):
-        raise ValueError("Choose the left or right arm (the statue's own side).")
-    return "left" if side == "left" else "right"
-
-
-def _mask_png(mask: np.ndarray) -> np.ndarray:
-    return mask.astype(np.uint8) * 255
-
-
 # ---- handlers (thin: the work happens in restore/) ----
 
 
@@ -78,12 +78,7 @@ def _mask_png(mask: np.ndarray) -> np.ndarray:
 def run_segment(image: Any, backend: str) -> tuple[np.ndarray, np.ndarray]:
     rgb = _image(image)
     seg = segmentation.segment(rgb, backend)
-    return overlay_mask(rgb, seg.mask, (40, 200, 120)), _mask_png(seg.mask)
-
-
-def _drawn(rgb: np.ndarray, keypoints: str) -> np.ndarray:
-    p = pose_from_json(keypoints)
-    return rgb if p is None else draw_pose(rgb, p)
+    return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
 
 
 @friendly
@@ -100,7 +95,7 @@ def place_keypoint(image: Any, keypoints: str, side: str, joint: str,
     rgb = _image(image)
     text = set_point(keypoints, f"{side}_{joint}", evt.index[0], evt.index[1])
     following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
-    return text, text, _drawn(rgb, text), following
+    return text, text, drawn(rgb, text), following
 
 
 @friendly
@@ -110,7 +105,7 @@ def show_keypoints(image: Any, keypoints: str) -> tuple[Any, np.ndarray | None]:
         return gr.HTML(value="", **editor_props(None)), None
     rgb = _image(image)
     text = pose_json(pose_from_json(keypoints))
-    return gr.HTML(value=text, **editor_props(rgb)), _drawn(rgb, text)
+    return gr.HTML(value=text, **editor_props(rgb)), drawn(rgb, text)
 
 
 @friendly
@@ -118,7 +113,7 @@ def drag_keypoints(image: Any, edited: str) -> tuple[str, np.ndarray | None]:
     """The editor's keypoints changed (a joint was dropped): copy them into the JSON box and
     redraw the preview."""
     text = pose_json(pose_from_json(edited))
-    return text, None if image is None else _drawn(_image(image), text)
+    return text, None if image is None else drawn(_image(image), text)
 
 
 @friendly
@@ -130,10 +125,10 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     if p is None and strategy not in ("painted", "bodypix_arm"):
         p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
     if p is not None and strategy == "missing_arm":  # an unseen arm hangs relaxed
-        p = pose.plausible_arm(p, _side(side))
-    arm = masking.make_mask(rgb, p, strategy, _side(side), width or None, radius, int(seed),
+        p = pose.plausible_arm(p, side_of(side))
+    arm = masking.make_mask(rgb, p, strategy, side_of(side), width or None, radius, int(seed),
                             painted)
-    return overlay_mask(rgb, arm.mask), _mask_png(arm.mask)
+    return overlay_mask(rgb, arm.mask), mask_png(arm.mask)
 
 
 def refresh_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
@@ -155,32 +150,22 @@ def run_inpaint(image: Any, mask: Any, backend: str,
     return inpainting.inpaint(rgb, as_mask(mask, rgb.shape[:2]), backend).image
 
 
-def _glb(rec: recon.Result) -> str:
-    out = Path(tempfile.mkdtemp(prefix="statue-")) / "statue.glb"
-    return str(rec.to_glb(out))
-
-
-def _options(output: str, min_conf: float, clean: bool, tint: bool) -> recon.Options:
-    return recon.Options(output=output or "closed", min_conf=float(min_conf),
-                         clean_depth=bool(clean), tint=bool(tint))
-
-
 @friendly
 def run_reconstruct(image: Any, mask: Any, backend: str, output: str = "closed",
                     min_conf: float = 3.0, clean: bool = True, tint: bool = False,
                     region: Any = None, views: list[str] | None = None,
                     progress: gr.Progress = gr.Progress()) -> str:
     """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
-    opts = _options(output, min_conf, clean, tint)
+    opts = recon_options(output, min_conf, clean, tint)
     rgb = None if image is None and views else _image(image)
     m = None if mask is None or rgb is None else as_mask(mask, rgb.shape[:2], "statue mask")
     if not views:
         progress(0.1, desc=f"lifting to 3D with {backend}")
-        return _glb(recon.reconstruct(rgb, m, backend, opts, restored=region))
+        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=region))
     photos = ([] if rgb is None else [rgb]) + [load_image(p) for p in views]
     masks = ([] if rgb is None else [m]) + [None] * len(views)
     progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
-    return _glb(recon.reconstruct_views(photos, masks, backend, opts,
+    return glb_file(recon.reconstruct_views(photos, masks, backend, opts,
                                         restored=None if rgb is None else region))
 
 
@@ -190,7 +175,7 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     rgb = _image(image)
     config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
-                                    else _side(side), inpainter=inpainter)
+                                    else side_of(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     for note in result.notes:
@@ -208,8 +193,8 @@ def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str, output: st
     if not state:
         raise ValueError("Restore a photo first.")
     progress(0.1, desc=f"lifting to 3D with {backend}")
-    return _glb(recon.reconstruct(state["restored"], state["statue"], backend,
-                                  _options(output, min_conf, clean, tint),
+    return glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
+                                  recon_options(output, min_conf, clean, tint),
                                   restored=state.get("repainted")))
 
 
@@ -239,7 +224,7 @@ def _dust3r_note() -> str:
     return "DUSt3R backends only" + ("" if ready else " (none can run here; see the notes)")
 
 
-def _3d_options(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+def _3drecon_options(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
     with gr.Accordion("3D options", open=False):
         output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
                           value="closed", label="Output", info=f"Point cloud: {note}.")
@@ -278,7 +263,7 @@ def build_demo() -> gr.Blocks:
                                               value=inp_default, label="Inpainting model")
                     r_recon = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
                                           value=rec_default, label="3D backend")
-                    r_output, r_conf, r_clean, r_tint = _3d_options(note)
+                    r_output, r_conf, r_clean, r_tint = _3drecon_options(note)
                     r_button = gr.Button("Restore", variant="primary")
                 with gr.Column():
                     r_out = gr.Image(label="Restored", format="png")
@@ -396,7 +381,7 @@ def build_demo() -> gr.Blocks:
                                       f"{note}): aligned with the photo above")
                     d_backend = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
                                             value=rec_default, label="Backend")
-                    d_output, d_conf, d_clean, d_tint = _3d_options(note)
+                    d_output, d_conf, d_clean, d_tint = _3drecon_options(note)
                     gr.Markdown(_backend_notes(reconstruction.RECONSTRUCTORS))
                     d_button = gr.Button("Reconstruct", variant="primary")
                 d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))

@@ -10,14 +10,48 @@ from __future__ import annotations
 import base64
 import io
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from restore.images import as_mask, resize_max
-from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, pose_from_points
-from restore.visualize import SKELETON
+from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
+from restore.reconstruction import options as recon
+from restore.visualize import SKELETON, draw_pose
+
+
+def side_of(side: str) -> Side:
+    """The arm a form names: 'left' or 'right' (the statue's own side)."""
+    if side not in ("left", "right"):
+        raise ValueError("Choose the left or right arm (the statue's own side).")
+    return "left" if side == "left" else "right"
+
+
+def mask_png(mask: np.ndarray) -> np.ndarray:
+    """HxW bool -> HxW uint8 (255 = True) for an image widget."""
+    return mask.astype(np.uint8) * 255
+
+
+def drawn(rgb: np.ndarray, keypoints: str) -> np.ndarray:
+    """The photo with the keypoints of ``keypoints`` (JSON text) drawn, if there are any."""
+    p = pose_from_json(keypoints)
+    return rgb if p is None else draw_pose(rgb, p)
+
+
+def glb_file(rec: recon.Result) -> str:
+    """Write a reconstruction to a fresh temporary ``statue.glb`` and return its path."""
+    out = Path(tempfile.mkdtemp(prefix="statue-")) / "statue.glb"
+    return str(rec.to_glb(out))
+
+
+def recon_options(output: str, min_conf: float, clean: bool, tint: bool) -> recon.Options:
+    """The 3D form's values as reconstruction options."""
+    return recon.Options(output=output or "closed", min_conf=float(min_conf),
+                         clean_depth=bool(clean), tint=bool(tint))
+
 
 JSON_HINT = 'Keypoints must be JSON like {"right_shoulder": [x, y], ...}.'
 
