@@ -94,8 +94,9 @@ def _count(folders: list[Path]) -> int:
 
 def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
                   render_size: int) -> InpaintDataset:
-    """'synth' (rendered once into ``cache``), 'random' (smoke tests) or cache folders
-    (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``), ``samples`` at most."""
+    """'synth' (rendered once into ``cache``), 'random' (smoke tests) or folders
+    (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``, or is a real-photo
+    folder made by ``restore dataset build``), ``samples`` at most."""
     if data == "random":
         return InpaintDataset(random_crops(max(8, samples), size, seed), seed=seed)
     if data == "synth":
@@ -106,7 +107,7 @@ def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
             save_cache(synth_samples(todo, render_size, seed + len(have)), cache, len(have))
     raw: list[RawSample] = []
     for folder in _folders(data, cache):
-        if any(folder.glob("*.npz")):
+        if any(folder.glob("*.npz")) or (folder / "manifest.jsonl").is_file():
             raw += load_cache(folder, samples - len(raw))
     if not raw:
         raise ValueError(f"No samples in {data}; give 'synth' or a folder of .npz samples.")
@@ -297,7 +298,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     p = sub.add_parser("train", help="train a learned inpainter (unet or gan) on CPU/GPU")
     p.add_argument("--model", choices=("unet", "gan"), required=True)
     p.add_argument("--data", default="synth",
-                   help="'synth' (render into --cache once), or a folder of cached .npz samples")
+                   help="'synth' (render into --cache once), or comma-separated folders: cached "
+                   ".npz samples, or real photos from 'restore dataset build'")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--size", type=int, default=128, help="model resolution (divisible by 8)")
     p.add_argument("--out", type=Path, default=Path("runs/inpaint"))

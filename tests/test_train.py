@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 
 from restore.evaluate import add_evaluate_parser, metrics, run_evaluate
@@ -136,3 +137,31 @@ def test_evaluate_four_samples_writes_json(tmp_path: Path, monkeypatch: pytest.M
 def test_random_crops_are_tiny() -> None:
     crops = random_crops(3, 16)
     assert len(crops) == 3 and crops[0].hole.sum() > 0
+
+
+def test_a_dataset_builder_folder_trains(tmp_path: Path, statue) -> None:
+    """Real photos prepared by ``restore dataset build`` feed ``restore train --data DIR``."""
+    from restore.dataset import BuildConfig, build
+    from restore.inpainting.data import load_cache
+    from restore.train import build_dataset
+
+    image, _, pose = statue
+    photos, kps = tmp_path / "photos", tmp_path / "kps"
+    photos.mkdir()
+    kps.mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(image).save(photos / f"{name}.png")
+        (kps / f"{name}.json").write_text(json.dumps(pose.to_json()))
+    folder = tmp_path / "built"
+    build(photos, folder, kps, BuildConfig(size=96), progress=False)
+    raw = load_cache(folder)
+    assert len(raw) == 4 and {str(r.side) for r in raw} == {"left", "right"}
+    assert all(r.mask.any() and not r.missing.any() for r in raw)
+    ds = build_dataset(str(folder), 32, 10, 0, tmp_path / "unused", 96)
+    strategies = {c.strategy for c in ds.crops}
+    assert {"wrist_elbow", "wrist_elbow_shoulder", "static_box", "seed_box"} <= strategies
+    assert "missing_arm_pair" not in strategies  # nothing is missing in a real photo
+    assert all(c.figure is not None and c.figure.any() for c in ds.crops)
+    res = train("gan", str(folder), 2, 32, tmp_path / "run", batch_size=4, samples=10,
+                tiny=True, sample_every=100)
+    assert res["step"] == 2

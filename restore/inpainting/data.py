@@ -120,10 +120,39 @@ def save_cache(samples: list[RawSample], folder: str | Path, start: int = 0) -> 
     return folder
 
 
+def load_built(folder: str | Path, limit: int | None = None) -> list[RawSample]:
+    """Real photos from a folder made by ``python -m restore dataset build`` (its
+    ``manifest.jsonl``, ``images/``, ``statue/`` and ``pose/``), two samples per photo: one
+    per arm to hide (``side`` names the other arm, so :func:`case_hole` masks this one).
+    Nothing is missing in a real photo, so they give every case but ``missing_arm_pair``."""
+    import json
+
+    from restore.images import load_image, load_mask
+    from restore.pose import load_pose_json
+
+    folder = Path(folder)
+    out: list[RawSample] = []
+    for line in (folder / "manifest.jsonl").read_text().splitlines():
+        if not line.strip() or (limit is not None and len(out) >= limit):
+            continue
+        name = Path(json.loads(line)["file"]).stem
+        image = load_image(folder / "images" / f"{name}.png")
+        statue = load_mask(folder / "statue" / f"{name}.png", image.shape[:2])
+        pose = load_pose_json(folder / "pose" / f"{name}.json")
+        kp = np.concatenate([pose.xy, pose.scores[:, None]], axis=1).astype(np.float32)
+        for other in ("right", "left"):
+            out.append(RawSample(image, image, np.zeros(image.shape[:2], bool), statue, kp,
+                                 np.array(other)))
+    return out[:limit]
+
+
 def load_cache(folder: str | Path, limit: int | None = None) -> list[RawSample]:
     """Samples written by :func:`save_cache` (``sample_*.npz``), plus any stacked shards
     (``shard_*.npz`` with ``image``, ``damaged``, ``missing``, ``mask``, ``kp`` arrays, as the
-    perception stage's cache writes them), sorted by name; at most ``limit``."""
+    perception stage's cache writes them), sorted by name; at most ``limit``. A folder made
+    by the dataset builder (with ``manifest.jsonl``) is read by :func:`load_built`."""
+    if (Path(folder) / "manifest.jsonl").is_file():
+        return load_built(folder, limit)
     out: list[RawSample] = []
     for f in sorted(Path(folder).glob("*.npz")):
         if limit is not None and len(out) >= limit:
@@ -319,6 +348,6 @@ def random_crops(n: int, size: int, seed: int = 0) -> list[Crop]:
 
 
 __all__ = ["MASK_STRATEGIES", "STRATEGY_NAMES", "Crop", "InpaintDataset", "RawSample", "case_hole",
-           "augment_colour", "crop_input", "load_cache", "missing_side", "pose_of",
+           "augment_colour", "crop_input", "load_built", "load_cache", "missing_side", "pose_of",
            "random_crops", "sample_crops", "save_cache", "seed_box_crop", "synth_samples",
            "to_crop"]
