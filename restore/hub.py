@@ -183,15 +183,34 @@ def resolve_tfhub(handle: str, what: str, env_var: str) -> Path:
 
 
 def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,
-                  commit_message: str = "Upload statue-restore model", dry_run: bool = False
-                  ) -> list[str]:
+                  commit_message: str = "Upload statue-restore model", dry_run: bool = False,
+                  tag: str | None = None) -> list[str]:
     """Upload every file in ``folder`` to ``repo_id``; returns the uploaded relative paths.
 
+    ``tag`` (e.g. ``v0.1.0``) is then put on the upload's commit, so a pinned
+    :class:`HubModel` revision of that name resolves to exactly these files.
     With ``dry_run`` nothing leaves the machine: the list says exactly what would be sent.
     """
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     if dry_run:
         return files
+    if offline():
+        raise BackendUnavailable("Offline mode is on; unset HF_HUB_OFFLINE to push to the Hub.")
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, exist_ok=True)
+        info = api.upload_folder(folder_path=str(folder), repo_id=repo_id,
+                                 commit_message=commit_message)
+        if tag:
+            api.create_tag(repo_id, tag=tag, revision=info.oid, exist_ok=True)
+    except Exception as err:  # noqa: BLE001
+        raise BackendUnavailable(
+            f"Could not upload to {repo_id} ({err.__class__.__name__}: {err}); check the token "
+            "and the network."
+        ) from None
+    return files
     if offline():
         raise BackendUnavailable("Offline mode is on; unset HF_HUB_OFFLINE to push to the Hub.")
     from huggingface_hub import HfApi

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from restore import hub
@@ -30,6 +32,38 @@ def test_upload_dry_run_lists_exactly_the_files(tmp_path):
     (tmp_path / "sub" / "README.md").write_text("card")
     files = hub.upload_folder(tmp_path, "someone/model", dry_run=True)
     assert files == ["config.json", "model.safetensors", "sub/README.md"]
+
+
+def test_upload_tags_the_upload_commit(tmp_path, monkeypatch):
+    """The real upload path, with the Hub client replaced by a recorder (no network)."""
+    import types
+
+    import huggingface_hub
+
+    calls = []
+
+    class FakeApi:
+        def __init__(self, token=None):
+            calls.append(("init", token))
+
+        def create_repo(self, repo_id, exist_ok=False):
+            calls.append(("create_repo", repo_id, exist_ok))
+
+        def upload_folder(self, folder_path, repo_id, commit_message):
+            calls.append(("upload_folder", sorted(p.name for p in Path(folder_path).iterdir())))
+            return types.SimpleNamespace(oid="a" * 40)
+
+        def create_tag(self, repo_id, tag, revision=None, exist_ok=False):
+            calls.append(("create_tag", repo_id, tag, revision))
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    monkeypatch.setattr(hub, "offline", lambda: False)
+    (tmp_path / "config.json").write_text("{}")
+    files = hub.upload_folder(tmp_path, "me/gan", token="t", tag="v0.1.0")
+    assert files == ["config.json"]
+    assert calls == [("init", "t"), ("create_repo", "me/gan", True),
+                     ("upload_folder", ["config.json"]),
+                     ("create_tag", "me/gan", "v0.1.0", "a" * 40)]
 
 
 def test_shipped_dir_needs_a_config(tmp_path, monkeypatch):

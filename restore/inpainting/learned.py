@@ -177,6 +177,8 @@ def add_hub_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     push.add_argument("--card", type=Path, help="model card (default: model_card.md for the "
                       "inpainters, weights/<model>/README.md for the others)")
     push.add_argument("--token", help="Hub token (default: the logged-in one)")
+    push.add_argument("--tag", help="tag the upload, e.g. v0.1.0 (the revision restore/hub.py "
+                      "pins)")
     push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     return p
 
@@ -189,9 +191,11 @@ def run_hub(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = stage_upload(args.model, Path(tmp), args.weights, args.card)
         files = upload_folder(folder, args.repo_id, token=args.token, dry_run=args.dry_run,
-                              commit_message=f"Upload statue-restore {args.model}")
+                              commit_message=f"Upload statue-restore {args.model}",
+                              tag=args.tag)
     verb = "would upload" if args.dry_run else "uploaded"
-    return f"{verb} to {args.repo_id}: " + ", ".join(files)
+    at = f" and tag {args.tag}" if args.tag else ""
+    return f"{verb} to {args.repo_id}{at}: " + ", ".join(files)
 
 
 __all__ = ["GAN_HUB", "HUB", "UNET_HUB", "LearnedInpainter", "load_model", "unavailable",
