@@ -211,17 +211,3 @@ def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,
             "and the network."
         ) from None
     return files
-    if offline():
-        raise BackendUnavailable("Offline mode is on; unset HF_HUB_OFFLINE to push to the Hub.")
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, exist_ok=True)
-        api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=commit_message)
-    except Exception as err:  # noqa: BLE001
-        raise BackendUnavailable(
-            f"Could not upload to {repo_id} ({err.__class__.__name__}: {err}); check the token "
-            "and the network."
-        ) from None
-    return files
