@@ -44,11 +44,14 @@ DEFAULT_CACHE = Path("/tmp/statue-restore-synth")
 LOSS_WEIGHTS = {"l1": 1.0, "adv": 0.02, "fm": 0.2}
 
 
-def build_generator(kind: str, size: int, tiny: bool = False) -> nn.Module:
-    """A fresh model: ``kind`` 'gan' or 'unet'; ``tiny`` for tests."""
+def build_generator(kind: str, size: int, tiny: bool = False, half_decoder: bool = True
+                    ) -> nn.Module:
+    """A fresh model: ``kind`` 'gan' or 'unet'; ``tiny`` for tests; ``half_decoder``: the
+    GAN's last decoder stage at 1/2 resolution (faster) or at full resolution (finer)."""
     if kind == "gan":
         return GatedFFCGenerator(width=16 if tiny else 48, n_gated=1 if tiny else 3,
-                                 n_ffc=1 if tiny else 2, resolution=size, half_decoder=True)
+                                 n_ffc=1 if tiny else 2, resolution=size,
+                                 half_decoder=half_decoder)
     if kind == "unet":
         return UNetInpainter(channels=(8, 16) if tiny else (12, 24, 48, 96), resolution=size)
     raise ValueError(f"Unknown model {kind!r}; use 'gan' or 'unet'.")
@@ -162,7 +165,7 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
           batch_size: int = 8, lr: float = 1e-3, samples: int = 400, seed: int = 0,
           cache: Path = DEFAULT_CACHE, render_size: int = 256, time_limit: float = 0.0,
           sample_every: int = 200, threads: int = 0, tiny: bool = False, workers: int = 0,
-          init: Path | None = None) -> dict[str, Any]:
+          init: Path | None = None, half_decoder: bool = True) -> dict[str, Any]:
     """Train ``model`` for ``steps`` optimiser steps (or ``time_limit`` minutes); returns the
     final state (step, seconds, last losses)."""
     from accelerate import Accelerator
@@ -178,7 +181,7 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True
                                          if len(ds) >= batch_size else False,
                                          num_workers=workers, persistent_workers=workers > 0)
-    gen = build_generator(model, size, tiny)
+    gen = build_generator(model, size, tiny, half_decoder)
     if init is not None:  # warm start from a save_pretrained folder (same architecture)
         gen.load_state_dict(load_file(str(Path(init) / "model.safetensors")))
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.9))
@@ -315,6 +318,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument("--workers", type=int, default=0, help="data-loading processes")
     p.add_argument("--init", type=Path, help="start from these weights (a model folder)")
+    p.add_argument("--decoder", choices=("half", "full"), default="half",
+                   help="gan: last decoder stage at 1/2 (faster) or full resolution (same "
+                   "weights, so --init works across both)")
     return p
 
 
@@ -324,7 +330,7 @@ def run_train(args: argparse.Namespace) -> str:
     res = train(args.model, args.data, args.steps, args.size, args.out, args.resume,
                 args.batch_size, args.lr, args.samples, args.seed, args.cache, args.render_size,
                 args.time_limit, args.sample_every, args.threads, workers=args.workers,
-                init=args.init)
+                init=args.init, half_decoder=args.decoder == "half")
     return (f"trained {args.model} to step {res['step']} in {res['seconds'] / 60:.1f} min; "
             f"weights in {args.out / 'model'}")
 
