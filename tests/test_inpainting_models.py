@@ -101,6 +101,22 @@ def test_learned_inpainter_pastes_only_masked_pixels(statue) -> None:
     assert np.array_equal(out[~arm], image[~arm])
 
 
+def test_large_photos_are_worked_at_up_to_twice_the_model_size() -> None:
+    gen = build_generator("gan", 96, tiny=True)
+    inp = LearnedInpainter(gen, "cpu")
+    assert [inp.work_size(n) for n in (60, 300, 512, 576, 700, 1100, 4000)] == \
+        [96, 96, 96, 96, 176, 192, 192]
+    assert LearnedInpainter(gen, "cpu", large_photos=False).work_size(1100) == 96
+    seen = []
+    gen.register_forward_hook(lambda _m, args, _o: seen.append(tuple(args[0].shape[-2:])))
+    image = np.random.default_rng(0).integers(0, 255, (1200, 900, 3), dtype=np.uint8)
+    hole = np.zeros((1200, 900), bool)
+    hole[300:700, 400:600] = True  # a 400 px hole -> an 800 px crop -> 192 px
+    out = inp.inpaint(image, hole)
+    assert seen == [(192, 192)]
+    assert np.array_equal(out[~hole], image[~hole])
+
+
 def test_crop_input_zeroes_the_hole() -> None:
     src = np.full((16, 16, 3), 255, np.uint8)
     hole = np.zeros((16, 16), bool)

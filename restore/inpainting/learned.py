@@ -4,7 +4,9 @@ At inference a photo of any size is handled as in training: a square box around 
 (``crop_box`` with a 0.5 margin) is resized to the model's resolution ``S`` (from its
 config.json: 96 px for the shipped GAN), the model fills the hole there, the result is
 resized back and pasted into the photo on the masked pixels only; every other pixel is
-the input's, exactly.
+the input's, exactly. Crops of large photos (over ``6 S`` px a side, e.g. an arm in a
+1080x1920 photo) are worked at up to ``2 S`` instead (:meth:`LearnedInpainter.work_size`):
+both networks are fully convolutional, and on real photos they lose less detail that way.
 
 Weights: ``from_pretrained`` of a local folder (``config.json`` + ``model.safetensors``) or a
 Hub repo pinned in :mod:`restore.hub`. The repository ships copies in ``weights/``; those are
@@ -81,15 +83,28 @@ class LearnedInpainter:
     threads: torch CPU threads while inferring, restored afterwards. One by default: the nets
     are small, and on a busy shared CPU a second OpenMP thread that gets descheduled stalls
     every layer (measured 4x slower than one thread under load).
+    large_photos: work crops over ``6 S`` px at up to ``2 S`` (see :meth:`work_size`).
     """
 
     def __init__(self, model: torch.nn.Module, device: str = "cpu",
-                 dtype: torch.dtype = torch.float32, threads: int = 1) -> None:
+                 dtype: torch.dtype = torch.float32, threads: int = 1,
+                 large_photos: bool = True) -> None:
         self.model = model.to(device=device, dtype=dtype).eval()
         self.device = torch.device(device)
         self.dtype = dtype
         self.size = int(getattr(model, "resolution", 128))
         self.threads = threads
+        self.large_photos = large_photos
+
+    def work_size(self, side: int) -> int:
+        """Model resolution for a crop ``side`` px square: ``S``, or for a crop over ``6 S``
+        a quarter of its side, in steps of 16, at most ``2 S``. Why 6: training crops come
+        from 256 px renders, so more than 6x downsampling is a scale the model never saw;
+        and the cost grows as the square, so photos up to 512 px keep the fast ``S``."""
+        s = self.size
+        if not self.large_photos or side <= 6 * s:
+            return s
+        return int(min(2 * s, max(s, 16 * round(side / 64))))
 
     @classmethod
     def load(cls, kind: str, device: str = "cpu", source: str | Path | None = None
@@ -117,7 +132,7 @@ class LearnedInpainter:
 
         y0, y1, x0, x1 = crop_box(mask, margin=CROP_MARGIN)
         h, w = y1 - y0, x1 - x0
-        s = self.size
+        s = self.work_size(max(h, w))
         crop = cv2.resize(image[y0:y1, x0:x1], (s, s), interpolation=cv2.INTER_AREA)
         hole = cv2.resize(mask[y0:y1, x0:x1].astype(np.float32), (s, s),
                           interpolation=cv2.INTER_AREA) > 0.0
