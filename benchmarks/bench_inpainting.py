@@ -10,27 +10,10 @@ median and 90th-percentile wall time per call after one warm-up call (learned in
 torch on 1 thread). This is a script, not a timed test: timings on a shared
 CPU vary, run it on an idle machine for numbers to quote.
 
-Measured 2026-11-24 on the project's 2-core CPU (load ~1.3)::
-
-    4 photos 512x512, missing_arm mask 4.9 % of the photo, 15 repeats each
-    | backend | median ms | p90 ms |
-    |---|---|---|
-    | telea | 12.8 | 29.3 |
-    | ns | 12.5 | 26.3 |
-    | gan | 10.3 | 12.8 |
-    | unet | 11.9 | 15.2 |
-
-The GAN (half-resolution decoder, 96 px) meets the "no slower than Telea" target; the previous
-weights (full-resolution decoder, 128 px) took 20.8 ms in the same run.
-Quality on 60 held-out synthetic statues (``python -m restore evaluate``; masked PSNR, SSIM, L1)::
-
-    case (PSNR dB, SSIM, L1)              gan             unet            telea               ns
-    wrist_elbow            14.82 0.435 0.145 14.06 0.386 0.160 12.78 0.324 0.184 12.79 0.333 0.179
-    wrist_elbow_shoulder   13.71 0.379 0.163 13.37 0.349 0.174 11.92 0.282 0.209 11.93 0.293 0.205
-    static_box             14.32 0.453 0.137 14.10 0.433 0.146 12.83 0.399 0.161 12.81 0.402 0.160
-    moving_box             16.13 0.533 0.120 15.75 0.520 0.130 15.48 0.518 0.123 15.49 0.526 0.123
-    missing_arm_pair       13.50 0.367 0.160 13.26 0.356 0.167 12.05 0.314 0.187 12.00 0.316 0.187
-    seed_protocol          14.20 0.483 0.131 13.53 0.480 0.150 14.34 0.499 0.125 14.11 0.488 0.129
+Numbers measured with the shipped weights are in model_card.md ("Speed") and the README;
+the project's target is the GAN's median no slower than Telea's on the same masks at 512 px.
+``--size 1536`` times large photos, where the learned models work at up to twice their
+resolution (``LearnedInpainter.work_size``).
 """
 
 from __future__ import annotations
@@ -50,8 +33,9 @@ from restore.pipeline import limb_guide
 SIZE = 512
 
 
-def photos(data: Path | None, n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(image 512x512x3 uint8, arm mask, limb guide) for ``n`` held-out statues."""
+def photos(data: Path | None, n: int, size: int = SIZE
+           ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(image size x size x 3 uint8, arm mask, limb guide) for ``n`` held-out statues."""
     raw: list[RawSample]
     if data is not None and data.is_dir() and any(data.glob("*.npz")):
         raw = load_cache(data, n)
@@ -59,8 +43,8 @@ def photos(data: Path | None, n: int) -> list[tuple[np.ndarray, np.ndarray, np.n
         raw = synth_samples(n, 256, 1_000_000)
     out = []
     for s in raw:
-        scale = SIZE / s.image.shape[1]
-        img = cv2.resize(s.image, (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
+        scale = size / s.image.shape[1]
+        img = cv2.resize(s.image, (size, size), interpolation=cv2.INTER_CUBIC)
         kp = s.keypoints.copy()
         kp[:, :2] *= scale
         pose = pose_of(kp)
@@ -91,11 +75,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--backends", default="telea,ns,gan,unet")
+    parser.add_argument("--size", type=int, default=SIZE, help="photo side in px")
     args = parser.parse_args()
-    cases = photos(args.data, args.samples)
+    cases = photos(args.data, args.samples, args.size)
     frac = np.mean([m.mean() for _, m, _ in cases])
-    print(f"{len(cases)} photos {SIZE}x{SIZE}, missing_arm mask {100 * frac:.1f} % of the photo, "
-          f"{args.repeats} repeats each")
+    print(f"{len(cases)} photos {args.size}x{args.size}, missing_arm mask "
+          f"{100 * frac:.1f} % of the photo, {args.repeats} repeats each")
     print("| backend | median ms | p90 ms |\n|---|---|---|")
     for name in args.backends.split(","):
         reason = INPAINTERS.unavailable_reason(name)
