@@ -96,7 +96,8 @@ def _count(folders: list[Path]) -> int:
 
 
 def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
-                  render_size: int) -> InpaintDataset:
+                  render_size: int, recolour: float = 0.35, clutter: float = 0.3
+                  ) -> InpaintDataset:
     """'synth' (rendered once into ``cache``), 'random' (smoke tests) or folders
     (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``, or is a real-photo
     folder made by ``restore dataset build``), ``samples`` at most."""
@@ -114,7 +115,8 @@ def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
             raw += load_cache(folder, samples - len(raw))
     if not raw:
         raise ValueError(f"No samples in {data}; give 'synth' or a folder of .npz samples.")
-    return InpaintDataset.from_samples(raw, size, seed=seed)
+    return InpaintDataset.from_samples(raw, size, seed=seed, recolour_prob=recolour,
+                                       clutter_prob=clutter)
 
 
 def save_grid(path: Path, x: torch.Tensor, pred: torch.Tensor, target: torch.Tensor,
@@ -165,7 +167,8 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
           batch_size: int = 8, lr: float = 1e-3, samples: int = 400, seed: int = 0,
           cache: Path = DEFAULT_CACHE, render_size: int = 256, time_limit: float = 0.0,
           sample_every: int = 200, threads: int = 0, tiny: bool = False, workers: int = 0,
-          init: Path | None = None, half_decoder: bool = True) -> dict[str, Any]:
+          init: Path | None = None, half_decoder: bool = True, recolour: float = 0.35,
+          clutter: float = 0.3) -> dict[str, Any]:
     """Train ``model`` for ``steps`` optimiser steps (or ``time_limit`` minutes); returns the
     final state (step, seconds, last losses)."""
     from accelerate import Accelerator
@@ -177,7 +180,7 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
     acc = Accelerator()
     out = Path(out)
     ckpt = out / "checkpoint"
-    ds = build_dataset(data, size, samples, seed, Path(cache), render_size)
+    ds = build_dataset(data, size, samples, seed, Path(cache), render_size, recolour, clutter)
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True
                                          if len(ds) >= batch_size else False,
                                          num_workers=workers, persistent_workers=workers > 0)
@@ -240,7 +243,8 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
         if n_files >= 0 and _count(_folders(data, Path(cache))) > n_files and \
                 len(ds.crops) < samples * 6:  # caches still being rendered: take the new ones
             n_files = _count(_folders(data, Path(cache)))
-            ds = build_dataset(data, size, samples, seed, Path(cache), render_size)
+            ds = build_dataset(data, size, samples, seed, Path(cache), render_size, recolour,
+                               clutter)
             loader = acc.prepare(torch.utils.data.DataLoader(
                 ds, batch_size=batch_size, shuffle=True, drop_last=True))
             print(f"\ndataset grew to {len(ds)} crops")
@@ -321,6 +325,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     p.add_argument("--decoder", choices=("half", "full"), default="half",
                    help="gan: last decoder stage at 1/2 (faster) or full resolution (same "
                    "weights, so --init works across both)")
+    p.add_argument("--recolour", type=float, default=0.35,
+                   help="share of crops whose statue is recoloured (bronze / patina / pale)")
+    p.add_argument("--clutter", type=float, default=0.3,
+                   help="share of crops put in front of a procedural street scene")
     return p
 
 
@@ -330,7 +338,8 @@ def run_train(args: argparse.Namespace) -> str:
     res = train(args.model, args.data, args.steps, args.size, args.out, args.resume,
                 args.batch_size, args.lr, args.samples, args.seed, args.cache, args.render_size,
                 args.time_limit, args.sample_every, args.threads, workers=args.workers,
-                init=args.init, half_decoder=args.decoder == "half")
+                init=args.init, half_decoder=args.decoder == "half",
+                recolour=args.recolour, clutter=args.clutter)
     return (f"trained {args.model} to step {res['step']} in {res['seconds'] / 60:.1f} min; "
             f"weights in {args.out / 'model'}")
 
