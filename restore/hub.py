@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from restore.errors import BackendUnavailable
 
@@ -120,6 +121,20 @@ def weights_reason(model: HubModel, env_var: str, what: str, marker: str = "conf
         return (f"The {what} weights ({model.repo_id}) are neither in weights/ nor in the Hub "
                 f"cache and offline mode is on; {hint} or set {env_var} to a local copy.")
     return None
+
+
+def load_pretrained(cls: Any, source: str | Path, what: str) -> Any:
+    """``cls.from_pretrained(source)`` (a PyTorchModelHubMixin model), with a corrupt,
+    truncated or mismatched ``model.safetensors`` / ``config.json`` reported as one sentence
+    (BackendUnavailable) instead of a stack of loader internals."""
+    try:
+        return cls.from_pretrained(str(source))
+    except Exception as err:  # noqa: BLE001 - every way a bad copy fails reads the same
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+        raise BackendUnavailable(
+            f"The {what} weights in {source} do not load ({err.__class__.__name__}"
+            f"{': ' + first if first else ''}); replace them with a fresh copy "
+            "(git checkout weights/, or the Hub).") from None
 
 
 def local_candidates(variant: str, model_path: str | Path | None, env_var: str,

@@ -141,3 +141,16 @@ def test_push_dry_run_of_the_perception_and_depth_models(tmp_path, model):
                              "model.safetensors")
     card = (stage_upload(model, tmp_path) / "README.md").read_text()
     assert card.startswith("---\nlicense: mit") and "model-index" in card  # a real Hub card
+
+
+@pytest.mark.parametrize("which", ["statue-net", "statue-depth"])
+def test_load_pretrained_reports_a_corrupt_copy_in_one_sentence(tmp_path, which):
+    from restore.perception.net import StatueNet
+    from restore.reconstruction.depth_net import StatueDepthNet
+
+    cls = StatueNet if which == "statue-net" else StatueDepthNet
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(BackendUnavailable, match=f"The {which} weights in .* do not load") as err:
+        hub.load_pretrained(cls, tmp_path, which)
+    assert "\n" not in str(err.value)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from restore.errors import BackendUnavailable
 from restore.evaluate import cases
 from restore.inpainting import INPAINTERS, crop_box
 from restore.inpainting.data import RawSample, crop_input, synth_samples
@@ -18,6 +19,7 @@ from restore.inpainting.learned import (
     GAN_HUB,
     LearnedInpainter,
     add_hub_parser,
+    load_model,
     run_hub,
     unavailable,
 )
@@ -136,6 +138,37 @@ def test_registry_order_and_offline_check(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr("restore.hub.cached", lambda m, marker="config.json": False)
     reason = unavailable("gan")
     assert reason is not None and "offline" in reason
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other_model"])
+def test_corrupt_or_mismatched_weights_are_one_line_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        statue, damage: str) -> None:
+    from restore.cli import main
+    from restore.images import save_image, save_mask
+
+    folder = tmp_path / "gan"
+    if damage == "garbage":
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+        (folder / "model.safetensors").write_bytes(b"\x00" * 64)
+    else:  # a U-Net's weights where the GAN's should be
+        build_generator("unet", 32, tiny=True).save_pretrained(folder)  # type: ignore[operator]
+    with pytest.raises(BackendUnavailable, match="do not load"):
+        load_model("gan", folder)
+    image, _, pose = statue
+    save_image(tmp_path / "photo.png", image)
+    save_mask(tmp_path / "arm.png", make_mask(image, pose, "wrist_elbow", "left").mask)
+    monkeypatch.setenv("STATUE_RESTORE_GAN_WEIGHTS", str(folder))
+    INPAINTERS.forget()
+    try:
+        code = main(["inpaint", str(tmp_path / "photo.png"), str(tmp_path / "arm.png"),
+                     "--backend", "gan", "--out", str(tmp_path / "out.png")])
+    finally:
+        INPAINTERS.forget()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "do not load" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()
 
 
 def _shipped_or_skip(kind: str) -> Path:

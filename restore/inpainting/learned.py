@@ -25,6 +25,7 @@ import torch
 
 from restore.hub import (
     HubModel,
+    load_pretrained,
     register_hub_model,
     shipped_dir,
     snapshot,
@@ -73,7 +74,7 @@ def load_model(kind: str, source: str | Path | None = None, device: str = "cpu"
     """The model in eval mode on ``device`` from ``source`` (folder or repo id; None = default)."""
     cls = model_class(kind)
     src = weights_source(kind) if source is None else source
-    model = cls.from_pretrained(str(src))  # type: ignore[attr-defined]
+    model = load_pretrained(cls, src, f"inpaint-{kind}")
     return model.to(device).eval()
 
 

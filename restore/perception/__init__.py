@@ -42,9 +42,10 @@ def load(device: str = "cpu", folder: Path = STATUE_NET_DIR) -> StatueNet:
             reason = unavailable_reason(folder)
             if reason is not None:
                 raise BackendUnavailable(reason)
+            from restore.hub import load_pretrained
             from restore.perception.net import StatueNet
 
-            _MODELS[key] = StatueNet.from_pretrained(folder).to(device).eval()
+            _MODELS[key] = load_pretrained(StatueNet, folder, "statue-net").to(device).eval()
         return _MODELS[key]
 
 

@@ -148,7 +148,10 @@ class DepthNetReconstructor:
                 from restore.errors import BackendUnavailable
 
                 raise BackendUnavailable(reason)
-            self._model = StatueDepthNet.from_pretrained(str(self.path)).to(self.device).eval()
+            from restore.hub import load_pretrained
+
+            model = load_pretrained(StatueDepthNet, self.path, "statue-depth")
+            self._model = model.to(self.device).eval()
         return self._model
 
     def reconstruct(self, image: np.ndarray, mask: np.ndarray,
