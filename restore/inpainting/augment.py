@@ -7,8 +7,8 @@ colour from the statue in the photo, not from a prior. Three kinds:
 - :func:`augment_colour` - brightness, contrast, gamma and a +-2 % per-channel tint of the
   whole crop; never a hue rotation or a saturation boost, so marble stays marble.
 - :func:`recolour_figure` - the statue alone becomes darker bronze / patina or paler stone.
-  Why: the synthetic statues are mostly light marble, and a model trained on them alone
-  repainted real dark bronze arms pale and ghostly (docs/real_inpainting.jpg, before).
+  Why: the synthetic statues are mostly light marble, and models trained on them alone
+  repainted a real dark bronze arm pale and ghostly (bench_real_inpainting.py).
 - :func:`clutter_background` - everything but the statue becomes a procedural street scene
   (wall gradient, window and sign rectangles, mullions), closer to museum and street photos
   than the renderer's plain backdrops.
