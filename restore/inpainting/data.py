@@ -14,8 +14,10 @@ inference (``crop_box`` around the hole, resize to ``S x S``):
   seed project's protocol).
 
 Raw samples are cached once as ``.npz`` files (no pickle) so training does not pay for
-rendering twice. :class:`InpaintDataset` serves tensors; its augmentations keep marble marble:
-flips, brightness / contrast / gamma, and a tiny grey-axis tint, never a hue rotation.
+rendering twice; real photos prepared by ``restore dataset build`` load too (:func:`load_built`).
+:class:`InpaintDataset` serves tensors; its augmentations (:mod:`restore.inpainting.augment`)
+keep marble marble: flips, brightness / contrast / gamma, a tiny grey-axis tint, and, on
+some crops, the statue recoloured or set in a street scene; never a hue rotation.
 """
 
 from __future__ import annotations
@@ -133,7 +135,9 @@ def load_built(folder: str | Path, limit: int | None = None) -> list[RawSample]:
     folder = Path(folder)
     out: list[RawSample] = []
     for line in (folder / "manifest.jsonl").read_text().splitlines():
-        if not line.strip() or (limit is not None and len(out) >= limit):
+        if limit is not None and len(out) >= limit:
+            break
+        if not line.strip():
             continue
         name = Path(json.loads(line)["file"]).stem
         image = load_image(folder / "images" / f"{name}.png")
@@ -179,6 +183,11 @@ def _resize(img: np.ndarray, size: int, mask: bool = False) -> np.ndarray:
     return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
 
 
+def _resize_figure(figure: np.ndarray, size: int) -> np.ndarray:
+    """HxW bool statue mask -> size x size bool (majority, not the hole's "any pixel")."""
+    return _resize(figure.astype(np.uint8) * 255, size) > 127
+
+
 def to_crop(source: np.ndarray, target: np.ndarray, hole: np.ndarray, guide: np.ndarray,
             size: int, strategy: str, margin: float = 0.5, figure: np.ndarray | None = None
             ) -> Crop:
@@ -187,8 +196,7 @@ def to_crop(source: np.ndarray, target: np.ndarray, hole: np.ndarray, guide: np.
     y0, y1, x0, x1 = crop_box(hole, margin=margin)
     g = _resize(guide[y0:y1, x0:x1], size, mask=True)
     hole_s = _resize(hole[y0:y1, x0:x1], size, mask=True)
-    fig = None if figure is None else _resize(figure[y0:y1, x0:x1].astype(np.uint8) * 255,
-                                              size) > 127
+    fig = None if figure is None else _resize_figure(figure[y0:y1, x0:x1], size)
     return Crop(_resize(source[y0:y1, x0:x1], size), _resize(target[y0:y1, x0:x1], size),
                 hole_s, g & hole_s, strategy, fig)
 
@@ -254,7 +262,7 @@ def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None 
     """The whole photo at ``size`` with a box hidden: centred, 25 % of the area, when ``rng``
     is None (the seed's protocol); else a random box of 20-30 % of the area."""
     img = _resize(image, size)
-    fig = None if figure is None else _resize(figure.astype(np.uint8) * 255, size) > 127
+    fig = None if figure is None else _resize_figure(figure, size)
     hole = np.zeros((size, size), bool)
     if rng is None:
         q = size // 4
