@@ -30,6 +30,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from restore.inpainting.data import (
+    CLUTTER_PROB,
+    RECOLOUR_PROB,
     InpaintDataset,
     RawSample,
     load_cache,
@@ -96,7 +98,8 @@ def _count(folders: list[Path]) -> int:
 
 
 def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
-                  render_size: int, recolour: float = 0.35, clutter: float = 0.3
+                  render_size: int, recolour: float = RECOLOUR_PROB,
+                  clutter: float = CLUTTER_PROB
                   ) -> InpaintDataset:
     """'synth' (rendered once into ``cache``), 'random' (smoke tests) or folders
     (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``, or is a real-photo
@@ -167,8 +170,9 @@ def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool 
           batch_size: int = 8, lr: float = 1e-3, samples: int = 400, seed: int = 0,
           cache: Path = DEFAULT_CACHE, render_size: int = 256, time_limit: float = 0.0,
           sample_every: int = 200, threads: int = 0, tiny: bool = False, workers: int = 0,
-          init: Path | None = None, half_decoder: bool = True, recolour: float = 0.35,
-          clutter: float = 0.3) -> dict[str, Any]:
+          init: Path | None = None, half_decoder: bool = True,
+          recolour: float = RECOLOUR_PROB, clutter: float = CLUTTER_PROB
+          ) -> dict[str, Any]:
     """Train ``model`` for ``steps`` optimiser steps (or ``time_limit`` minutes); returns the
     final state (step, seconds, last losses)."""
     from accelerate import Accelerator
@@ -325,9 +329,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     p.add_argument("--decoder", choices=("half", "full"), default="half",
                    help="gan: last decoder stage at 1/2 (faster) or full resolution (same "
                    "weights, so --init works across both)")
-    p.add_argument("--recolour", type=float, default=0.35,
+    p.add_argument("--recolour", type=float, default=RECOLOUR_PROB,
                    help="share of crops whose statue is recoloured (bronze / patina / pale)")
-    p.add_argument("--clutter", type=float, default=0.3,
+    p.add_argument("--clutter", type=float, default=CLUTTER_PROB,
                    help="share of crops put in front of a procedural street scene")
     return p
 

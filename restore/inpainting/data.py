@@ -40,6 +40,9 @@ STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elb
                                    "static_box", "moving_box", "missing_arm", "seed_box")
 MASK_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
                    "missing_arm")
+# Shares of training crops that get each figure augmentation (restore.inpainting.augment);
+# the shipped weights were fine-tuned with these.
+RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
 _KEYS = ("image", "damaged", "missing", "mask", "keypoints", "side")
 
 
@@ -296,7 +299,8 @@ class InpaintDataset(Dataset[dict[str, torch.Tensor]]):
     """
 
     def __init__(self, crops: list[Crop], guide_prob: float = 0.5, augment: bool = True,
-                 seed: int = 0, recolour_prob: float = 0.35, clutter_prob: float = 0.3
+                 seed: int = 0, recolour_prob: float = RECOLOUR_PROB,
+                 clutter_prob: float = CLUTTER_PROB
                  ) -> None:
         if not crops:
             raise ValueError("No training crops; the samples gave no usable masks.")
@@ -355,7 +359,8 @@ def random_crops(n: int, size: int, seed: int = 0) -> list[Crop]:
     return out
 
 
-__all__ = ["MASK_STRATEGIES", "STRATEGY_NAMES", "Crop", "InpaintDataset", "RawSample", "case_hole",
+__all__ = ["CLUTTER_PROB", "MASK_STRATEGIES", "RECOLOUR_PROB", "STRATEGY_NAMES", "Crop",
+           "InpaintDataset", "RawSample", "case_hole",
            "augment_colour", "crop_input", "load_built", "load_cache", "missing_side", "pose_of",
            "random_crops", "sample_crops", "save_cache", "seed_box_crop", "synth_samples",
            "to_crop"]

@@ -105,7 +105,7 @@ class LearnedInpainter:
         s = self.size
         if not self.large_photos or side <= 6 * s:
             return s
-        return int(min(2 * s, max(s, 16 * round(side / 64))))
+        return int(min(2 * s, 16 * round(side / 64)))  # side > 6 S, so this is > S
 
     @classmethod
     def load(cls, kind: str, device: str = "cpu", source: str | Path | None = None
