@@ -61,6 +61,19 @@ def test_fast_inference_path_matches_training_path() -> None:
     assert torch.allclose(slow, fast, atol=1e-5)
 
 
+def test_fast_elu_matches_torch_elu_values_and_gradients() -> None:
+    from restore.inpainting.gan import elu
+
+    x = torch.cat([torch.linspace(-40, 8, 4001), torch.tensor([0.0, -1e-8, 1e-8])])
+    x.requires_grad_(True)
+    ref = torch.nn.functional.elu(x)
+    got = elu(x)
+    torch.testing.assert_close(got, ref, atol=5e-7, rtol=0)
+    (g_ref,) = torch.autograd.grad(ref.sum(), x)
+    (g_got,) = torch.autograd.grad(got.sum(), x)
+    torch.testing.assert_close(g_got, g_ref, atol=5e-7, rtol=0)
+
+
 def test_half_decoder_same_parameters_and_composited() -> None:
     full = GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32)
     half = GatedFFCGenerator(width=16, n_gated=1, n_ffc=1, resolution=32, half_decoder=True)

@@ -27,6 +27,16 @@ from torch.nn.utils.parametrizations import spectral_norm
 IN_CHANNELS = 5  # RGB (hole zeroed), mask, guide
 
 
+def elu(x: torch.Tensor) -> torch.Tensor:
+    """``F.elu`` (alpha 1) computed through a sigmoid: equal to within 3e-7 and about 10x
+    faster on CPU, where this build's ``elu`` and ``exp`` kernels are not vectorised (ELU
+    was a third of the generator's time). For ``x <= 0``, ``exp(x) - 1 = (2s - 1) / (1 - s)``
+    with ``s = sigmoid(x) <= 0.5``, so the division is safe."""
+    pos = F.relu(x)  # relu and x - relu(x) split the gradient at 0 as elu does (0 + 1)
+    s = torch.sigmoid(x - pos)
+    return pos + (2.0 * s - 1.0) / (1.0 - s)
+
+
 class GatedConv(nn.Module):
     """Conv whose output is scaled by a learned sigmoid gate (free-form hole handling)."""
 
@@ -45,7 +55,7 @@ class GatedConv(nn.Module):
             w, x = F.pad(w, (0, 0, 0, 0, 0, extra)), F.pad(x, (0, 0, 0, 0, 0, extra))
         y = F.conv2d(x, w, c.bias, c.stride, c.padding, c.dilation)
         feat, gate = y.chunk(2, dim=1)
-        return F.elu(feat) * torch.sigmoid(gate)
+        return elu(feat) * torch.sigmoid(gate)
 
 
 class SpectralTransform(nn.Module):
