@@ -122,10 +122,12 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     rgb = _image(image)
     painted = painted_mask(editor, rgb.shape[:2])
     p = pose_from_json(keypoints)
+    if strategy == "missing_arm":  # the missing limb's place off the statue, as Restore does
+        config = pipeline.RestoreConfig(side=side_of(side), width=width or None).resolved()
+        region = pipeline.plan(rgb, config, p, painted).arm_mask.mask
+        return overlay_mask(rgb, region), mask_png(region)
     if p is None and strategy not in ("painted", "bodypix_arm"):
         p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
-    if p is not None and strategy == "missing_arm":  # an unseen arm hangs relaxed
-        p = pose.plausible_arm(p, side_of(side))
     arm = masking.make_mask(rgb, p, strategy, side_of(side), width or None, radius, int(seed),
                             painted)
     return overlay_mask(rgb, arm.mask), mask_png(arm.mask)
@@ -178,8 +180,8 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
                                     else side_of(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
-    for note in result.notes:
-        gr.Warning(note)
+    for note in result.notes:  # the per-arm verdicts, and what was (not) repainted
+        gr.Info(note)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)

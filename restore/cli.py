@@ -118,15 +118,6 @@ def _hint(args: argparse.Namespace):  # -> Pose | None
     return load_pose_json(args.keypoints) if args.keypoints else None
 
 
-def _pose_for(args: argparse.Namespace, image):  # -> Pose
-    from restore.pose import estimate
-
-    hint = _hint(args)
-    backend = ("manual" if hint is not None and hint.arms_ok(0.0)
-               else resolve("pose", args.pose_backend, True))
-    return estimate(image, backend, hint, args.device)
-
-
 def _cmd_segment(args: argparse.Namespace) -> str:
     from restore.images import load_image, save_mask
     from restore.segmentation import segment
@@ -148,23 +139,22 @@ def _cmd_pose(args: argparse.Namespace) -> str:
 
 def _cmd_mask(args: argparse.Namespace) -> str:
     from restore.images import load_image, load_mask, save_mask
-    from restore.masking import make_mask
+    from restore.pipeline import RestoreConfig, plan
 
     image = load_image(args.image)
     painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
-    pose = None if args.strategy == "painted" else _pose_for(args, image)
-    side = args.side
-    if side == "auto":
-        from restore.pose import missing_arm_side
-
-        side = missing_arm_side(pose, _hint(args)) if pose is not None else "right"
-    if pose is not None and args.strategy == "missing_arm":
-        from restore.pose import plausible_arm
-
-        pose = plausible_arm(pose, side)
-    arm = make_mask(image, pose, args.strategy, side, args.width, args.radius, args.seed,
-                    painted)
-    return f"wrote {save_mask(args.out, arm.mask)} ({arm.fraction:.1%} of the image)"
+    hint = _hint(args)
+    pose_backend = ("manual" if hint is not None and hint.arms_ok(0.0) else args.pose_backend)
+    config = RestoreConfig(pose=pose_backend, strategy=args.strategy, side=args.side,
+                           width=args.width, radius=args.radius, seed=args.seed,
+                           device=args.device).resolved()
+    p = plan(image, config, hint, painted)
+    for v in p.verdicts:
+        print(f"note: {v.sentence()}", file=sys.stderr)
+    if not p.arm_mask.mask.any():
+        raise ValueError("No arm looks missing, so there is nothing to mask; pick a side "
+                         "(--side) or place the arm's points (--keypoints) to mask one.")
+    return f"wrote {save_mask(args.out, p.arm_mask.mask)} ({p.arm_mask.fraction:.1%} of the image)"
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> str:
@@ -211,10 +201,13 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     save_mask(out / "statue_mask.png", result.segmentation.mask)
     save_mask(out / "arm_mask.png", result.arm_mask.mask)
     save_image(out / "restored.png", result.restored)
-    (out / "pose.json").write_text(json.dumps(result.pose.to_json(), indent=1))
+    report = result.pose.to_json() | {
+        "arms": {v.side: v.to_json() for v in result.verdicts}, "notes": list(result.notes)}
+    (out / "pose.json").write_text(json.dumps(report, indent=1))
     if result.reconstruction is not None:
         result.reconstruction.to_glb(out / "statue.glb")
-    return f"wrote {out}/ (statue_mask.png, arm_mask.png, restored.png, pose.json" + (
+    done = "restored" if result.changed else "unchanged"
+    return f"wrote {out}/ ({done}: statue_mask.png, arm_mask.png, restored.png, pose.json" + (
         ", statue.glb)" if result.reconstruction is not None else ")")
 
 

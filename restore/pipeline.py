@@ -14,17 +14,12 @@ from typing import Any, Literal
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.images import as_rgb_uint8
+from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, make_mask, shapes
-from restore.pose import (
-    ARM_SCORE_THRESHOLD,
-    Pose,
-    Side,
-    estimate,
-    missing_arm_side,
-    plausible_arm,
-)
+from restore.masking.missing import missing_limb
+from restore.masking.verdict import ArmVerdict, judge
+from restore.pose import Pose, Side, estimate, merge, plausible_arm
 from restore.reconstruction import Reconstruction, reconstruct
 from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
@@ -79,12 +74,6 @@ def resolve(stage: str, name: str, load: bool = False, device: str = "cpu") -> s
     return registry.available()[0]
 
 
-# With every elbow and wrist scoring at least this, both arms are probably there: 38 of 40
-# held-out synthetic statues with a broken arm score lower on that arm, 28 of 40 intact ones
-# score higher on both (statue-net; 3 of the 7 real bronze views in shared/).
-BOTH_ARMS_SEEN = 0.5
-
-
 @dataclass(frozen=True)
 class RestoreConfig:
     """Backends and options of one restore. "auto" = the best backend that runs here."""
@@ -92,7 +81,7 @@ class RestoreConfig:
     segmenter: str = "auto"
     pose: str = "auto"
     strategy: str = "missing_arm"
-    side: Side | Literal["auto"] = "auto"  # auto: the arm that looks missing
+    side: Side | Literal["auto"] = "auto"  # auto: the arms the verdicts call missing
     width: float | None = None
     radius: float = 30.0
     seed: int | None = 0
@@ -113,23 +102,27 @@ class RestoreConfig:
 
 @dataclass(frozen=True)
 class RestoreResult:
+    """Everything one restore produced.
+
+    verdicts: (left, right) arm verdicts; ``restored`` differs from the input only inside
+    ``arm_mask.mask`` (empty when nothing was repainted: the photo comes back unchanged).
+    """
+
     segmentation: Segmentation
     pose: Pose
     arm_mask: ArmMask
     inpainting: Inpainting
     reconstruction: Reconstruction | None
-    notes: tuple[str, ...] = ()  # things the user should know (e.g. both arms look present)
+    verdicts: tuple[ArmVerdict, ArmVerdict]
+    notes: tuple[str, ...] = ()  # plain sentences for the user (what was done and why)
 
     @property
     def restored(self) -> np.ndarray:
         return self.inpainting.image
 
-
-def arm_broken(pose: Pose, side: Side) -> bool:
-    """True when ``side``'s elbow or wrist scores under the seed's 0.4 keypoint threshold (a
-    forearm or whole arm the pose backend cannot see). With statue-net, on held-out synthetic
-    statues: both arms flagged on 25 of 40 with both arms broken, on 3 of 40 with one."""
-    return min(pose.score(f"{side}_elbow"), pose.score(f"{side}_wrist")) < ARM_SCORE_THRESHOLD
+    @property
+    def changed(self) -> bool:
+        return bool(self.arm_mask.mask.any())
 
 
 def limb_guide(shape: tuple[int, int], pose: Pose, side: Side, width: float = 3.0) -> np.ndarray:
@@ -137,56 +130,128 @@ def limb_guide(shape: tuple[int, int], pose: Pose, side: Side, width: float = 3.
     return shapes.polyline(shape, pose.arm(side), width)
 
 
-def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: Pose | None = None,
-        painted: np.ndarray | None = None, with_3d: bool = True,
-        progress: Progress | None = None) -> RestoreResult:
-    """Restore the statue in ``image`` (HxWx3 uint8 or anything ``as_rgb_uint8`` accepts)."""
-    report = progress or (lambda f, m: None)
-    rgb = as_rgb_uint8(image)
-    config = config.resolved()
-    report(0.0, "segmenting the statue")
-    seg = segment(rgb, config.segmenter, config.device)
-    report(0.2, "locating the arms")
+def _placed_sides(hint: Pose | None) -> list[Side]:
+    """Arms the user placed an elbow or a wrist for: the arms they want restored."""
+    if hint is None:
+        return []
+    return [s for s in ("left", "right")
+            if max(hint.score(f"{s}_elbow"), hint.score(f"{s}_wrist")) > 0]  # type: ignore[misc]
+
+
+def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], config: RestoreConfig,
+                hint: Pose | None) -> tuple[ArmVerdict, ArmVerdict]:
+    """The verdicts with the user's choice applied: a side they picked or placed points for
+    is restored whatever the photo says (``chosen_by="user"``); otherwise only arms the
+    verdict calls missing are."""
+    asked: list[Side] = [config.side] if config.side != "auto" else _placed_sides(hint)
+    out = []
+    for v in verdicts:
+        if v.side in asked:
+            state = v.state if v.missing else "missing_arm"
+            v = replace(v, state=state, chosen_by="user")
+        out.append(v)
+    return out[0], out[1]
+
+
+def _pose(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
+          keypoints: Pose | None) -> Pose:
     if config.pose == "silhouette":
         from restore.pose.heuristic import guess_from_mask
 
         # Reuse the segmentation just made instead of segmenting again.
         pose = guess_from_mask(seg.mask)
-        if keypoints is not None:
-            from restore.pose import merge
+        return merge(pose, keypoints) if keypoints is not None else pose
+    return estimate(rgb, config.pose, keypoints, config.device)
 
-            pose = merge(pose, keypoints)
+
+def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdict],
+            config: RestoreConfig, painted: np.ndarray | None) -> tuple[np.ndarray, Pose]:
+    """HxW bool repaint region for the arms in ``todo`` and the pose they were drawn from."""
+    region = np.zeros(rgb.shape[:2], bool)
+    if config.strategy == "painted" and painted is None:
+        raise ValueError("The painted strategy needs a painted mask; paint over the region.")
+    if painted is not None and config.strategy in ("painted", "missing_arm"):
+        return check_region(as_mask(painted, rgb.shape[:2], "painted mask"),
+                            "painted mask"), pose
+    for v in todo:
+        if config.strategy == "missing_arm":
+            if v.chosen_by == "user" or v.evidence.elbow_score <= 0:
+                pose = plausible_arm(pose, v.side)
+            region |= missing_limb(seg.mask, pose, v.side, v.state, config.width).region
+        else:
+            region |= make_mask(rgb, pose, config.strategy, v.side, config.width,
+                                config.radius, config.seed, painted, seg).mask
+    return region, pose
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a restore will repaint, before any pixel changes.
+
+    region: HxW bool, True = to repaint (empty when nothing is missing); pose: the keypoints
+    the region was drawn from (missing arms placed); verdicts: (left, right).
+    """
+
+    segmentation: Segmentation
+    pose: Pose
+    verdicts: tuple[ArmVerdict, ArmVerdict]
+    arm_mask: ArmMask
+
+    @property
+    def todo(self) -> list[ArmVerdict]:
+        return [v for v in self.verdicts if v.missing]
+
+
+def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
+         painted: np.ndarray | None = None, progress: Progress | None = None) -> Plan:
+    """Segment, find the keypoints, judge each arm and draw the region to repaint.
+
+    ``rgb``: HxWx3 uint8; ``config`` with concrete backend names (``config.resolved()``).
+    """
+    report = progress or (lambda f, m: None)
+    report(0.0, "segmenting the statue")
+    seg = segment(rgb, config.segmenter, config.device)
+    report(0.2, "locating the arms")
+    pose = _pose(rgb, seg, config, keypoints)
+    report(0.35, "judging each arm")
+    verdicts = choose_arms(judge(pose, seg.mask), config, keypoints)
+    todo = [v for v in verdicts if v.missing]
+    region, pose = _region(rgb, seg, pose, todo, config, painted)
+    side = "both" if len(todo) == 2 else (todo[0].side if todo else "none")
+    return Plan(seg, pose, verdicts, ArmMask(region, config.strategy, side))
+
+
+def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: Pose | None = None,
+        painted: np.ndarray | None = None, with_3d: bool = True,
+        progress: Progress | None = None) -> RestoreResult:
+    """Restore the statue in ``image`` (HxWx3 uint8 or anything ``as_rgb_uint8`` accepts).
+
+    Each arm gets a verdict; only arms judged missing (or chosen by the user: ``config.side``,
+    placed ``keypoints``, a ``painted`` mask) are repainted, and nothing else changes.
+    """
+    report = progress or (lambda f, m: None)
+    rgb = as_rgb_uint8(image)
+    config = config.resolved()
+    p = plan(rgb, config, keypoints, painted, report)
+    region = p.arm_mask.mask
+    notes = [v.sentence() for v in p.verdicts]
+    if painted is not None and config.strategy in ("painted", "missing_arm"):
+        notes.append("The painted region was repainted, as asked.")
+    if region.any():
+        report(0.45, "repainting")
+        guide = np.zeros_like(region)
+        for v in p.todo:
+            guide |= limb_guide(rgb.shape[:2], p.pose, v.side) & region
+        filled = inpaint(rgb, check_region(region, "repaint region"), config.inpainter, guide,
+                         config.device)
     else:
-        pose = estimate(rgb, config.pose, keypoints, config.device)
-    report(0.35, "masking the arm")
-    side: Side = (missing_arm_side(pose, keypoints) if config.side == "auto" else config.side)
-    notes = []
-    if config.side == "auto" and config.strategy == "missing_arm" and keypoints is None and \
-            min(pose.score(f"{s}_{j}") for s in ("left", "right") for j in ("elbow", "wrist")) \
-            >= BOTH_ARMS_SEEN:
-        notes.append(f"Both arms look present (elbows and wrists found on each side); the "
-                     f"{side} arm was repainted anyway. If it is intact, choose the arm to "
-                     "restore or place its points.")
-    sides: list[Side] = [side]
-    if config.side == "auto" and config.strategy == "missing_arm" and keypoints is None:
-        other: Side = "left" if side == "right" else "right"
-        if arm_broken(pose, other):  # both arms look broken off: restore both
-            sides.append(other)
-    masks, guide = [], np.zeros(rgb.shape[:2], bool)
-    for s in sides:
-        if config.strategy == "missing_arm":  # an unseen arm: where a relaxed arm would hang
-            pose = plausible_arm(pose, s)
-        masks.append(make_mask(rgb, pose, config.strategy, s, config.width, config.radius,
-                               config.seed, painted))
-        guide |= limb_guide(rgb.shape[:2], pose, s) & masks[-1].mask
-    arm = masks[0] if len(masks) == 1 else ArmMask(masks[0].mask | masks[1].mask,
-                                                   config.strategy, "both")
-    report(0.45, "repainting")
-    filled = inpaint(rgb, arm.mask, config.inpainter, guide, config.device)
+        notes.append("Nothing was repainted: the photo is returned unchanged.")
+        filled = Inpainting(image=rgb.copy(), mask=region, backend="none")
     recon = None
     if with_3d:
         report(0.7, "lifting to 3D")
-        statue = seg.mask | arm.mask if config.strategy == "missing_arm" else seg.mask
-        recon = reconstruct(filled.image, statue, config.reconstructor, config.device)
+        recon = reconstruct(filled.image, p.segmentation.mask | region, config.reconstructor,
+                            config.device)
     report(1.0, "done")
-    return RestoreResult(seg, pose, arm, filled, recon, tuple(notes))
+    return RestoreResult(p.segmentation, p.pose, p.arm_mask, filled, recon, p.verdicts,
+                         tuple(notes))

@@ -19,8 +19,10 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIREMAN = SHARED / "data" / "statues" / "fireman"
 
 
-def draw_statue(h: int = 320, w: int = 240, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Pose]:
-    """A pale figure (head, torso, arms, legs) on a darker wall: image, mask, true keypoints."""
+def draw_statue(h: int = 320, w: int = 240, seed: int = 0, arms: tuple[str, ...] = ("left", "right")
+                ) -> tuple[np.ndarray, np.ndarray, Pose]:
+    """A pale figure (head, torso, the named arms, legs) on a darker wall: image, mask, true
+    keypoints (those of a missing arm too: where a person's arm would hang)."""
     rng = np.random.default_rng(seed)
     yy = np.linspace(0, 1, h)[:, None, None]
     wall = (np.array([70, 80, 95]) * (1 - 0.3 * yy) + rng.normal(0, 3, (h, w, 3)))
@@ -42,7 +44,8 @@ def draw_statue(h: int = 320, w: int = 240, seed: int = 0) -> tuple[np.ndarray, 
     arm_w = max(3, int(0.045 * h))
     for side in ("left", "right"):
         chain = [p[f"{side}_shoulder"], p[f"{side}_elbow"], p[f"{side}_wrist"]]
-        cv2.polylines(mask, [np.array(chain)], False, 1, arm_w)
+        if side in arms:
+            cv2.polylines(mask, [np.array(chain)], False, 1, arm_w)
         cv2.line(mask, p[f"{side}_hip"], p[f"{side}_ankle"], 1, int(0.06 * h))
     shade = np.linspace(0.8, 1.0, w)[None, :, None]
     marble = np.array([225, 220, 208]) * shade + rng.normal(0, 4, (h, w, 3))

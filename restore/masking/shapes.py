@@ -44,3 +44,22 @@ def box(shape: tuple[int, int], xyxy: tuple[float, float, float, float]) -> np.n
     if c1 > c0 and r1 > r0:
         out[r0:r1, c0:c1] = True
     return out
+
+
+def tapered(shape: tuple[int, int], points: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """A limb through ``points`` (Nx2 x, y) whose radius goes linearly through ``radii`` (N,
+    px) from joint to joint: the union of discs swept along each segment, a few px apart."""
+    canvas = np.zeros(shape, np.uint8)
+    h, w = shape
+    # Joints far outside the photo would only cost time: keep them within a photo's reach.
+    pts = np.clip(np.asarray(points, np.float64), [-w, -h], [2 * w, 2 * h])
+    rad = np.clip(np.asarray(radii, np.float64), 0.5, max(h, w))
+    for (a, b), (ra, rb) in zip(zip(pts[:-1], pts[1:], strict=True),
+                                zip(rad[:-1], rad[1:], strict=True), strict=True):
+        step = max(1.0, 0.35 * min(ra, rb))
+        n = int(np.ceil(np.linalg.norm(b - a) / step)) + 1
+        for t in np.linspace(0.0, 1.0, n):
+            c = np.round((a * (1 - t) + b * t) * 16).astype(np.int64)
+            r = max(1, round((ra * (1 - t) + rb * t) * 16))
+            cv2.circle(canvas, (int(c[0]), int(c[1])), r, 1, -1, lineType=cv2.LINE_8, shift=4)
+    return canvas.astype(bool)
