@@ -40,3 +40,15 @@ def avoid_triton_after_tensorflow() -> None:
     TensorFlow came in some other way than :func:`import_tensorflow`."""
     if "tensorflow" in sys.modules and "triton" not in sys.modules:
         sys.modules["triton"] = None  # type: ignore[assignment]
+
+
+def error_summary(err: BaseException, limit: int = 160) -> str:
+    """``err`` as ``"ClassName: first clause"``, short enough to sit inside one sentence of a
+    :class:`restore.errors.BackendUnavailable` (TensorFlow's messages run to many lines, with
+    the graph's node names and a Python traceback)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = text.split(". ")[0].rstrip(".").replace("{{", "").replace("}}", "")
+    if len(text) > limit:
+        text = text[:limit - 3].rstrip() + "..."
+    return f"{err.__class__.__name__}: {text}" if text else err.__class__.__name__

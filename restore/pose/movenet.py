@@ -8,14 +8,16 @@ ankles; "left" is the person's own), the same as :data:`restore.pose.KEYPOINT_NA
 
 Where the model comes from, first hit wins (nothing is downloaded implicitly):
 
-1. ``model_path`` passed to :class:`MoveNetPose`;
-2. ``$STATUE_RESTORE_MOVENET``: a SavedModel folder, or a folder holding ``lightning/`` and
-   ``thunder/`` SavedModels;
+1. ``model_path`` passed to :class:`MoveNetPose` (that folder or nothing);
+2. ``$STATUE_RESTORE_MOVENET``: its ``<variant>/`` subfolder, or the folder itself when it is
+   a SavedModel whose input is that variant's size (192 px Lightning, 256 px Thunder);
 3. ``../shared/models/movenet/<variant>/`` beside the checkout;
 4. the TF Hub cache (``$TFHUB_CACHE_DIR``, default ``<tmp>/tfhub_modules``), filled once with
    ``python -m restore.pose.movenet --download lightning`` (needs network).
 
-TensorFlow is imported only when a model is loaded.
+A SavedModel whose input is the other variant's size is never used for a variant. The photo
+is letterboxed to the model's fixed square input whatever its size. TensorFlow is imported
+only when a model is loaded; its run-time errors become :class:`BackendUnavailable`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy as np
 from restore.errors import BackendUnavailable
 from restore.hub import download_main, local_candidates, offline, resolve_tfhub
 from restore.pose import Pose
-from restore.tf_compat import import_tensorflow
+from restore.tf_compat import error_summary, import_tensorflow
 
 ENV_VAR = "STATUE_RESTORE_MOVENET"
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "movenet"
@@ -48,6 +50,31 @@ def _is_saved_model(path: Path) -> bool:
     return (path / "saved_model.pb").is_file()
 
 
+def _shape_bytes(dims: tuple[int, ...]) -> bytes:
+    """A TensorShapeProto's ``dim { size: n }`` fields as serialized (protobuf wire format)."""
+    out = b""
+    for n in dims:
+        size = b""
+        while True:
+            size += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+            n >>= 7
+            if not n:
+                break
+        out += b"\x12" + bytes([len(size) + 1]) + b"\x08" + size
+    return out
+
+
+def input_variant(folder: Path) -> str | None:
+    """The variant whose input size ([1, S, S, 3]) the folder's SavedModel declares, else
+    None. Cheap: a byte search in ``saved_model.pb``, no TensorFlow."""
+    try:
+        data = (folder / "saved_model.pb").read_bytes()
+    except OSError:
+        return None
+    found = [v for v, (_, side) in VARIANTS.items() if _shape_bytes((1, side, side, 3)) in data]
+    return found[0] if len(found) == 1 else None
+
+
 def hub_cache_dir(handle: str) -> Path:
     """Where ``tensorflow_hub`` keeps ``handle`` once downloaded (sha1 of the handle)."""
     root = os.environ.get("TFHUB_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
@@ -56,12 +83,25 @@ def hub_cache_dir(handle: str) -> Path:
 
 
 def find_model(variant: str, model_path: str | Path | None = None) -> Path | None:
-    """The local SavedModel folder for ``variant``, or None (no network, no TF import)."""
+    """The local SavedModel folder for ``variant``, or None (no network, no TF import).
+
+    An explicit ``model_path`` is that folder or nothing. Elsewhere a SavedModel counts for
+    ``variant`` unless its input is the other variant's size; the folder that
+    ``$STATUE_RESTORE_MOVENET`` names itself counts only when its input is ``variant``'s.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    candidates = local_candidates(variant, model_path, ENV_VAR, SHARED_DIR,
-                                  hub_cache_dir(VARIANTS[variant][0]))
-    return next((c for c in candidates if _is_saved_model(c)), None)
+    if model_path is not None:
+        return Path(model_path) if _is_saved_model(Path(model_path)) else None
+    env = os.environ.get(ENV_VAR)
+    for folder in local_candidates(variant, None, ENV_VAR, SHARED_DIR,
+                                   hub_cache_dir(VARIANTS[variant][0])):
+        if not _is_saved_model(folder):
+            continue
+        found = input_variant(folder)
+        if found == variant or (found is None and not (env and folder == Path(env))):
+            return folder
+    return None
 
 
 def unavailable_reason(variant: str) -> str | None:
@@ -74,7 +114,7 @@ def unavailable_reason(variant: str) -> str | None:
         how = ("offline mode is on" if offline() else
                f"download it once with: python -m restore.pose.movenet --download {variant}")
         return (f"MoveNet {variant} is not on this machine ({how}); or set {ENV_VAR} to a "
-                "local SavedModel folder.")
+                f"local folder holding {variant}/.")
     return None
 
 
@@ -125,6 +165,7 @@ class MoveNetPose:
         self.variant, self.model_path, self.device = variant, model_path, device
         self.name = f"movenet-{variant}"
         self._fn: Any = None
+        self._path: Path | None = None
         self._side = VARIANTS[variant][1]
 
     def _load(self) -> Any:
@@ -132,8 +173,9 @@ class MoveNetPose:
             return self._fn
         path = find_model(self.variant, self.model_path)
         if path is None:
-            raise BackendUnavailable(unavailable_reason(self.variant) or
-                                     f"MoveNet {self.variant} was not found.")
+            reason = (f"{self.model_path} holds no MoveNet SavedModel (saved_model.pb)."
+                      if self.model_path is not None else unavailable_reason(self.variant))
+            raise BackendUnavailable(reason or f"MoveNet {self.variant} was not found.")
         tf = import_tensorflow()
 
         try:
@@ -141,7 +183,7 @@ class MoveNetPose:
             fn = loaded.signatures["serving_default"]
         except Exception as err:  # noqa: BLE001 - a broken folder reads the same to a user
             raise BackendUnavailable(f"Could not load MoveNet from {path} "
-                                     f"({err.__class__.__name__}); point {ENV_VAR} at a "
+                                     f"({error_summary(err)}); point {ENV_VAR} at a "
                                      "MoveNet SavedModel.") from None
         spec = fn.structured_input_signature[1].get("input")
         if spec is None or spec.dtype != tf.int32:
@@ -149,7 +191,7 @@ class MoveNetPose:
                                      "an int32 'input').")
         if spec.shape.rank == 4 and spec.shape[1] is not None:
             self._side = int(spec.shape[1])
-        self._loaded, self._fn = loaded, fn  # keep the module alive beside its function
+        self._loaded, self._fn, self._path = loaded, fn, path  # keep the module alive
         return fn
 
     def estimate(self, image: np.ndarray, hint: Pose | None = None) -> Pose:
@@ -161,10 +203,15 @@ class MoveNetPose:
         tf = import_tensorflow()
 
         batch, scale, pad_x, pad_y = letterbox(image, self._side)
-        with tf.device("/CPU:0" if self.device == "cpu" else "/GPU:0"):
-            out = fn(input=tf.constant(batch, tf.int32))
-        return decode(out["output_0"].numpy(), self._side, scale, pad_x, pad_y,
-                      image.shape[:2], self.name)
+        try:
+            with tf.device("/CPU:0" if self.device == "cpu" else "/GPU:0"):
+                out = fn(input=tf.constant(batch, tf.int32))
+            return decode(out["output_0"].numpy(), self._side, scale, pad_x, pad_y,
+                          image.shape[:2], self.name)
+        except Exception as err:  # noqa: BLE001 - TensorFlow's errors are many and long
+            raise BackendUnavailable(f"MoveNet {self.variant} from {self._path} failed on a "
+                                     f"{self._side} px input ({error_summary(err)}); it may "
+                                     "not be a MoveNet SavedModel.") from None
 
 
 def main(argv: list[str] | None = None) -> int:

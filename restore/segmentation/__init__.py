@@ -66,7 +66,7 @@ SEGMENTERS.register(
 )
 
 
-# BodyPix (tf-bodypix) person + 24-part segmentation; weights are found locally, never fetched
+# BodyPix (TensorFlow) person + 24-part segmentation; weights are found locally, never fetched
 # implicitly (see restore/segmentation/bodypix.py).
 def _bodypix(variant: str) -> tuple:
     def build(device: str) -> Segmenter:

@@ -1,21 +1,24 @@
-"""BodyPix 2 (MobileNet / ResNet50) person segmentation with its 24 body parts, via tf-bodypix.
+"""BodyPix 2 (MobileNet / ResNet50) person segmentation with its 24 body parts.
 
-Model: a TF.js graph model (``model.json`` + weight shards) or a TF SavedModel taking one
-float32 image [1, H, W, 3] and returning eight maps at 1/stride resolution; the two used
-here are ``float_segments`` [1, h, w, 1] (person logit) and ``float_part_heatmaps``
-[1, h, w, 24] (part logits in the order of :data:`BODYPIX_PARTS`). tf-bodypix does the
-pre-processing (per-architecture normalisation, padding, internal resolution) and scales the
-maps back to the photo; the TF.js graph is read by our own loader (:func:`load_tfjs_graph`),
-so no ``tensorflowjs`` package is needed.
+Model: a TF.js graph model (``model.json`` or Google's ``model-stride16.json`` /
+``model-stride8.json``, plus weight shards) or a TF SavedModel taking one float32 image
+[1, H, W, 3] and returning maps at 1/stride resolution; the two used here are
+``float_segments`` [1, h, w, 1] (person logit) and ``float_part_heatmaps`` [1, h, w, 24]
+(part logits in the order of :data:`BODYPIX_PARTS`). Our own loader reads the TF.js graph
+(:func:`load_tfjs_graph`, no ``tensorflowjs`` needed); the network always sees the photo at
+a fixed working size (:func:`working_shape`), whatever the photo's size, and its maps go
+back to the photo's pixels exactly (:func:`to_photo`). tf-bodypix is used only to download.
 
 Where the model comes from, first hit wins (nothing is downloaded implicitly):
 
-1. ``model_path`` passed to :class:`BodyPixSegmenter`;
-2. ``$STATUE_RESTORE_BODYPIX``: a model folder, or a folder holding ``mobilenet/`` and
-   ``resnet50/`` model folders;
+1. ``model_path`` passed to :class:`BodyPixSegmenter` (that folder or nothing);
+2. ``$STATUE_RESTORE_BODYPIX``: its ``<variant>/`` subfolder, or the folder itself when its
+   graph is that variant's network (node names ``MobilenetV1/`` or ``resnet_v1_50/``);
 3. ``../shared/models/bodypix/<variant>/`` beside the checkout;
 4. tf-bodypix's download cache (``~/.keras/tf-bodypix``), filled once with
    ``python -m restore.segmentation.bodypix --download mobilenet`` (needs network).
+
+A folder whose graph names the other architecture is never used for a variant.
 """
 
 from __future__ import annotations
@@ -29,23 +32,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
 from restore.hub import download_main, download_tfjs_model, local_candidates, offline
 from restore.segmentation import PART_NAMES, Segmentation
-from restore.tf_compat import import_tensorflow
+from restore.tf_compat import error_summary, import_tensorflow
 
 ENV_VAR = "STATUE_RESTORE_BODYPIX"
 SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models" / "bodypix"
 _URL = "https://storage.googleapis.com/tfjs-models/savedmodel/bodypix/"
-# variant -> (remote model.json, architecture name in tf-bodypix, output stride)
-VARIANTS: dict[str, tuple[str, str, int]] = {
-    "mobilenet": (_URL + "mobilenet/float/075/model-stride16.json", "mobilenet_v1", 16),
-    "resnet50": (_URL + "resnet50/float/model-stride16.json", "resnet50", 16),
+# variant -> (remote model.json, the name its graph's nodes start with)
+VARIANTS: dict[str, tuple[str, str]] = {
+    "mobilenet": (_URL + "mobilenet/float/075/model-stride16.json", "MobilenetV1/"),
+    "resnet50": (_URL + "resnet50/float/model-stride16.json", "resnet_v1_50/"),
 }
-OUTPUTS = ("float_segments", "float_part_heatmaps", "float_heatmaps", "float_short_offsets",
-           "float_long_offsets", "float_part_offsets", "displacement_fwd", "displacement_bwd")
+# TF.js graph file names, in the order tried (Google publishes model-stride{8,16,32}.json).
+MODEL_FILES = ("model.json", "model-stride16.json", "model-stride8.json", "model-stride32.json")
+# Network input: the photo resized so its long side is WORKING_SIZE px, each side rounded
+# to a multiple of _ALIGN plus one (valid for output strides 8, 16 and 32).
+WORKING_SIZE = 513
+_ALIGN = 32
+IMAGENET_MEAN = np.array([123.15, 115.90, 103.06], np.float32)  # BodyPix's ResNet50 input
+OUTPUTS = ("float_segments", "float_part_heatmaps")
 BODYPIX_PARTS: tuple[str, ...] = (
     "left_face", "right_face", "left_upper_arm_front", "left_upper_arm_back",
     "right_upper_arm_front", "right_upper_arm_back", "left_lower_arm_front",
@@ -71,8 +81,25 @@ def _our_part(name: str) -> str:
 PART_MAP = np.array([PART_NAMES.index(_our_part(n)) for n in BODYPIX_PARTS], np.uint8)
 
 
+def model_file(folder: Path) -> Path | None:
+    """The folder's TF.js graph file (model.json or model-strideNN.json), else None."""
+    return next((folder / n for n in MODEL_FILES if (folder / n).is_file()), None)
+
+
 def _is_model(path: Path) -> bool:
-    return (path / "model.json").is_file() or (path / "saved_model.pb").is_file()
+    return model_file(path) is not None or (path / "saved_model.pb").is_file()
+
+
+def architecture(folder: Path) -> str | None:
+    """The variant whose network the folder's graph holds (by its node names), else None.
+    Cheap: a byte search in the graph file, no TensorFlow."""
+    graph = model_file(folder) or folder / "saved_model.pb"
+    try:
+        data = graph.read_bytes()
+    except OSError:
+        return None
+    found = [v for v, (_, prefix) in VARIANTS.items() if prefix.encode() in data]
+    return found[0] if len(found) == 1 else None
 
 
 def cache_dir(url: str) -> Path:
@@ -83,26 +110,38 @@ def cache_dir(url: str) -> Path:
 
 
 def find_model(variant: str, model_path: str | Path | None = None) -> Path | None:
-    """The local model folder for ``variant``, or None (no network, no TF import)."""
+    """The local model folder for ``variant``, or None (no network, no TF import).
+
+    An explicit ``model_path`` is that folder or nothing. Elsewhere a folder counts for
+    ``variant`` unless its graph is the other architecture; the folder that
+    ``$STATUE_RESTORE_BODYPIX`` names itself counts only when its graph is ``variant``'s.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown BodyPix variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    candidates = local_candidates(variant, model_path, ENV_VAR, SHARED_DIR,
-                                  cache_dir(VARIANTS[variant][0]))
-    return next((c for c in candidates if _is_model(c)), None)
+    if model_path is not None:
+        return Path(model_path) if _is_model(Path(model_path)) else None
+    env = os.environ.get(ENV_VAR)
+    for folder in local_candidates(variant, None, ENV_VAR, SHARED_DIR,
+                                   cache_dir(VARIANTS[variant][0])):
+        if not _is_model(folder):
+            continue
+        arch = architecture(folder)
+        if arch == variant or (arch is None and not (env and folder == Path(env))):
+            return folder
+    return None
 
 
 def unavailable_reason(variant: str) -> str | None:
     """One sentence when BodyPix ``variant`` cannot run here (cheap: no import, no network)."""
     import importlib.util
 
-    for module, package in (("tensorflow", "tensorflow-cpu"), ("tf_bodypix", "tf-bodypix")):
-        if importlib.util.find_spec(module) is None:
-            return f"BodyPix needs the '{package}' package; install it with: pip install {package}."
+    if importlib.util.find_spec("tensorflow") is None:
+        return "BodyPix needs TensorFlow; install it with: pip install tensorflow-cpu."
     if find_model(variant) is None:
         how = ("offline mode is on" if offline() else "download it once with: python -m "
                f"restore.segmentation.bodypix --download {variant}")
         return (f"BodyPix {variant} is not on this machine ({how}); or set {ENV_VAR} to a local "
-                "model folder.")
+                f"folder holding {variant}/.")
     return None
 
 
@@ -165,19 +204,47 @@ def _unfuse(graph_def: Any) -> None:
     graph_def.node.extend(nodes)
 
 
-def load_tfjs_graph(folder: Path) -> Any:
-    """A TF.js graph model folder -> function(image float32 [1,H,W,3]) -> {output name: array}.
+def _fix_dilations(graph_def: Any) -> None:
+    """TF.js writes atrous dilations as ``[dh, dw, 1, 1]``; TensorFlow (NHWC) needs
+    ``[1, dh, dw, 1]``. Rewritten in place; valid NHWC lists are left alone."""
+    for node in graph_def.node:
+        if "dilations" not in node.attr:
+            continue
+        d = list(node.attr["dilations"].list.i)
+        if len(d) == 4 and (d[0] != 1 or d[3] != 1) and d[2:] == [1, 1]:
+            del node.attr["dilations"].list.i[:]
+            node.attr["dilations"].list.i.extend([1, d[0], d[1], 1])
 
-    The outputs are the graph nodes named as in :data:`OUTPUTS` (exact name, else the
-    shortest name of a non-constant node containing it, preferring nodes nothing consumes).
-    """
+
+def _output_names(graph_def: Any, folder: Path) -> dict[str, str]:
+    """Graph node for each of :data:`OUTPUTS`: the exact name, else the shortest name of a
+    non-constant node containing it, preferring nodes nothing consumes."""
+    consumed = {i.split(":")[0].lstrip("^") for n in graph_def.node for i in n.input}
+    names = [n.name for n in graph_def.node if n.op != "Const"]
+    outputs: dict[str, str] = {}
+    for key in OUTPUTS:
+        hits = [n for n in names if key in n]
+        sinks = [n for n in hits if n not in consumed]
+        if not hits:
+            raise ValueError(f"{folder} has no {key!r} output; it is not a BodyPix graph.")
+        outputs[key] = key if key in hits else min(sinks or hits, key=len)
+    return outputs
+
+
+def load_tfjs_graph(folder: Path) -> Any:
+    """A TF.js graph model folder -> function(image float32 [1,H,W,3]) -> {output: array}
+    for the two :data:`OUTPUTS` (the pose heads are pruned away)."""
     tf = import_tensorflow()
     from google.protobuf import json_format
 
-    spec = json.loads((folder / "model.json").read_text())
+    graph_file = model_file(folder)
+    if graph_file is None:
+        raise ValueError(f"{folder} has no model.json.")
+    spec = json.loads(graph_file.read_text())
     graph_def = json_format.ParseDict(spec["modelTopology"], tf.compat.v1.GraphDef(),
                                       ignore_unknown_fields=True)
     _unfuse(graph_def)
+    _fix_dilations(graph_def)
     weights = _read_weights(folder, spec["weightsManifest"])
     for node in graph_def.node:
         if node.name in weights:
@@ -187,21 +254,13 @@ def load_tfjs_graph(folder: Path) -> Any:
     inputs = [n.name for n in graph_def.node if n.op == "Placeholder"]
     if len(inputs) != 1:
         raise ValueError(f"{folder} has {len(inputs)} inputs; a BodyPix graph has one image.")
-    consumed = {i.split(":")[0].lstrip("^") for n in graph_def.node for i in n.input}
-    names = [n.name for n in graph_def.node if n.op != "Const"]
-    outputs: dict[str, str] = {}
-    for key in OUTPUTS:  # e.g. "float_segments", "MobilenetV1/displacement_fwd_2/BiasAdd"
-        hits = [n for n in names if key in n]
-        sinks = [n for n in hits if n not in consumed]
-        if not hits:
-            raise ValueError(f"{folder} has no {key!r} output; it is not a BodyPix graph.")
-        outputs[key] = key if key in hits else min(sinks or hits, key=len)
+    outputs = _output_names(graph_def, folder)
     wrapped = tf.compat.v1.wrap_function(
         lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
     fn = wrapped.prune(feeds=f"{inputs[0]}:0", fetches={k: f"{v}:0" for k, v in outputs.items()})
 
-    def predict(image: Any) -> dict[str, np.ndarray]:
-        result = fn(tf.cast(image, tf.float32))
+    def predict(image: np.ndarray) -> dict[str, np.ndarray]:
+        result = fn(tf.constant(image, tf.float32))
         return {k: v.numpy() for k, v in result.items()}
 
     return predict
@@ -214,68 +273,119 @@ def _load_saved_model(folder: Path) -> Any:
     fn = loaded.signatures["serving_default"]
     (key,) = fn.structured_input_signature[1]
 
-    def predict(image: Any) -> dict[str, np.ndarray]:
-        result = fn(**{key: tf.cast(image, tf.float32)})
-        return {k: v.numpy() for k, v in result.items()}
+    def predict(image: np.ndarray) -> dict[str, np.ndarray]:
+        result = fn(**{key: tf.constant(image, tf.float32)})
+        out: dict[str, np.ndarray] = {}
+        for want in OUTPUTS:
+            hits = [v for name, v in result.items() if want in name]
+            if not hits:
+                raise ValueError(f"the SavedModel has no {want!r} output")
+            out[want] = hits[0].numpy()
+        return out
 
     predict.loaded = loaded  # type: ignore[attr-defined]  # keep the module alive
     return predict
+
+
+def working_shape(h: int, w: int, size: int = WORKING_SIZE) -> tuple[int, int]:
+    """The network input (H, W) for an h x w photo: long side about ``size``, each side a
+    multiple of 32 plus one, the photo's aspect kept to within half a step."""
+    scale = (size - 1) / max(h, w)
+    return tuple(max(1, round(n * scale / _ALIGN)) * _ALIGN + 1  # type: ignore[return-value]
+                 for n in (h, w))
+
+
+def to_photo(maps: np.ndarray, shape: tuple[int, int], work: tuple[int, int],
+             interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Network maps [h, w, C] (cell j on working pixel j * stride) -> the photo's pixels.
+
+    The photo was resized to ``work`` (H, W) with pixel centres aligned, so photo pixel x
+    sits on working pixel (x + 0.5) * W / w_photo - 0.5, i.e. on map cell that / stride.
+    """
+    (ph, pw), (wh, ww), (mh, mw) = shape, work, maps.shape[:2]
+    sy, sx = (wh - 1) / max(1, mh - 1), (ww - 1) / max(1, mw - 1)
+    m = np.array([[ww / pw / sx, 0, (0.5 * ww / pw - 0.5) / sx],
+                  [0, wh / ph / sy, (0.5 * wh / ph - 0.5) / sy]], np.float64)
+    out = cv2.warpAffine(np.ascontiguousarray(maps), m, (pw, ph),
+                         flags=interpolation | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(ph, pw, -1) if maps.ndim == 3 else out
 
 
 class BodyPixSegmenter:
     """BodyPix person mask + parts; the model is loaded on first use and kept.
 
     threshold: person probability above which a pixel is statue (0..1).
-    internal_resolution: the share of the photo's size the network sees (tf-bodypix's knob).
+    working_size: long side in px of the image the network sees, whatever the photo's size.
     """
 
     def __init__(self, variant: str = "mobilenet", model_path: str | Path | None = None,
-                 threshold: float = 0.5, internal_resolution: float = 0.5) -> None:
+                 threshold: float = 0.5, working_size: int = WORKING_SIZE) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"Unknown BodyPix variant {variant!r}; use one of "
                              f"{', '.join(VARIANTS)}.")
+        if not 0.0 < threshold < 1.0 or working_size < 33:
+            raise ValueError("BodyPix needs 0 < threshold < 1 and a working size of 33 px or "
+                             "more.")
         self.variant, self.model_path = variant, model_path
-        self.threshold, self.internal_resolution = threshold, internal_resolution
+        self.threshold, self.working_size = threshold, working_size
         self.name = f"bodypix-{variant}"
         self._model: Any = None
+        self._path: Path | None = None
+        self._arch = variant
 
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
         path = find_model(self.variant, self.model_path)
         if path is None:
-            raise BackendUnavailable(unavailable_reason(self.variant) or
-                                     f"BodyPix {self.variant} was not found.")
-        from tf_bodypix.model import (
-            BodyPixModelWrapper,
-            MobileNetBodyPixPredictWrapper,
-            ResNet50BodyPixPredictWrapper,
-        )
-
+            reason = (f"{self.model_path} holds no BodyPix model (model.json or saved_model.pb)."
+                      if self.model_path is not None else unavailable_reason(self.variant))
+            raise BackendUnavailable(reason or f"BodyPix {self.variant} was not found.")
         try:
-            raw = (load_tfjs_graph(path) if (path / "model.json").is_file()
-                   else _load_saved_model(path))
+            self._model = (load_tfjs_graph(path) if model_file(path) is not None
+                           else _load_saved_model(path))
         except Exception as err:  # noqa: BLE001 - a broken folder reads the same to a user
             raise BackendUnavailable(f"Could not load BodyPix from {path} "
-                                     f"({err.__class__.__name__}: {err}); point {ENV_VAR} at "
-                                     "a BodyPix model folder.") from None
-        _, arch, stride = VARIANTS[self.variant]
-        wrapper = (MobileNetBodyPixPredictWrapper(raw) if arch == "mobilenet_v1"
-                   else ResNet50BodyPixPredictWrapper(raw))
-        self._model = BodyPixModelWrapper(wrapper, output_stride=stride,
-                                          internal_resolution=self.internal_resolution)
+                                     f"({error_summary(err)}); point {ENV_VAR} at a BodyPix "
+                                     "model folder.") from None
+        self._path, self._arch = path, architecture(path) or self.variant
         return self._model
+
+    def _run(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """The photo at the working size through the network: (segment logits [h, w],
+        part logits [h, w, 24], working (H, W)); TensorFlow errors -> BackendUnavailable."""
+        model = self._load()
+        h, w = image.shape[:2]
+        work = working_shape(h, w, self.working_size)
+        x = cv2.resize(image, work[::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
+        x = x - IMAGENET_MEAN if self._arch == "resnet50" else x / 127.5 - 1.0
+        try:
+            out = model(x[None])
+            seg, heat = out["float_segments"][0, ..., 0], out["float_part_heatmaps"][0]
+            if seg.shape != heat.shape[:2] or heat.shape[2] != len(BODYPIX_PARTS):
+                raise ValueError(f"its maps are {seg.shape} and {heat.shape}, not [h, w] and "
+                                 "[h, w, 24]")
+        except Exception as err:  # noqa: BLE001 - TensorFlow's errors are many and long
+            raise BackendUnavailable(f"BodyPix {self.variant} from {self._path} failed on a "
+                                     f"{work[1]}x{work[0]} input ({error_summary(err)}); "
+                                     "it may not be a BodyPix graph this loader supports."
+                                     ) from None
+        return seg, heat, work
 
     def segment(self, image: np.ndarray) -> Segmentation:
         """image: HxWx3 uint8 RGB -> mask (HxW bool) and parts (HxW uint8, our PART_NAMES)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"BodyPix needs an HxWx3 uint8 RGB image, got {image.shape} "
                              f"{image.dtype}.")
-        result = self._load().predict_single(image)
-        prob = np.asarray(result.get_scaled_segment_scores())[..., 0]
-        heat = np.asarray(result.get_scaled_part_heatmap_scores())
-        mask = prob > self.threshold
-        parts = np.where(mask, PART_MAP[np.argmax(heat, axis=-1)], 0).astype(np.uint8)
+        seg, heat, work = self._run(image)
+        logit = float(np.log(self.threshold / (1.0 - self.threshold)))
+        mask = to_photo(seg, image.shape[:2], work) > logit
+        # Parts: argmax of the part logits at the working size, then nearest to the photo.
+        labels = np.argmax(to_photo(heat, work, work), axis=-1).astype(np.uint8)
+        h, w = image.shape[:2]
+        labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
+        parts = np.where(mask, PART_MAP[labels], 0).astype(np.uint8)
         return Segmentation(mask=mask, parts=parts, backend=self.name)
 
 
