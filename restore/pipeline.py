@@ -17,9 +17,9 @@ from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, make_mask, shapes
-from restore.masking.missing import missing_limb
+from restore.masking.missing import missing_limb, place
 from restore.masking.verdict import ArmVerdict, judge
-from restore.pose import Pose, Side, estimate, merge, plausible_arm
+from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction, reconstruct
 from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
@@ -33,8 +33,8 @@ Progress = Callable[[float, str], None]
 # beats the silhouette relief on held-out synthetic depth (benchmarks/bench_depth.py). The
 # classical backends stay as the fallbacks when weights are missing.
 PREFERRED: dict[str, tuple[str, ...]] = {
-    "segmentation": ("statue-net", "grabcut"),
-    "pose": ("statue-net", "silhouette"),
+    "segmentation": ("blazepose", "statue-net", "grabcut"),
+    "pose": ("blazepose", "statue-net", "silhouette"),
     "inpainting": ("gan", "unet", "telea"),
     "reconstruction": ("statue-depth", "relief"),
 }
@@ -165,7 +165,8 @@ def _pose(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
 
 
 def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdict],
-            config: RestoreConfig, painted: np.ndarray | None) -> tuple[np.ndarray, Pose]:
+            config: RestoreConfig, painted: np.ndarray | None, hint: Pose | None
+            ) -> tuple[np.ndarray, Pose]:
     """HxW bool repaint region for the arms in ``todo`` and the pose they were drawn from."""
     region = np.zeros(rgb.shape[:2], bool)
     if config.strategy == "painted" and painted is None:
@@ -175,8 +176,8 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
                             "painted mask"), pose
     for v in todo:
         if config.strategy == "missing_arm":
-            if v.chosen_by == "user" or v.evidence.elbow_score <= 0:
-                pose = plausible_arm(pose, v.side)
+            placed = hint is not None and v.side in _placed_sides(hint)
+            pose = place(pose, v.side, seg.mask, v.state, keep=placed)
             region |= missing_limb(seg.mask, pose, v.side, v.state, config.width).region
         else:
             region |= make_mask(rgb, pose, config.strategy, v.side, config.width,
@@ -216,7 +217,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report(0.35, "judging each arm")
     verdicts = choose_arms(judge(pose, seg.mask), config, keypoints)
     todo = [v for v in verdicts if v.missing]
-    region, pose = _region(rgb, seg, pose, todo, config, painted)
+    region, pose = _region(rgb, seg, pose, todo, config, painted, keypoints)
     side = "both" if len(todo) == 2 else (todo[0].side if todo else "none")
     return Plan(seg, pose, verdicts, ArmMask(region, config.strategy, side))
 

@@ -6,9 +6,16 @@ from restore.pipeline import RestoreConfig, limb_guide, run
 from restore.pose import Pose
 
 
-def _sure(pose: Pose) -> Pose:
-    """The true keypoints, every joint scored as clearly seen (as a pose backend would)."""
-    return Pose(pose.xy, np.full(17, 0.9, np.float32), "test")
+def _sure(pose: Pose, unseen: tuple[str, ...] = ()) -> Pose:
+    """The true keypoints scored as a pose backend would: clearly seen (0.9), but the elbow
+    and wrist of the ``unseen`` (missing) arms barely (0.2)."""
+    from restore.pose import KEYPOINT_NAMES
+
+    scores = np.full(17, 0.9, np.float32)
+    for side in unseen:
+        for joint in ("elbow", "wrist"):
+            scores[KEYPOINT_NAMES.index(f"{side}_{joint}")] = 0.2
+    return Pose(pose.xy, scores, "test")
 
 
 @pytest.fixture
@@ -18,8 +25,8 @@ def seen(monkeypatch):
     from restore import pipeline
     from restore.segmentation import Segmentation
 
-    def use(pose: Pose, mask: np.ndarray) -> None:
-        monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: _sure(pose))
+    def use(pose: Pose, mask: np.ndarray, unseen: tuple[str, ...] = ()) -> None:
+        monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: _sure(pose, unseen))
         monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(mask, None, "t"))
     return use
 
@@ -77,7 +84,7 @@ def test_auto_falls_back_when_a_preferred_backend_cannot_load(monkeypatch):
 
 def test_a_missing_arm_is_found_and_only_its_place_repainted(seen):
     image, statue_mask, pose = draw_statue(arms=("right",))
-    seen(pose, statue_mask)
+    seen(pose, statue_mask, ("left",))
     result = run(image, RestoreConfig(pose="statue-net", inpainter="telea"), with_3d=False)
     left, right = result.verdicts
     assert left.state == "missing_arm" and right.state == "present"
@@ -96,7 +103,7 @@ def test_a_missing_arm_is_found_and_only_its_place_repainted(seen):
 
 def test_both_missing_arms_are_restored_together(seen):
     image, statue_mask, pose = draw_statue(arms=())
-    seen(pose, statue_mask)
+    seen(pose, statue_mask, ("left", "right"))
     result = run(image, RestoreConfig(pose="statue-net", inpainter="telea"), with_3d=False)
     assert result.arm_mask.side == "both"
     for side in ("left", "right"):

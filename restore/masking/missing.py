@@ -15,7 +15,7 @@ import numpy as np
 
 from restore.masking import shapes
 from restore.masking.verdict import ArmState
-from restore.pose import Pose, Side
+from restore.pose import KEYPOINT_NAMES, Pose, Side
 
 # Limb radii in shoulder widths (the span between the two shoulder joints, about 35-40 cm on
 # a person): upper arm at the shoulder and at the elbow, forearm at the wrist, fingertips.
@@ -59,6 +59,83 @@ def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = No
     return points, radii
 
 
+def _with_arm(pose: Pose, side: Side, elbow: np.ndarray, wrist: np.ndarray, how: str,
+              score: float) -> Pose:
+    xy, scores = pose.xy.copy(), pose.scores.copy()
+    for joint, point in (("elbow", elbow), ("wrist", wrist)):
+        i = KEYPOINT_NAMES.index(f"{side}_{joint}")
+        xy[i], scores[i] = point, score
+    return Pose(xy.astype(np.float32), scores.astype(np.float32), f"{pose.backend}+{how}")
+
+
+def mirrored(pose: Pose, side: Side) -> Pose | None:
+    """``pose`` with ``side``'s elbow and wrist mirrored from the other arm about the body's
+    axis (shoulder midpoint -> hip midpoint); None without shoulders and hips."""
+    other = "left" if side == "right" else "right"
+    names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    if min(pose.score(n) for n in names) <= 0:
+        return None
+    p = {n: np.array(pose.point(n), np.float64) for n in names}
+    top = (p["left_shoulder"] + p["right_shoulder"]) / 2
+    axis = (p["left_hip"] + p["right_hip"]) / 2 - top
+    if np.linalg.norm(axis) < 1:
+        return None
+    axis /= np.linalg.norm(axis)
+
+    def reflect(q: np.ndarray) -> np.ndarray:
+        v = q - top
+        return top + 2 * np.dot(v, axis) * axis - v
+
+    src = pose.arm(other).astype(np.float64)  # type: ignore[arg-type]
+    shift = pose.arm(side)[0] - reflect(src[0])  # attach at this arm's own shoulder
+    return _with_arm(pose, side, reflect(src[1]) + shift, reflect(src[2]) + shift, "mirrored",
+                     min(pose.score(f"{other}_elbow"), pose.score(f"{other}_wrist")))
+
+
+def hanging(pose: Pose, side: Side, tilt: float) -> Pose | None:
+    """``side``'s arm hanging relaxed from its shoulder, ``tilt`` degrees away from the body
+    (upper arm 0.6, forearm 0.5 torso lengths); None without shoulders and hips."""
+    names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    if min(pose.score(n) for n in names) <= 0:
+        return None
+    p = {n: np.array(pose.point(n), np.float64) for n in names}
+    top = (p["left_shoulder"] + p["right_shoulder"]) / 2
+    down = (p["left_hip"] + p["right_hip"]) / 2 - top
+    torso = float(np.linalg.norm(down))
+    if torso < 1.0:
+        return None
+    down /= torso
+    shoulder = pose.arm(side)[0].astype(np.float64)
+    out = 1.0 if float(np.dot(shoulder - top, [down[1], -down[0]])) > 0 else -1.0
+    a = np.radians(tilt) * out
+    d = np.array([down[0] * np.cos(a) + down[1] * np.sin(a),
+                  -down[0] * np.sin(a) + down[1] * np.cos(a)])
+    elbow = shoulder + 0.6 * torso * d
+    return _with_arm(pose, side, elbow, elbow + 0.5 * torso * d, f"hanging-{side}-arm", 0.4)
+
+
+def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
+          keep: bool = False) -> Pose:
+    """Where to draw ``side``'s missing arm: the points as given when ``keep`` (the user's)
+    or when they already lie off the statue; else the first of the other arm mirrored, then a
+    relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue."""
+    if keep:
+        return pose
+    candidates = [pose, mirrored(pose, side)] + [hanging(pose, side, t) for t in (12, 25, 45)]
+    best, best_off = pose, -1.0
+    for c in candidates:
+        if c is None:
+            continue
+        points, radii = limb_chain(c, side, state)
+        limb = shapes.tapered(statue.shape, points, radii)
+        off = float((limb & ~statue).sum() / max(1, limb.sum()))
+        if off >= 0.5:
+            return c
+        if off > best_off:
+            best, best_off = c, off
+    return best
+
+
 def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                  width: float | None = None) -> MissingLimb:
     """The limb and repaint region of ``side``'s missing arm on statue mask ``statue`` (HxW
@@ -78,4 +155,5 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                        radii.astype(np.float32))
 
 
-__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "limb_chain", "missing_limb"]
+__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "hanging", "limb_chain", "mirrored",
+           "missing_limb", "place"]

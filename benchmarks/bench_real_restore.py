@@ -1,0 +1,146 @@
+"""Do no harm, measured on every real photo we have: the full default restore, per arm.
+
+    python benchmarks/bench_real_restore.py [--limit N] [--sheet docs/real_restore.jpg]
+
+- The labelled Met statues in ../shared (arms.jsonl; RGBA cut-outs composited on grey): the
+  intact ones (both arms "present") must come back unchanged; the broken ones (an arm
+  missing_hand / missing_forearm / missing_arm) should be restored, on the right side.
+- The 7 fireman views (intact real bronze): must come back unchanged.
+- The fireman views with an intact arm removed (restore.synth.amputate, when present): the
+  removed arm should be found, and nothing outside the repaint region may change.
+
+"Changed" is the share of pixels whose largest channel difference exceeds 12 levels (the
+before-stop check's definition): an intact photo is changed above 0.5 %, a broken one
+restored above 0.2 %. "Repainted statue" is the share of the true statue (alpha / hand-made
+mask) inside the repaint region. Prints one table; ``--sheet`` writes the input, the region
+and the result side by side for every photo that changed, at full height.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from restore.images import load_image, load_mask
+from restore.pipeline import RestoreConfig, run
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
+MISSING = ("missing_hand", "missing_forearm", "missing_arm")
+
+
+def met_cases(limit: int | None) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
+    """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos."""
+    met = SHARED / "met"
+    rows = [json.loads(line) for line in (met / "arms.jsonl").read_text().splitlines()]
+    for r in rows[:limit]:
+        arms = {"right": r["right_arm"], "left": r["left_arm"]}
+        missing = {s for s, a in arms.items() if a in MISSING}
+        kind = "met broken" if missing else (
+            "met intact" if set(arms.values()) == {"present"} else "")
+        if not kind:
+            continue
+        im = Image.open(met / "images" / r["file"]).convert("RGBA")
+        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+        bg.alpha_composite(im)
+        yield r["file"], np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 0, missing, kind
+
+
+def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
+    """The fireman views as they are, then (when the amputation helper exists) amputated."""
+    folder = SHARED / "fireman"
+    views = sorted((folder / "images").glob("*.jpg"))
+    for path in views:
+        image = load_image(path)
+        yield path.stem, image, load_mask(folder / "masks" / f"{path.stem}.png"), set(), \
+            "fireman intact"
+    try:
+        from restore.synth.amputate import fireman_cases as amputated
+    except ImportError:
+        return
+    for case in amputated(SHARED.parents[1]):
+        yield (f"{case.name}-{case.side}", case.image, case.statue_mask, {case.side},
+               "fireman amputated")
+
+
+def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
+            ) -> tuple[dict[str, float | str], np.ndarray, np.ndarray]:
+    result = run(image, config, with_3d=False)
+    diff = np.abs(result.restored.astype(np.int16) - image.astype(np.int16)).max(axis=2)
+    region = result.arm_mask.mask
+    outside = bool((result.restored[~region] == image[~region]).all())
+    found = {v.side for v in result.verdicts if v.missing}
+    row: dict[str, float | str] = {
+        "changed": float((diff > 12).mean()),
+        "statue_repainted": float((region & truth).sum() / max(1, truth.sum())),
+        "found": ",".join(sorted(found)) or "-", "outside_identical": str(outside),
+        "verdicts": " ".join(f"{v.side[0]}:{v.state}" for v in result.verdicts)}
+    return row, result.restored, region
+
+
+def summarise(rows: list[dict[str, object]]) -> None:
+    print("| set | photos | changed | restored (right side) | statue repainted, median / max |")
+    print("|---|---|---|---|---|")
+    for kind in dict.fromkeys(str(r["kind"]) for r in rows):
+        rs = [r for r in rows if r["kind"] == kind]
+        changed = sum(float(r["changed"]) > 0.005 for r in rs)  # type: ignore[arg-type]
+        restored = [r for r in rs if float(r["changed"]) > 0.002]  # type: ignore[arg-type]
+        right = sum(bool(r["truth"]) and set(str(r["found"]).split(",")) <= r["truth"]  # type: ignore[operator]
+                    for r in restored)
+        share = [float(r["statue_repainted"]) for r in rs]  # type: ignore[arg-type]
+        broken = "broken" in kind or "amputated" in kind
+        print(f"| {kind} | {len(rs)} | {changed}/{len(rs)} | "
+              f"{f'{len(restored)}/{len(rs)} ({right})' if broken else '-'} | "
+              f"{np.median(share):.2%} / {max(share):.2%} |")
+
+
+def sheet(panels: list[np.ndarray], path: Path, height: int = 360) -> None:
+    """Rows of (input | region in red | result), each scaled to ``height``."""
+    import cv2
+
+    rows = []
+    for i in range(0, len(panels), 3):
+        trio = [cv2.resize(p, (round(p.shape[1] * height / p.shape[0]), height))
+                for p in panels[i:i + 3]]
+        rows.append(np.hstack(trio))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.vstack(rows)).save(path, quality=88)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, help="only the first N labelled Met statues")
+    ap.add_argument("--sheet", type=Path, help="write before / region / after of changed photos")
+    ap.add_argument("--pose", default="auto")
+    ap.add_argument("--segmenter", default="auto")
+    args = ap.parse_args()
+    config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter="auto")
+    rows: list[dict[str, object]] = []
+    panels: list[np.ndarray] = []
+    start = time.perf_counter()
+    for name, image, truth, missing, kind in [*fireman_cases(), *met_cases(args.limit)]:
+        row, restored, region = measure(image, truth, config)
+        rows.append({"name": name, "kind": kind, "truth": missing, **row})
+        if row["found"] != "-" or missing:
+            print(f"{kind:18s} {name:22s} missing={','.join(sorted(missing)) or '-':10s} "
+                  f"found={row['found']:10s} changed={float(row['changed']):.2%} "  # type: ignore[arg-type]
+                  f"statue={float(row['statue_repainted']):.2%} {row['verdicts']}")  # type: ignore[arg-type]
+            shown = image.copy()
+            shown[region] = (0.5 * shown[region] + [127, 0, 0]).astype(np.uint8)
+            panels += [image, shown, restored]
+    summarise(rows)
+    print(f"{len(rows)} photos in {time.perf_counter() - start:.0f} s")
+    if args.sheet and panels:
+        sheet(panels, args.sheet)
+        print(f"wrote {args.sheet}")
+
+
+if __name__ == "__main__":
+    main()
