@@ -120,8 +120,9 @@ def main() -> None:
     ap.add_argument("--sheet", type=Path, help="write before / region / after of changed photos")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
+    ap.add_argument("--inpainter", default="auto")
     args = ap.parse_args()
-    config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter="auto")
+    config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter=args.inpainter)
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()

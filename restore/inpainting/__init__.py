@@ -75,6 +75,17 @@ INPAINTERS.register("unet", _learned("unet")[0], "U-Net baseline (L1), trained o
                     "statues.", check=_learned("unet")[1])
 
 
+def _limb(device: str) -> Inpainter:
+    from restore.inpainting.limb import LimbInpainter
+
+    return LimbInpainter()
+
+
+INPAINTERS.register("limb", _limb, "Geometry first: the missing limb rendered as a tube lit "
+                    "like the statue, with the statue's colour and its own fine detail, blended "
+                    "at the stump; no weights, full resolution.")
+
+
 def _diffusion(device: str) -> Inpainter:
     from restore.inpainting.diffusion import DiffusionInpainter
 
@@ -98,12 +109,22 @@ def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.nda
 
 
 def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
-            guide: np.ndarray | None = None, device: str = "cpu") -> Inpainting:
-    """Repaint ``mask`` (True = missing) in ``image``. Raises ValueError on empty/full masks."""
+            guide: np.ndarray | None = None, device: str = "cpu",
+            statue: np.ndarray | None = None) -> Inpainting:
+    """Repaint ``mask`` (True = missing) in ``image``. Raises ValueError on empty/full masks.
+
+    ``statue`` (HxW bool, True = statue) is given to backends that use it (``needs_statue``:
+    the limb renderer takes its light and material from it); the others ignore it.
+    """
     rgb = as_rgb_uint8(image)
     m = check_region(as_mask(mask, rgb.shape[:2]), "inpainting mask")
     g = None if guide is None else as_mask(guide, rgb.shape[:2], what="guide")
-    filled = INPAINTERS.get(backend, device).inpaint(rgb, m, g)
+    model = INPAINTERS.get(backend, device)
+    if getattr(model, "needs_statue", False):
+        s = None if statue is None else as_mask(statue, rgb.shape[:2], what="statue mask")
+        filled = model.inpaint(rgb, m, g, statue=s)  # type: ignore[call-arg]
+    else:
+        filled = model.inpaint(rgb, m, g)
     return Inpainting(image=composite(rgb, filled, m), mask=m, backend=backend)
 
 

@@ -19,7 +19,10 @@ from restore.pose import KEYPOINT_NAMES, Pose, Side
 
 # Limb radii in shoulder widths (the span between the two shoulder joints, about 35-40 cm on
 # a person): upper arm at the shoulder and at the elbow, forearm at the wrist, fingertips.
-RADII = (0.13, 0.085, 0.06, 0.045)
+# A person's are about 0.12 / 0.08 / 0.055 / 0.04; the pose networks place statues'
+# shoulder joints inside the deltoid and sculpted limbs are full, so on the broken Met
+# statues the stumps measure about a quarter wider.
+RADII = (0.16, 0.105, 0.075, 0.055)
 HAND = 0.7  # hand length / forearm length
 SEAM = 0.25  # seam band width / stump width
 
@@ -92,9 +95,11 @@ def mirrored(pose: Pose, side: Side) -> Pose | None:
                      min(pose.score(f"{other}_elbow"), pose.score(f"{other}_wrist")))
 
 
-def hanging(pose: Pose, side: Side, tilt: float) -> Pose | None:
+def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False) -> Pose | None:
     """``side``'s arm hanging relaxed from its shoulder, ``tilt`` degrees away from the body
-    (upper arm 0.6, forearm 0.5 torso lengths); None without shoulders and hips."""
+    (upper arm 0.6, forearm 0.5 torso lengths), along the torso or, with ``gravity``, straight
+    down the photo (a reclining figure's arm hangs down, not along its body); None without
+    shoulders and hips."""
     names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     if min(pose.score(n) for n in names) <= 0:
         return None
@@ -106,6 +111,10 @@ def hanging(pose: Pose, side: Side, tilt: float) -> Pose | None:
         return None
     down /= torso
     shoulder = pose.arm(side)[0].astype(np.float64)
+    if gravity:
+        side_x = float(np.dot(shoulder - top, [down[1], -down[0]]))
+        down = np.array([0.0, 1.0])
+        top = shoulder - np.sign(side_x or 1.0) * np.array([1.0, 0.0])  # "out" = away in x
     out = 1.0 if float(np.dot(shoulder - top, [down[1], -down[0]])) > 0 else -1.0
     a = np.radians(tilt) * out
     d = np.array([down[0] * np.cos(a) + down[1] * np.sin(a),
@@ -121,7 +130,8 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
     relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue."""
     if keep:
         return pose
-    candidates = [pose, mirrored(pose, side)] + [hanging(pose, side, t) for t in (12, 25, 45)]
+    candidates = [pose, mirrored(pose, side)] + [
+        hanging(pose, side, t, gravity) for gravity in (True, False) for t in (12, 25, 45)]
     best, best_off = pose, -1.0
     for c in candidates:
         if c is None:

@@ -1,0 +1,193 @@
+"""Inpainting backend "limb": render the missing arm as a lit, textured limb, then blend.
+
+Learned inpainters at 96-192 px paint the low frequencies of a hole; on a real photo that
+is a smear with no outline of an arm. This backend is geometry first:
+
+1. **Shape.** The hole is a tube around a skeleton (the limb guide: shoulder -> elbow ->
+   wrist). For every hole pixel, ``d`` is its distance to the skeleton and ``e`` its
+   distance to the background beside the hole, so ``u = d / (d + e)`` in [0, 1] is where
+   it sits across the tube, and the tube's surface normal there is
+   ``(u * g, sqrt(1 - u^2))`` with ``g`` the in-plane direction away from the skeleton.
+2. **Light.** The statue's own pixels are given normals the same way (its silhouette
+   inflated into a dome) and its luminance is fitted as ``L = c0 + c . n`` (Lambert with an
+   ambient term, least squares). The limb is lit by that same fit, so its shading agrees
+   with the light on the visible statue.
+3. **Material.** The colour (CIELAB a, b) is the statue's near the stump; the luminance is
+   shifted to the stump's mean; fine detail (the high-pass of the statue's luminance: grain,
+   patina, chisel marks) is copied from the statue's own pixels at the same scale.
+4. **Seams.** At the stump the render fades in over the seam band; against the background
+   the tube's edge is anti-aliased over one pixel. Only hole pixels change.
+
+Shapes: image HxWx3 uint8 RGB; mask HxW bool (True = repaint); guide HxW bool skeleton;
+statue HxW bool (True = statue; found with the default segmenter when not given).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from restore.inpainting import crop_box
+
+DETAIL_SIGMA = 2.0  # px: the scale below which a statue's texture counts as detail
+FIT_SIDE = 256  # the statue is fitted for light at most this large
+SHADING = 0.5  # share of the fitted directional light the limb gets (bench_arm.py)
+
+
+def inflate_normals(mask: np.ndarray) -> np.ndarray:
+    """HxWx3 float32 unit normals (x right, y down, z toward the camera) of ``mask``'s
+    silhouette inflated into a dome (height = sqrt of the distance to its edge)."""
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    height = cv2.GaussianBlur(np.sqrt(dist), (0, 0), 1.5)
+    gy, gx = np.gradient(height)
+    n = np.dstack([-gx, -gy, np.full_like(gx, 0.5)])
+    return (n / np.linalg.norm(n, axis=2, keepdims=True)).astype(np.float32)
+
+
+def fit_light(lab: np.ndarray, statue: np.ndarray) -> np.ndarray:
+    """4x3 (rows c0, cx, cy, cz): each CIELAB channel of the statue (``lab`` HxWx3) as
+    c0 + c . n over its inflated normals (Lambert with ambient; chroma too, since bronze
+    and painted stone change hue from light to shadow)."""
+    scale = min(1.0, FIT_SIDE / max(statue.shape))
+    size = (max(8, round(statue.shape[1] * scale)), max(8, round(statue.shape[0] * scale)))
+    small = cv2.resize(statue.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    lab_s = cv2.resize(lab, size, interpolation=cv2.INTER_AREA)
+    n = inflate_normals(small)[small]
+    if len(n) < 16:
+        flat = lab[statue].mean(axis=0) if statue.any() else np.array([50.0, 0.0, 0.0])
+        return np.vstack([flat, np.zeros((3, 3))])
+    a = np.hstack([np.ones((len(n), 1)), n])
+    coef, *_ = np.linalg.lstsq(a, lab_s[small].astype(np.float64), rcond=None)
+    return coef
+
+
+def tube_normals(hole: np.ndarray, skeleton: np.ndarray, background: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(HxWx3 unit normals, HxW distance to the background px) of the tube filling ``hole``
+    around ``skeleton``; ``background`` (HxW bool) is what lies beside the tube."""
+    d, idx = ndimage.distance_transform_edt(~skeleton, return_indices=True)
+    e = ndimage.distance_transform_edt(~background)
+    u = np.clip(d / np.maximum(d + e, 1e-6), 0.0, 1.0)
+    ys, xs = np.indices(hole.shape)
+    g = np.dstack([xs - idx[1], ys - idx[0]]).astype(np.float32)
+    g /= np.maximum(np.linalg.norm(g, axis=2, keepdims=True), 1e-6)
+    n = np.dstack([g * u[:, :, None], np.sqrt(1 - u ** 2)]).astype(np.float32)
+    return n, e.astype(np.float32)
+
+
+def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """HxW high-pass luminance for the hole, copied from statue pixels at the same scale.
+
+    The hole is shifted onto the statue near the stump (the same material as the lost arm)
+    by the first of a spiral of offsets that lands inside it, away from the statue's edges;
+    the copy is clipped to 2.5 robust deviations so a carved edge or an eye does not come
+    along as "grain".
+    """
+    high = lum - cv2.GaussianBlur(lum, (0, 0), DETAIL_SIGMA)
+    margin = int(3 * DETAIL_SIGMA) * 2 + 1
+    inner = cv2.erode(statue.astype(np.uint8), np.ones((margin, margin), np.uint8)) > 0
+    out = np.zeros_like(lum)
+    if not inner.any():
+        return out
+    spread = 2.5 * 1.4826 * float(np.median(np.abs(high[inner]))) + 1e-3
+    high = np.clip(high, -spread, spread)
+    hy, hx = np.nonzero(hole)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (31, 31))
+    near = inner & (cv2.dilate(hole.astype(np.uint8), k, iterations=3) > 0)
+    src = near if near.sum() >= 16 else inner
+    sy_, sx_ = np.nonzero(src)
+    base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
+    todo = hole.copy()
+    h, w = lum.shape
+    for i in range(32):  # a spiral until every hole pixel has detail
+        angle, radius = i * 2.4, 4.0 * i
+        off = np.round(base + radius * np.array([np.sin(angle), np.cos(angle)])).astype(int)
+        ty, tx = np.nonzero(todo)
+        sy, sx = ty + off[0], tx + off[1]
+        ok = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+        ok[ok] = inner[sy[ok], sx[ok]]
+        out[ty[ok], tx[ok]] = high[sy[ok], sx[ok]]
+        todo[ty[ok], tx[ok]] = False
+        if not todo.any():
+            break
+    return out
+
+
+def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: int
+                 ) -> np.ndarray:
+    """(L, a, b) median of the statue pixels within ``reach`` px of the hole (the stump);
+    of the whole statue when none is that close."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = statue & (cv2.dilate(hole.astype(np.uint8), k) > 0) & ~hole
+    src = lab[near] if near.sum() >= 16 else lab[statue & ~hole]
+    return np.median(src, axis=0) if len(src) else np.array([60.0, 0.0, 10.0])
+
+
+class LimbInpainter:
+    """Geometry-first limb rendering (no weights). See the module docstring."""
+
+    needs_statue = True
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, guide: np.ndarray | None = None,
+                statue: np.ndarray | None = None) -> np.ndarray:
+        if statue is None:
+            statue = _segment(image)
+        y0, y1, x0, x1 = crop_box(mask | _near(statue, mask), margin=0.3, min_side=32)
+        crop = (slice(y0, y1), slice(x0, x1))
+        out = image.copy()
+        out[crop] = self._render(image[crop], mask[crop], statue[crop],
+                                 None if guide is None else guide[crop])
+        return out
+
+    def _render(self, rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
+                guide: np.ndarray | None) -> np.ndarray:
+        from skimage.morphology import skeletonize
+
+        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        old = statue & ~hole  # the statue as it stands
+        skeleton = guide & hole if guide is not None and (guide & hole).any() \
+            else skeletonize(hole)
+        background = ~hole & ~statue
+        normals, edge = tube_normals(hole, skeleton, background)
+        coef = fit_light(lab, old)
+        shade = coef[0] + SHADING * (normals @ coef[1:].astype(np.float32))  # HxWx3
+        base = stump_colour(lab, old, hole, reach=max(4, int(edge[hole].max())))
+        # The luminance level of the whole visible statue (a stump's underside is often in
+        # shadow), the colour of the stump.
+        level = np.array([float(np.median(lab[:, :, 0][old])), base[1], base[2]])
+        shade += level - np.median(shade[hole], axis=0)
+        shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole)
+        new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
+        rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
+        # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
+        alpha = np.clip(edge - 0.5, 0.0, 1.0)
+        seam = hole & statue
+        if seam.any():
+            into = ndimage.distance_transform_edt(~old)
+            band = max(1.0, float(into[seam].max()))
+            alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
+        alpha = np.where(hole, alpha, 0.0)[:, :, None]
+        mixed = alpha * rendered * 255.0 + (1 - alpha) * rgb.astype(np.float32)
+        return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """HxW bool: pixels within a fifth of ``b``'s size of ``b`` (where to look for ``a``)."""
+    ys, xs = np.nonzero(b)
+    if len(ys) == 0:
+        return np.zeros_like(a)
+    r = max(3, int(0.2 * max(np.ptp(ys) + 1, np.ptp(xs) + 1)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return a & (cv2.dilate(b.astype(np.uint8), k) > 0)
+
+
+def _segment(image: np.ndarray) -> np.ndarray:
+    """The statue with the default segmenter (when the caller has no statue mask)."""
+    from restore.pipeline import resolve
+    from restore.segmentation import segment
+
+    return segment(image, resolve("segmentation", "auto", load=True)).mask
+
+
+__all__ = ["LimbInpainter", "detail_source", "fit_light", "inflate_normals", "tube_normals"]

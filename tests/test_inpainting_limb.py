@@ -1,0 +1,47 @@
+import numpy as np
+from conftest import draw_statue
+
+from restore.arm_quality import arm_scores, laplacian_energy
+from restore.inpainting import inpaint
+from restore.masking.missing import missing_limb
+from restore.pose import Pose
+
+
+def _one_armed():
+    """A drawn statue without its left arm, the limb where it was, and the true image."""
+    intact, intact_mask, pose = draw_statue()
+    image, statue, _ = draw_statue(arms=("right",))
+    sure = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")
+    limb = missing_limb(statue, sure, "left", "missing_arm")
+    from restore.pipeline import limb_guide
+
+    guide = limb_guide(statue.shape, sure, "left") & limb.region
+    return image, statue, limb, guide, intact, intact_mask & ~statue
+
+
+def test_limb_paints_an_arm_in_the_hole_only():
+    image, statue, limb, guide, intact, arm = _one_armed()
+    out = inpaint(image, limb.region, "limb", guide, statue=statue)
+    assert out.backend == "limb"
+    region = limb.region
+    assert np.array_equal(out.image[~region], image[~region])
+    # the fill has the statue's colour, not the wall's: brighter than the dark background
+    wall = image[~statue & ~region].mean()
+    assert out.image[region & ~statue].mean() > wall + 60
+    scores = arm_scores(out.image, image, intact, region, arm)
+    assert scores["silhouette_iou"] > 0.5 and scores["detail"] > 0.3
+
+
+def test_limb_is_sharper_than_telea_on_the_drawn_statue():
+    image, statue, limb, guide, intact, arm = _one_armed()
+    hole = limb.region & arm
+    sharp = inpaint(image, limb.region, "limb", guide, statue=statue).image
+    smooth = inpaint(image, limb.region, "telea").image
+    assert laplacian_energy(sharp, hole) > laplacian_energy(smooth, hole)
+
+
+def test_limb_without_a_statue_mask_or_guide_still_fills_only_the_hole():
+    image, statue, limb, _, _, _ = _one_armed()
+    out = inpaint(image, limb.region, "limb")
+    assert np.array_equal(out.image[~limb.region], image[~limb.region])
+    assert (out.image[limb.region] != image[limb.region]).any()
