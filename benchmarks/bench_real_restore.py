@@ -63,9 +63,9 @@ def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str
         from restore.synth.amputate import fireman_cases as amputated
     except ImportError:
         return
-    for case in amputated(SHARED.parents[1]):
-        yield (f"{case.name}-{case.side}", case.image, case.statue_mask, {case.side},
-               "fireman amputated")
+    for case in amputated(SHARED.parents[1], skip_over_body=True):
+        yield (f"{case.name}-{case.side}", case.amputation.image,
+               case.amputation.statue_mask, {case.side}, "fireman amputated")
 
 
 def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
@@ -99,25 +99,29 @@ def summarise(rows: list[dict[str, object]]) -> None:
               f"{np.median(share):.2%} / {max(share):.2%} |")
 
 
-def sheet(panels: list[np.ndarray], path: Path, height: int = 360) -> None:
-    """Rows of (input | region in red | result), each scaled to ``height``."""
-    import cv2
+def crop_around(region: np.ndarray, pad: int = 40) -> tuple[slice, slice]:
+    """The box around ``region`` grown by ``pad`` px, inside the photo."""
+    ys, xs = np.nonzero(region)
+    h, w = region.shape
+    return (slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
+            slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)))
 
-    rows = []
-    for i in range(0, len(panels), 3):
-        trio = [cv2.resize(p, (round(p.shape[1] * height / p.shape[0]), height))
-                for p in panels[i:i + 3]]
-        rows.append(np.hstack(trio))
+
+def sheet(panels: list[np.ndarray], path: Path) -> None:
+    """Rows of (input | region in red | result) at the photo's own resolution (no scaling:
+    what a visitor sees at 100 % zoom), left-aligned on black."""
+    rows = [np.hstack(panels[i:i + 3]) for i in range(0, len(panels), 3)]
     width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows]
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.vstack(rows)).save(path, quality=88)
+    Image.fromarray(np.vstack(rows)).save(path, quality=90)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="only the first N labelled Met statues")
-    ap.add_argument("--sheet", type=Path, help="write before / region / after of changed photos")
+    ap.add_argument("--sheet", type=Path, help="write before / region / after around every "
+                    "repainted region, at full resolution")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -133,9 +137,11 @@ def main() -> None:
             print(f"{kind:18s} {name:22s} missing={','.join(sorted(missing)) or '-':10s} "
                   f"found={row['found']:10s} changed={float(row['changed']):.2%} "  # type: ignore[arg-type]
                   f"statue={float(row['statue_repainted']):.2%} {row['verdicts']}")  # type: ignore[arg-type]
+        if region.any():
+            box = crop_around(region)
             shown = image.copy()
             shown[region] = (0.5 * shown[region] + [127, 0, 0]).astype(np.uint8)
-            panels += [image, shown, restored]
+            panels += [image[box], shown[box], restored[box]]
     summarise(rows)
     print(f"{len(rows)} photos in {time.perf_counter() - start:.0f} s")
     if args.sheet and panels:

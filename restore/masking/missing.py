@@ -24,7 +24,7 @@ from restore.pose import KEYPOINT_NAMES, Pose, Side
 # statues the stumps measure about a quarter wider.
 RADII = (0.16, 0.105, 0.075, 0.055)
 HAND = 0.7  # hand length / forearm length
-SEAM = 0.25  # seam band width / stump width
+SEAM = 0.15  # seam band width / stump width (the issue allows up to a quarter)
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,34 @@ class MissingLimb:
     radii: np.ndarray
 
 
-def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def measured_scale(statue: np.ndarray, pose: Pose, side: Side) -> float:
+    """How much thicker than the proportional default the statue's *other* arm is, measured
+    on the silhouette (its half-width at 20-80 % along upper arm and forearm), in [0.6, 1.4];
+    1.0 when it cannot be measured. A sculptor makes both arms alike."""
+    other: Side = "left" if side == "right" else "right"
+    arm = pose.arm(other).astype(np.float64)
+    span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
+                                            pose.point("right_shoulder"))))
+    h, w = statue.shape
+    ratios = []
+    for (a, b), r in zip(((arm[0], arm[1]), (arm[1], arm[2])),
+                         (RADII[0] + RADII[1], RADII[1] + RADII[2]), strict=True):
+        t = np.linspace(0.2, 0.8, 13)[:, None]
+        pts = np.round(a * (1 - t) + b * t).astype(int)
+        ok = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        if ok.mean() < 0.9 or not statue[pts[ok, 1], pts[ok, 0]].all():
+            continue  # off the statue: not an arm we can measure
+        y0, x0 = np.maximum(pts.min(axis=0)[::-1] - int(span), 0)
+        y1, x1 = pts.max(axis=0)[::-1] + int(span) + 1
+        crop = np.pad(statue[y0:y1, x0:x1], 1).astype(np.uint8)
+        dist = cv2.distanceTransform(crop, cv2.DIST_L2, 5)
+        half = float(np.median(dist[pts[:, 1] - y0 + 1, pts[:, 0] - x0 + 1]))
+        ratios.append(half / (0.5 * r * max(span, 8.0)))
+    return float(np.clip(np.median(ratios), 0.6, 1.4)) if ratios else 1.0
+
+
+def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = None,
+               scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(points Kx2, radii K) of the missing part: from the elbow for a missing forearm, else
     from the shoulder, through the wrist to the fingertips. ``width`` (px) sets the upper
     arm's diameter; default from the shoulder width."""
@@ -55,10 +81,16 @@ def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = No
     forearm = arm[2] - arm[1]
     tip = arm[2] + HAND * forearm
     points = np.vstack([arm, tip[None]])
-    scale = (width / (2 * RADII[0])) if width else max(span, 8.0)
-    radii = np.array(RADII) * scale
+    px = (width / (2 * RADII[0])) if width else scale * max(span, 8.0)
+    radii = np.array(RADII) * px
     if state == "missing_forearm":
         return points[1:], radii[1:]
+    # The shoulder itself is there (the stump): the tube starts one radius down the upper arm,
+    # so its first disc does not grow a cap above the shoulder into the background.
+    upper = points[1] - points[0]
+    length = float(np.linalg.norm(upper))
+    if length > 1e-6:
+        points[0] = points[0] + upper / length * min(radii[0], 0.3 * length)
     return points, radii
 
 
@@ -151,7 +183,7 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     """The limb and repaint region of ``side``'s missing arm on statue mask ``statue`` (HxW
     bool, True = statue). ``state`` is "missing_forearm" or "missing_arm" (any other state is
     drawn as a whole missing arm, for an arm the user asked to restore)."""
-    points, radii = limb_chain(pose, side, state, width)
+    points, radii = limb_chain(pose, side, state, width, measured_scale(statue, pose, side))
     limb = shapes.tapered(statue.shape, points, radii)
     off = limb & ~statue
     seam = np.zeros_like(off)
