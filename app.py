@@ -174,18 +174,18 @@ def run_reconstruct(image: Any, mask: Any, backend: str, output: str = "closed",
 @friendly
 def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter: str,
                 progress: gr.Progress = gr.Progress()
-                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, str, dict[str, np.ndarray]]:
+    """Before/after pair, the region and keypoints drawn, the per-arm verdict in words."""
     rgb = _image(image)
     config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
                                     else side_of(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
-    for note in result.notes:  # the per-arm verdicts, and what was (not) repainted
-        gr.Info(note)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
-    return result.restored, shown, state
+    verdict = "\n".join(f"- {n}" for n in result.notes)
+    return (rgb, result.restored), shown, verdict, state
 
 
 @friendly
@@ -242,6 +242,7 @@ def _3drecon_options(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Ch
 def build_demo() -> gr.Blocks:
     seg_default = pipeline.resolve("segmentation", "auto")
     inp_default = pipeline.resolve("inpainting", "auto")
+    limb_default = pipeline.resolve("limb-inpainting", "auto")
     rec_default = pipeline.resolve("reconstruction", "auto")
     pose_default = pipeline.resolve("pose", "auto")
     examples = _examples()
@@ -262,20 +263,24 @@ def build_demo() -> gr.Blocks:
                         r_strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
                                                  label="Region to repaint")
                     r_inpainter = gr.Dropdown(_choices(inpainting.INPAINTERS),
-                                              value=inp_default, label="Inpainting model")
+                                              value=limb_default, label="Inpainting model")
                     r_recon = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
                                           value=rec_default, label="3D backend")
                     r_output, r_conf, r_clean, r_tint = _3drecon_options(note)
                     r_button = gr.Button("Restore", variant="primary")
+                    r_verdict = gr.Markdown("Each arm is judged first: only an arm that is "
+                                            "missing is repainted; an intact statue comes "
+                                            "back unchanged.")
                 with gr.Column():
-                    r_out = gr.Image(label="Restored", format="png")
+                    r_out = gr.ImageSlider(label="Before / after (drag the bar)",
+                                           format="png", max_height=640)
                     r_mask = gr.Image(label="Repainted region and keypoints")
                     r_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
             r_state = gr.State()
             if examples:
                 gr.Examples(examples, inputs=r_image)
             r_button.click(run_restore, [r_image, r_keypoints, r_strategy, r_side, r_inpainter],
-                           [r_out, r_mask, r_state], api_name="restore").success(
+                           [r_out, r_mask, r_verdict, r_state], api_name="restore").success(
                 run_restore_3d, [r_state, r_recon, r_output, r_conf, r_clean, r_tint], r_model,
                 api_name="restore_3d")
 

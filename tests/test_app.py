@@ -116,9 +116,12 @@ def test_reconstruct_returns_a_glb_trimesh_loads(client, files):
 
 def test_full_restore_then_3d(client, files):
     d, points = files
-    restored, shown = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
-                                     "missing_arm", "right", "telea", api_name="/restore")
-    assert _load(restored).shape[:2] == (320, 240)
+    pair, shown, verdict = client.predict(gradio_client.handle_file(str(d / "photo.png")),
+                                          points, "missing_arm", "right", "telea",
+                                          api_name="/restore")
+    before, restored = (_load(p) for p in pair)
+    assert restored.shape[:2] == before.shape[:2] == (320, 240)
+    assert "right arm:" in verdict and "as asked" in verdict
     glb = client.predict("relief", api_name="/restore_3d")
     assert Path(glb).suffix == ".glb" and len(trimesh.load(glb, force="mesh").faces) > 0
     # the repainted region kept from the restore is coloured when asked
