@@ -88,3 +88,39 @@ def test_extension_commands_are_wired(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "restore", command, "--help"],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and f"restore {command}" in proc.stdout, proc.stderr
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_an_intact_real_statue_comes_back_unchanged(tmp_path, capsys):
+    """A real photo (CC0, The Met) of a statue with both arms: exit 0, same pixels, said."""
+    photo = EXAMPLES / "met_206751_mirabeau_intact.png"
+    out = tmp_path / "out"
+    assert main(["restore", str(photo), "--out-dir", str(out), "--no-3d"]) == 0
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    assert np.array_equal(np.asarray(Image.open(out / "restored.png")), original)
+    assert not (np.asarray(Image.open(out / "arm_mask.png")) > 0).any()
+    err = capsys.readouterr().err
+    assert "returned unchanged" in err
+    arms = json.loads((out / "pose.json").read_text())["arms"]
+    assert not any(a["state"].startswith("missing") for a in arms.values())
+
+
+def test_a_real_statue_missing_an_arm_gets_that_arm(tmp_path, capsys):
+    from restore.pose import POSE_ESTIMATORS
+
+    if POSE_ESTIMATORS.unavailable_reason("blazepose"):
+        pytest.skip(POSE_ESTIMATORS.unavailable_reason("blazepose"))
+    photo = EXAMPLES / "met_242155_votary_left_arm_missing.png"
+    out = tmp_path / "out"
+    assert main(["restore", str(photo), "--out-dir", str(out), "--no-3d"]) == 0
+    arms = json.loads((out / "pose.json").read_text())["arms"]
+    assert arms["left"]["state"] == "missing_arm" and arms["right"]["state"] == "present"
+    region = np.asarray(Image.open(out / "arm_mask.png")) > 0
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    restored = np.asarray(Image.open(out / "restored.png"))
+    assert region.any() and np.array_equal(restored[~region], original[~region])
+    # the left arm is on the photo's right (the statue faces us)
+    assert np.nonzero(region)[1].mean() > original.shape[1] / 2
+    assert "left arm: missing" in capsys.readouterr().err

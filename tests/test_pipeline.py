@@ -124,7 +124,7 @@ STRATEGIES = ("missing_arm", "wrist_elbow", "wrist_elbow_shoulder", "static_box"
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("inpainter", ["telea", "ns", "gan", "unet"])
+@pytest.mark.parametrize("inpainter", ["telea", "ns", "gan", "unet", "limb"])
 def test_pixels_outside_the_region_are_bit_identical(statue, strategy, inpainter):
     from restore.inpainting import INPAINTERS
 
