@@ -93,8 +93,7 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.n
     spread = 2.5 * 1.4826 * float(np.median(np.abs(high[inner]))) + 1e-3
     high = np.clip(high, -spread, spread)
     hy, hx = np.nonzero(hole)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (31, 31))
-    near = inner & (cv2.dilate(hole.astype(np.uint8), k, iterations=3) > 0)
+    near = inner & (_distance_to(hole) <= 45)
     src = near if near.sum() >= 16 else inner
     sy_, sx_ = np.nonzero(src)
     base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
@@ -118,8 +117,7 @@ def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: i
                  ) -> np.ndarray:
     """(L, a, b) median of the statue pixels within ``reach`` px of the hole (the stump);
     of the whole statue when none is that close."""
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    near = statue & (cv2.dilate(hole.astype(np.uint8), k) > 0) & ~hole
+    near = statue & (_distance_to(hole) <= reach) & ~hole
     src = lab[near] if near.sum() >= 16 else lab[statue & ~hole]
     return np.median(src, axis=0) if len(src) else np.array([60.0, 0.0, 10.0])
 
@@ -178,8 +176,12 @@ def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(ys) == 0:
         return np.zeros_like(a)
     r = max(3, int(0.2 * max(np.ptp(ys) + 1, np.ptp(xs) + 1)))
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    return a & (cv2.dilate(b.astype(np.uint8), k) > 0)
+    return a & (_distance_to(b) <= r)
+
+
+def _distance_to(mask: np.ndarray) -> np.ndarray:
+    """HxW float32 distance (px) to the nearest True pixel of ``mask``."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
 
 
 def _segment(image: np.ndarray) -> np.ndarray:

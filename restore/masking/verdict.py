@@ -95,29 +95,32 @@ class ArmVerdict:
                 "evidence": {k: round(float(v), 3) for k, v in vars(e).items()}}
 
 
-def on_statue(mask: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float,
-              samples: int = 24) -> float:
-    """Share of ``samples`` points along a -> b (x, y px) within ``tolerance`` px of ``mask``.
+def distance_to(mask: np.ndarray) -> np.ndarray:
+    """HxW float32: each pixel's distance (px) to the nearest True pixel of ``mask``."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
 
-    mask: HxW bool, True = statue. Points outside the image count as off the statue.
-    """
-    h, w = mask.shape
+
+def on_statue(dist: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float,
+              samples: int = 24) -> float:
+    """Share of ``samples`` points along a -> b (x, y px) within ``tolerance`` px of the
+    statue, given ``dist`` = :func:`distance_to` of its mask. Points outside the image count
+    as off the statue."""
+    h, w = dist.shape
     t = np.linspace(0.0, 1.0, samples)[:, None]
     pts = a[None, :] * (1 - t) + b[None, :] * t
-    r = max(0, int(round(tolerance)))
-    grown = mask
-    if r > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        grown = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
     xs, ys = np.round(pts[:, 0]).astype(np.int64), np.round(pts[:, 1]).astype(np.int64)
     inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
     hits = np.zeros(samples, bool)
-    hits[inside] = grown[ys[inside], xs[inside]]
+    hits[inside] = dist[ys[inside], xs[inside]] <= tolerance
     return float(hits.mean())
 
 
-def gather(pose: Pose, mask: np.ndarray, side: Side) -> Evidence:
-    """The evidence about ``side``'s arm from ``pose`` on the statue ``mask`` (HxW bool)."""
+def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = None
+           ) -> Evidence:
+    """The evidence about ``side``'s arm from ``pose`` on the statue ``mask`` (HxW bool);
+    ``dist``: :func:`distance_to` of the mask, when the caller already has it."""
+    if dist is None:
+        dist = distance_to(mask)
     arm = pose.arm(side).astype(np.float64)
     span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
                                             pose.point("right_shoulder"))))
@@ -131,10 +134,10 @@ def gather(pose: Pose, mask: np.ndarray, side: Side) -> Evidence:
     return Evidence(
         shoulder_score=pose.score(f"{side}_shoulder"), elbow_score=pose.score(f"{side}_elbow"),
         wrist_score=pose.score(f"{side}_wrist"),
-        upper_on_statue=on_statue(mask, arm[0], arm[1], tol),
-        fore_on_statue=on_statue(mask, arm[1], arm[2], tol),
+        upper_on_statue=on_statue(dist, arm[0], arm[1], tol),
+        fore_on_statue=on_statue(dist, arm[1], arm[2], tol),
         shoulder_on_statue=bool(0 <= sx < w and 0 <= sy < h and on_statue(
-            mask, arm[0], arm[0], SHOULDER_TOLERANCE * max(span, 1.0), 1) > 0),
+            dist, arm[0], arm[0], SHOULDER_TOLERANCE * max(span, 1.0), 1) > 0),
         shoulder_width=span, elbow_depth=depth, nose_score=pose.score("nose"),
         frontal=span / max(1.0, _torso(pose)),
         upper_length=float(np.linalg.norm(arm[1] - arm[0])) / max(span, 1.0),
@@ -185,11 +188,12 @@ def judge(pose: Pose, mask: np.ndarray) -> tuple[ArmVerdict, ArmVerdict]:
     if mask.ndim != 2 or mask.dtype != bool:
         raise ValueError(f"The statue mask must be HxW bool, got {mask.shape} {mask.dtype}.")
     out = []
+    dist = distance_to(mask)
     for side in ("left", "right"):
-        e = gather(pose, mask, side)  # type: ignore[arg-type]
+        e = gather(pose, mask, side, dist)  # type: ignore[arg-type]
         out.append(ArmVerdict(side, decide(e), e))  # type: ignore[arg-type]
     return out[0], out[1]
 
 
-__all__ = ["MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "gather", "judge",
-           "on_statue"]
+__all__ = ["MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "distance_to", "gather",
+           "judge", "on_statue"]
