@@ -8,8 +8,9 @@ with the broken side chosen and, in the "placed" rows, that arm's true shoulder,
 wrist given as the points a user would place; the "auto" rows place nothing (the arm is
 drawn mirrored or hanging). Scored against the intact render (restore.arm_quality):
 silhouette IoU of the painted arm, detail ratio (|Laplacian| restored / truth), CIEDE2000,
-masked PSNR and SSIM; means over statues. Also the fireman views with an arm removed, when
-restore.synth.amputate is present.
+masked PSNR and SSIM; means over statues. Then the real fireman views with an arm removed
+(restore.synth.amputate; ../shared), that arm's hand-labelled points placed, scored against
+the original photos ("real, placed").
 """
 
 from __future__ import annotations
@@ -53,6 +54,28 @@ def placed_points(s, side: str):  # -> Pose
     return pose_from_points(pts)
 
 
+def fireman(backends: list[str]) -> dict[tuple[str, str], list[dict[str, float]]]:
+    """The real bronze views with an arm removed (restore.synth.amputate), that arm chosen
+    and its hand-labelled points placed: scored against the original photo."""
+    from pathlib import Path
+
+    from restore.synth.amputate import fireman_cases
+
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    if not (shared / "data" / "statues" / "fireman").is_dir():
+        print("../shared is absent: no real rows")
+        return rows
+    for case in fireman_cases(shared, skip_over_body=True):
+        amp = case.amputation
+        for b in backends:
+            result = run(amp.image, RestoreConfig(side=case.side, inpainter=b), case.pose,
+                         with_3d=False)
+            rows.setdefault(("real, placed", b), []).append(arm_scores(
+                result.restored, amp.image, case.original, result.arm_mask.mask, amp.removed))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=60)
@@ -72,7 +95,9 @@ def main() -> None:
                 seconds[b] += time.perf_counter() - start
                 rows.setdefault((mode, b), []).append(arm_scores(
                     result.restored, s.damaged, s.image, result.arm_mask.mask, arm))
-    print(f"{args.count} held-out statues, one arm broken, {args.size} px\n")
+    rows |= fireman(backends)
+    print(f"{args.count} held-out statues, one arm broken, {args.size} px; 10 real views "
+          "with an arm removed\n")
     print("| points | backend | silhouette IoU | detail ratio | CIEDE2000 | PSNR | SSIM |")
     print("|---|---|---|---|---|---|---|")
     for (mode, b), rs in rows.items():
