@@ -101,6 +101,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--reconstructor", default="auto",
                    help=f"auto or one of {_backends('reconstruction')}")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
+    p.add_argument("--tint", action="store_true",
+                   help="colour the restored arm in statue.glb so it stands out")
     p.add_argument("--out-dir", type=Path, default=Path("out"))
 
     sub.add_parser("backends", help="list every backend and whether it can run here")
@@ -188,7 +190,8 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     config = RestoreConfig(segmenter=args.segmenter, pose=args.pose_backend,
                            strategy=args.strategy, side=args.side, width=args.width,
                            radius=args.radius, seed=args.seed, inpainter=args.inpainter,
-                           reconstructor=args.reconstructor, device=args.device)
+                           reconstructor=args.reconstructor, tint=args.tint,
+                           device=args.device)
     with tqdm(total=100, desc="restore", unit="%", file=sys.stderr) as bar:
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)

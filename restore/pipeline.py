@@ -20,7 +20,9 @@ from restore.masking import ArmMask, make_mask, shapes
 from restore.masking.missing import missing_limb, place
 from restore.masking.verdict import ArmVerdict, judge
 from restore.pose import Pose, Side, estimate, merge
-from restore.reconstruction import Reconstruction, reconstruct
+from restore.reconstruction import Reconstruction
+from restore.reconstruction.options import Options
+from restore.reconstruction.options import reconstruct as lift
 from restore.registry import Registry
 from restore.segmentation import Segmentation, segment
 
@@ -92,6 +94,7 @@ class RestoreConfig:
     seed: int | None = 0
     inpainter: str = "auto"
     reconstructor: str = "auto"
+    tint: bool = False  # colour the repainted arm in the 3D model so it stands out
     device: str = "cpu"
 
     def resolved(self) -> RestoreConfig:
@@ -258,8 +261,13 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     recon = None
     if with_3d:
         report(0.7, "lifting to 3D")
-        recon = reconstruct(filled.image, p.segmentation.mask | region, config.reconstructor,
-                            config.device)
+        # The restored arm is part of the statue mask, so it becomes geometry of the body.
+        tint = config.tint and bool(region.any())
+        lifted = lift(filled.image, p.segmentation.mask | region, config.reconstructor,
+                      Options(tint=tint), restored=region if tint else None,
+                      device=config.device)
+        assert isinstance(lifted, Reconstruction)  # a closed mesh, never a point cloud here
+        recon = lifted
     report(1.0, "done")
     return RestoreResult(p.segmentation, p.pose, p.arm_mask, filled, recon, p.verdicts,
                          tuple(notes))

@@ -33,6 +33,22 @@ def test_restore_writes_mask_image_and_glb(tmp_path, photo, capsys):
     assert (restored[~arm] == original[~arm]).all()
 
 
+def test_restore_tints_the_restored_arm_in_3d(tmp_path, photo, statue):
+    kp = tmp_path / "kp.json"
+    kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in
+                                            statue[2].to_json()["keypoints"].items()
+                                            if v[2] > 0}}))
+    plain, tinted = tmp_path / "plain", tmp_path / "tinted"
+    for out, extra in ((plain, []), (tinted, ["--tint"])):
+        assert main(["restore", str(photo), "--keypoints", str(kp), "--side", "left",
+                     "--reconstructor", "relief", "--out-dir", str(out), *extra]) == 0
+    a = trimesh.load(plain / "statue.glb", force="mesh")
+    b = trimesh.load(tinted / "statue.glb", force="mesh")
+    assert len(a.faces) > 0 and len(a.vertices) == len(b.vertices)  # the same geometry
+    colours = [np.asarray(m.visual.to_color().vertex_colors)[:, :3].astype(int) for m in (a, b)]
+    assert np.abs(colours[0] - colours[1]).max() > 30  # ... coloured where the arm was restored
+
+
 def test_each_stage_command(tmp_path, photo, statue):
     kp = tmp_path / "kp.json"
     kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in
