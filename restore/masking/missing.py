@@ -23,7 +23,9 @@ from restore.pose import KEYPOINT_NAMES, Pose, Side
 # shoulder joints inside the deltoid and sculpted limbs are full, so on the broken Met
 # statues the stumps measure about a quarter wider.
 RADII = (0.16, 0.105, 0.075, 0.055)
-HAND = 0.7  # hand length / forearm length
+HAND = 0.4  # hand beyond the wrist point / forearm length (0.7 anatomically; pose networks
+# and labellers put the "wrist" near the palm: 0.4 fits best, silhouette IoU 0.58 -> 0.59 on
+# 20 renders, 0.53 -> 0.55 on the real views, benchmarks/bench_arm.py)
 SEAM = 0.15  # seam band width / stump width (the issue allows up to a quarter)
 
 
