@@ -105,19 +105,27 @@ def _with_arm(pose: Pose, side: Side, elbow: np.ndarray, wrist: np.ndarray, how:
     return Pose(xy.astype(np.float32), scores.astype(np.float32), f"{pose.backend}+{how}")
 
 
-def mirrored(pose: Pose, side: Side) -> Pose | None:
-    """``pose`` with ``side``'s elbow and wrist mirrored from the other arm about the body's
-    axis (shoulder midpoint -> hip midpoint); None without shoulders and hips."""
-    other = "left" if side == "right" else "right"
+def body_axis(pose: Pose) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(shoulders' midpoint, unit vector down the torso to the hips' midpoint, torso length
+    px), or None without shoulders and hips (or a torso under a pixel)."""
     names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     if min(pose.score(n) for n in names) <= 0:
         return None
     p = {n: np.array(pose.point(n), np.float64) for n in names}
     top = (p["left_shoulder"] + p["right_shoulder"]) / 2
-    axis = (p["left_hip"] + p["right_hip"]) / 2 - top
-    if np.linalg.norm(axis) < 1:
+    down = (p["left_hip"] + p["right_hip"]) / 2 - top
+    torso = float(np.linalg.norm(down))
+    return None if torso < 1.0 else (top, down / torso, torso)
+
+
+def mirrored(pose: Pose, side: Side) -> Pose | None:
+    """``pose`` with ``side``'s elbow and wrist mirrored from the other arm about the body's
+    axis (shoulder midpoint -> hip midpoint); None without shoulders and hips."""
+    other = "left" if side == "right" else "right"
+    body = body_axis(pose)
+    if body is None:
         return None
-    axis /= np.linalg.norm(axis)
+    top, axis, _ = body
 
     def reflect(q: np.ndarray) -> np.ndarray:
         v = q - top
@@ -134,23 +142,17 @@ def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False) -> Pose 
     (upper arm 0.6, forearm 0.5 torso lengths), along the torso or, with ``gravity``, straight
     down the photo (a reclining figure's arm hangs down, not along its body); None without
     shoulders and hips."""
-    names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
-    if min(pose.score(n) for n in names) <= 0:
+    body = body_axis(pose)
+    if body is None:
         return None
-    p = {n: np.array(pose.point(n), np.float64) for n in names}
-    top = (p["left_shoulder"] + p["right_shoulder"]) / 2
-    down = (p["left_hip"] + p["right_hip"]) / 2 - top
-    torso = float(np.linalg.norm(down))
-    if torso < 1.0:
-        return None
-    down /= torso
+    top, down, torso = body
     shoulder = pose.arm(side)[0].astype(np.float64)
+    # +1 when the shoulder is on the side of the torso that "down" turned a quarter
+    # anticlockwise points to: the tilt turns the arm that way, away from the body.
+    away = 1.0 if float(np.dot(shoulder - top, [down[1], -down[0]])) > 0 else -1.0
     if gravity:
-        side_x = float(np.dot(shoulder - top, [down[1], -down[0]]))
         down = np.array([0.0, 1.0])
-        top = shoulder - np.sign(side_x or 1.0) * np.array([1.0, 0.0])  # "out" = away in x
-    out = 1.0 if float(np.dot(shoulder - top, [down[1], -down[0]])) > 0 else -1.0
-    a = np.radians(tilt) * out
+    a = np.radians(tilt) * away
     d = np.array([down[0] * np.cos(a) + down[1] * np.sin(a),
                   -down[0] * np.sin(a) + down[1] * np.cos(a)])
     elbow = shoulder + 0.6 * torso * d
@@ -199,5 +201,5 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                        radii.astype(np.float32))
 
 
-__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "hanging", "limb_chain", "mirrored",
+__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "limb_chain", "mirrored",
            "missing_limb", "place"]

@@ -209,61 +209,6 @@ def estimate(image: np.ndarray, backend: str = "silhouette", hint: Pose | None =
     return merge(pose, hint) if hint is not None else pose
 
 
-def missing_arm_side(pose: Pose, hint: Pose | None = None) -> Side:
-    """The statue's arm most likely missing (its own side).
-
-    The arm the user placed points for (in ``hint``; the one to restore), else the arm whose
-    elbow and wrist the pose backend is least sure of (a broken-off arm leaves them
-    unseen), else "right" when both score alike (e.g. the silhouette guess).
-    """
-    if hint is not None:
-        placed = {side: int(sum(hint.score(f"{side}_{j}") > 0 for j in ("elbow", "wrist")))
-                  for side in ("left", "right")}
-        if placed["left"] != placed["right"]:
-            return "left" if placed["left"] > placed["right"] else "right"
-    conf = {side: pose.score(f"{side}_elbow") + pose.score(f"{side}_wrist")
-            for side in ("left", "right")}
-    return "left" if conf["left"] < conf["right"] - 0.1 else "right"
-
-
-def plausible_arm(pose: Pose, side: Side, threshold: float = ARM_SCORE_THRESHOLD) -> Pose:
-    """``pose`` with a relaxed, hanging ``side`` arm where the backend could not see one.
-
-    Used for a missing arm: when its elbow and wrist both score below ``threshold`` (a
-    broken-off arm leaves the network guessing, often with the elbow on the stump), they are
-    replaced by where a relaxed arm would hang: the upper arm 0.6 and the forearm 0.5 of the
-    torso's length (shoulder midpoint to hip midpoint), along the torso tilted 12 degrees
-    away from the body. Points the user placed (score 1) or the backend saw are kept; so is
-    everything when the shoulders or hips are unknown. The new points score ``threshold``.
-    """
-    names = [f"{side}_{j}" for j in ("shoulder", "elbow", "wrist")]
-    if max(pose.score(names[1]), pose.score(names[2])) >= threshold:
-        return pose
-    needed = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
-    if min(pose.score(n) for n in needed) <= 0:
-        return pose
-    pts = {n: np.array(pose.point(n), np.float64) for n in needed}
-    top = (pts["left_shoulder"] + pts["right_shoulder"]) / 2
-    down = (pts["left_hip"] + pts["right_hip"]) / 2 - top
-    torso = float(np.linalg.norm(down))
-    if torso < 1.0:
-        return pose
-    down /= torso
-    shoulder = np.array(pose.point(names[0]), np.float64)
-    out = 1.0 if float(np.dot(shoulder - top, [down[1], -down[0]])) > 0 else -1.0
-    a = np.radians(12.0) * out  # tilt toward this shoulder's side of the body
-    d = np.array([down[0] * np.cos(a) + down[1] * np.sin(a),
-                  -down[0] * np.sin(a) + down[1] * np.cos(a)])
-    elbow = shoulder + 0.6 * torso * d
-    wrist = elbow + 0.5 * torso * d
-    xy, scores = pose.xy.copy(), pose.scores.copy()
-    for name, point in ((names[1], elbow), (names[2], wrist)):
-        i = KEYPOINT_NAMES.index(name)
-        xy[i], scores[i] = point, threshold
-    return Pose(xy=xy.astype(np.float32), scores=scores.astype(np.float32),
-                backend=f"{pose.backend}+hanging-{side}-arm")
-
-
 def merge(pose: Pose, hint: Pose) -> Pose:
     """``pose`` with every keypoint the user placed in ``hint`` (score > 0) taken from it."""
     use = hint.scores > 0
@@ -273,5 +218,4 @@ def merge(pose: Pose, hint: Pose) -> Pose:
 
 
 __all__ = ["ARM_KEYPOINTS", "ARM_SCORE_THRESHOLD", "KEYPOINT_NAMES", "POSE_ESTIMATORS", "Pose",
-           "PoseEstimator", "estimate", "load_pose_json", "merge", "missing_arm_side",
-           "plausible_arm", "pose_from_points"]
+           "PoseEstimator", "estimate", "load_pose_json", "merge", "pose_from_points"]

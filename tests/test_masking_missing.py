@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from conftest import draw_statue
+
+from restore.masking.missing import (
+    RADII,
+    body_axis,
+    hanging,
+    limb_chain,
+    measured_scale,
+    mirrored,
+    missing_limb,
+    place,
+)
+from restore.pose import KEYPOINT_NAMES, Pose, pose_from_points
+
+PTS = {"left_shoulder": [120.0, 100.0], "right_shoulder": [80.0, 100.0],
+       "left_hip": [112.0, 200.0], "right_hip": [88.0, 200.0],
+       "left_elbow": [124.0, 104.0], "left_wrist": [126.0, 110.0],
+       "right_elbow": [70.0, 150.0], "right_wrist": [68.0, 195.0]}
+
+
+def test_a_hanging_arm_tilts_away_from_the_body_from_its_shoulder():
+    pose = pose_from_points(PTS)
+    hung = hanging(pose, "left", 12)
+    assert hung is not None
+    sx, sy = hung.point("left_shoulder")
+    ex, ey = hung.point("left_elbow")
+    wx, wy = hung.point("left_wrist")
+    assert abs((ey - sy) - 0.6 * 100 * np.cos(np.radians(12))) < 1.0  # upper arm 0.6 torso
+    assert ex > sx and wx > ex  # away from the body (the statue's left: image right)
+    assert wy > ey > sy
+    right = hanging(pose, "right", 12, gravity=True)
+    assert right is not None and right.point("right_elbow")[0] < 80.0  # the other way
+    no_hips = pose_from_points({k: v for k, v in PTS.items() if "hip" not in k})
+    assert body_axis(no_hips) is None and hanging(no_hips, "left", 12) is None
+
+
+def test_mirroring_copies_the_other_arm_about_the_body_axis():
+    pose = pose_from_points(PTS)
+    m = mirrored(pose, "left")
+    assert m is not None
+    # the right elbow is 10 px out and 50 down from its shoulder: so is the new left one
+    ex, ey = m.point("left_elbow")
+    assert ex == pytest.approx(130.0, abs=1e-3) and ey == pytest.approx(150.0, abs=1e-3)
+    assert m.point("right_elbow") == pose.point("right_elbow")
+
+
+def test_a_missing_forearm_starts_at_the_elbow_and_an_arm_below_the_shoulder():
+    pose = pose_from_points(PTS)
+    fore, radii = limb_chain(pose, "right", "missing_forearm")
+    assert tuple(fore[0]) == pose.point("right_elbow") and len(fore) == 3
+    whole, radii = limb_chain(pose, "right", "missing_arm")
+    assert len(whole) == 4 and whole[0][1] > 100.0  # one radius down from the shoulder
+    assert radii[0] == pytest.approx(RADII[0] * 40.0)
+
+
+def test_the_region_is_off_the_statue_and_the_limb_as_thick_as_the_other_arm():
+    image, statue, pose = draw_statue(arms=("right",))
+    sure = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")
+    scale = measured_scale(statue, sure, "left")  # the right arm, measured
+    assert 0.6 <= scale <= 1.4 and scale != 1.0
+    limb = missing_limb(statue, sure, "left", "missing_arm")
+    assert limb.region.any() and (limb.region & statue).sum() < 0.1 * limb.region.sum()
+    assert (limb.region & ~limb.limb).sum() == 0
+
+
+def test_place_keeps_points_off_the_statue_and_moves_ones_drawn_over_the_body():
+    image, statue, pose = draw_statue(arms=("right",))
+    off = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")
+    assert place(off, "left", statue, "missing_arm") is off  # true points: beside the body
+    xy = pose.xy.copy()
+    for name in ("left_elbow", "left_wrist"):  # a network's arm drawn down the torso
+        xy[KEYPOINT_NAMES.index(name), 0] = pose.point("nose")[0]
+    over = Pose(xy, off.scores, "test")
+    moved = place(over, "left", statue, "missing_arm")
+    assert moved is not over and moved.point("left_elbow")[0] > pose.point("left_shoulder")[0]
+    assert place(over, "left", statue, "missing_arm", keep=True) is over  # the user's
