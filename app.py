@@ -18,8 +18,9 @@ from restore import inpainting, masking, pipeline, pose, reconstruction, segment
 from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, load_image
 from restore.reconstruction import options as recon
-from restore.registry import Registry
 from restore.ui_helpers import (
+    backend_notes,
+    choices,
     drawn,
     editor_props,
     glb_file,
@@ -56,19 +57,6 @@ def _image(value: Any, what: str = "photo") -> np.ndarray:
     if value is None:
         raise ValueError(f"Upload a {what} first.")
     return as_rgb_uint8(value, what=what)
-
-
-def _choices(registry: Registry[Any]) -> list[tuple[str, str]]:
-    """Dropdown entries; unavailable backends stay listed with the reason in their label."""
-    out = []
-    for name, _desc, reason in registry.describe():
-        out.append((name if reason is None else f"{name} (unavailable: {reason})", name))
-    return out
-
-
-def _backend_notes(registry: Registry[Any]) -> str:
-    return "\n".join(f"- **{n}**: {d}" + ("" if r is None else f" *Unavailable: {r}*")
-                     for n, d, r in registry.describe())
 
 
 # ---- handlers (thin: the work happens in restore/) ----
@@ -123,8 +111,8 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     painted = painted_mask(editor, rgb.shape[:2])
     p = pose_from_json(keypoints)
     if strategy == "missing_arm":  # the missing limb's place off the statue, as Restore does
-        config = pipeline.RestoreConfig(side=side_of(side), width=width or None).resolved()
-        region = pipeline.plan(rgb, config, p, painted).arm_mask.mask
+        region = pipeline.plan(rgb, pipeline.RestoreConfig(side=side_of(side), width=width or None
+                                                           ).resolved(), p, painted).arm_mask.mask
         return overlay_mask(rgb, region), mask_png(region)
     if p is None and strategy not in ("painted", "bodypix_arm"):
         p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
@@ -184,8 +172,7 @@ def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter:
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
-    verdict = "\n".join(f"- {n}" for n in result.notes)
-    return (rgb, result.restored), shown, verdict, state
+    return (rgb, result.restored), shown, "\n".join(f"- {n}" for n in result.notes), state
 
 
 @friendly
@@ -262,15 +249,14 @@ def build_demo() -> gr.Blocks:
                                                 "that looks missing)")
                         r_strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
                                                  label="Region to repaint")
-                    r_inpainter = gr.Dropdown(_choices(inpainting.INPAINTERS),
+                    r_inpainter = gr.Dropdown(choices(inpainting.INPAINTERS),
                                               value=limb_default, label="Inpainting model")
-                    r_recon = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
+                    r_recon = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS),
                                           value=rec_default, label="3D backend")
                     r_output, r_conf, r_clean, r_tint = _3drecon_options(note)
                     r_button = gr.Button("Restore", variant="primary")
-                    r_verdict = gr.Markdown("Each arm is judged first: only an arm that is "
-                                            "missing is repainted; an intact statue comes "
-                                            "back unchanged.")
+                    r_verdict = gr.Markdown("Each arm is judged first: only a missing arm "
+                                            "is repainted; an intact statue comes back as is.")
                 with gr.Column():
                     r_out = gr.ImageSlider(label="Before / after (drag the bar)",
                                            format="png", max_height=640)
@@ -288,9 +274,9 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 with gr.Column():
                     s_image = gr.Image(type="numpy", label="Statue photo")
-                    s_backend = gr.Dropdown(_choices(segmentation.SEGMENTERS),
+                    s_backend = gr.Dropdown(choices(segmentation.SEGMENTERS),
                                             value=seg_default, label="Backend")
-                    gr.Markdown(_backend_notes(segmentation.SEGMENTERS))
+                    gr.Markdown(backend_notes(segmentation.SEGMENTERS))
                     s_button = gr.Button("Segment", variant="primary")
                 with gr.Column():
                     s_overlay = gr.Image(label="Statue")
@@ -306,7 +292,7 @@ def build_demo() -> gr.Blocks:
                     m_image = gr.Image(type="numpy", label="Statue photo")
                     m_keypoints = gr.Textbox(label="Keypoints (JSON, x/y in pixels)", lines=2)
                     with gr.Row():
-                        m_pose_backend = gr.Dropdown(_choices(pose.POSE_ESTIMATORS),
+                        m_pose_backend = gr.Dropdown(choices(pose.POSE_ESTIMATORS),
                                                      value=pose_default, label="Pose backend")
                         m_guess = gr.Button("Detect keypoints")
                     with gr.Row():
@@ -364,9 +350,9 @@ def build_demo() -> gr.Blocks:
                     i_image = gr.Image(type="numpy", label="Photo")
                     i_mask = gr.Image(type="numpy", label="Mask (white = repaint)",
                                       image_mode="L")
-                    i_backend = gr.Dropdown(_choices(inpainting.INPAINTERS), value=inp_default,
+                    i_backend = gr.Dropdown(choices(inpainting.INPAINTERS), value=inp_default,
                                             label="Model")
-                    gr.Markdown(_backend_notes(inpainting.INPAINTERS))
+                    gr.Markdown(backend_notes(inpainting.INPAINTERS))
                     i_button = gr.Button("Inpaint", variant="primary")
                 i_out = gr.Image(label="Inpainted", format="png")
             i_button.click(run_inpaint, [i_image, i_mask, i_backend], i_out, api_name="inpaint")
@@ -386,10 +372,10 @@ def build_demo() -> gr.Blocks:
                     d_views = gr.File(file_count="multiple", file_types=["image"],
                                       label=f"More photos of the same statue (optional, "
                                       f"{note}): aligned with the photo above")
-                    d_backend = gr.Dropdown(_choices(reconstruction.RECONSTRUCTORS),
+                    d_backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS),
                                             value=rec_default, label="Backend")
                     d_output, d_conf, d_clean, d_tint = _3drecon_options(note)
-                    gr.Markdown(_backend_notes(reconstruction.RECONSTRUCTORS))
+                    gr.Markdown(backend_notes(reconstruction.RECONSTRUCTORS))
                     d_button = gr.Button("Reconstruct", variant="primary")
                 d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
             d_button.click(run_reconstruct, [d_image, d_mask, d_backend, d_output, d_conf,

@@ -51,6 +51,22 @@ def _mask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--painted", type=Path, help="painted mask image (white = repaint)")
 
 
+def _restore_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir")
+    p.add_argument("image", type=Path)
+    _pose_args(p)
+    _mask_args(p)
+    p.add_argument("--segmenter", default="auto",
+                   help=f"auto or one of {_backends('segmentation')}")
+    p.add_argument("--inpainter", default="auto", help=f"auto or one of {_backends('inpainting')}")
+    p.add_argument("--reconstructor", default="auto",
+                   help=f"auto or one of {_backends('reconstruction')}")
+    p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
+    p.add_argument("--tint", action="store_true",
+                   help="colour the restored arm in statue.glb so it stands out")
+    p.add_argument("--out-dir", type=Path, default=Path("out"))
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser. Commands defined in other modules (training, synthesis, ...) are only
     imported when ``command`` names them, so ``restore segment`` never loads torch."""
@@ -91,20 +107,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help=f"auto (best that runs here) or one of {_backends('reconstruction')}")
     p.add_argument("--out", type=Path, default=Path("statue.glb"))
 
-    p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir")
-    p.add_argument("image", type=Path)
-    _pose_args(p)
-    _mask_args(p)
-    p.add_argument("--segmenter", default="auto",
-                   help=f"auto or one of {_backends('segmentation')}")
-    p.add_argument("--inpainter", default="auto", help=f"auto or one of {_backends('inpainting')}")
-    p.add_argument("--reconstructor", default="auto",
-                   help=f"auto or one of {_backends('reconstruction')}")
-    p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
-    p.add_argument("--tint", action="store_true",
-                   help="colour the restored arm in statue.glb so it stands out")
-    p.add_argument("--out-dir", type=Path, default=Path("out"))
-
+    _restore_parser(sub)
     sub.add_parser("backends", help="list every backend and whether it can run here")
     for name, (module, add, _run, help_text) in EXTENSIONS.items():
         if name == command:

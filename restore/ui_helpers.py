@@ -20,6 +20,7 @@ from PIL import Image
 from restore.images import as_mask, resize_max
 from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
 from restore.reconstruction import options as recon
+from restore.registry import Registry
 from restore.visualize import SKELETON, draw_pose
 
 
@@ -120,3 +121,15 @@ def painted_mask(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.nd
                              "photo loaded in the editor.")
         painted |= as_mask(alpha, shape, what="painted mask")
     return painted if painted.any() else None
+
+
+def choices(registry: Registry[Any]) -> list[tuple[str, str]]:
+    """Dropdown entries; unavailable backends stay listed with the reason in their label."""
+    return [(name if reason is None else f"{name} (unavailable: {reason})", name)
+            for name, _desc, reason in registry.describe()]
+
+
+def backend_notes(registry: Registry[Any]) -> str:
+    """A Markdown list of every backend with its description and, if any, why it cannot run."""
+    return "\n".join(f"- **{n}**: {d}" + ("" if r is None else f" *Unavailable: {r}*")
+                     for n, d, r in registry.describe())
