@@ -176,3 +176,22 @@ def resize_max(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
         return image, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
+    """Fit ``image`` (HxWx3 uint8) into ``side``x``side``, centred on black (a model input).
+
+    Returns (side x side x 3 uint8, scale, pad_x, pad_y): input pixel ``u`` is image pixel
+    ``(u - pad) / scale``.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
+                         else cv2.INTER_LINEAR)
+    pad_x, pad_y = (side - nw) // 2, (side - nh) // 2
+    canvas = np.zeros((side, side, 3), np.uint8)
+    canvas[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
+    return canvas, scale, float(pad_x), float(pad_y)

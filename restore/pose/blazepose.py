@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
+from restore.images import letterbox
 from restore.pose import Pose
 from restore.pose.blazepose_ops import (
     DETECTOR_SIDE,
@@ -49,7 +50,6 @@ from restore.pose.blazepose_ops import (
     crop_to_image,
     decode_detections,
     image_to_crop,
-    letterbox,
     refine_with_heatmap,
     roi_from_points,
     ssd_anchors,

@@ -77,23 +77,6 @@ def ssd_anchors(side: int = DETECTOR_SIDE, strides: tuple[int, ...] = ANCHOR_STR
     return np.concatenate(out).astype(np.float32)
 
 
-def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
-    """Fit ``image`` (HxWx3 uint8) into ``side``x``side``, centred on black.
-
-    Returns (side x side x 3 uint8, scale, pad_x, pad_y): input pixel ``u`` is image pixel
-    ``(u - pad) / scale``.
-    """
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
-                         else cv2.INTER_LINEAR)
-    pad_x, pad_y = (side - nw) // 2, (side - nh) // 2
-    canvas = np.zeros((side, side, 3), np.uint8)
-    canvas[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
-    return canvas, scale, float(pad_x), float(pad_y)
-
-
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x0 = np.maximum(box[0], boxes[:, 0])
     y0 = np.maximum(box[1], boxes[:, 1])
@@ -205,5 +188,5 @@ def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray, n: int, kernel: int
 
 
 __all__ = ["DETECTOR_SIDE", "NUM_ANCHORS", "ROI_SCALE", "Detection", "Roi", "apply_affine",
-           "crop_to_image", "decode_detections", "image_to_crop", "letterbox",
+           "crop_to_image", "decode_detections", "image_to_crop",
            "refine_with_heatmap", "roi_from_points", "ssd_anchors", "whole_image_roi"]

@@ -29,9 +29,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from restore import images
 from restore.errors import BackendUnavailable
 from restore.hub import download_main, local_candidates, offline, resolve_tfhub
 from restore.pose import Pose
@@ -124,20 +124,9 @@ def download(variant: str) -> Path:
 
 
 def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
-    """Resize ``image`` (HxWx3 uint8) to fit ``side``x``side``, centred on black padding.
-
-    Returns (int32 [1, side, side, 3], scale, pad_x, pad_y): a model-input pixel (u, v) is
-    the image pixel ((u - pad_x) / scale, (v - pad_y) / scale).
-    """
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
-                         else cv2.INTER_LINEAR)
-    pad_x, pad_y = (side - nw) // 2, (side - nh) // 2
-    canvas = np.zeros((side, side, 3), np.int32)
-    canvas[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
-    return canvas[None], scale, float(pad_x), float(pad_y)
+    """:func:`restore.images.letterbox` as MoveNet's input: int32 [1, side, side, 3]."""
+    canvas, scale, pad_x, pad_y = images.letterbox(image, side)
+    return canvas.astype(np.int32)[None], scale, pad_x, pad_y
 
 
 def decode(output: np.ndarray, side: int, scale: float, pad_x: float, pad_y: float,
