@@ -216,13 +216,18 @@ def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, exist_ok=True)
-        info = api.upload_folder(folder_path=str(folder), repo_id=repo_id,
-                                 commit_message=commit_message)
-        if tag:
-            api.create_tag(repo_id, tag=tag, revision=info.oid, exist_ok=True)
+        taken = tag is not None and tag in {t.name for t in api.list_repo_refs(repo_id).tags}
+        if not taken:
+            info = api.upload_folder(folder_path=str(folder), repo_id=repo_id,
+                                     commit_message=commit_message)
+            if tag:  # a tag names one set of files forever: never moved (exist_ok=False)
+                api.create_tag(repo_id, tag=tag, revision=info.oid, exist_ok=False)
     except Exception as err:  # noqa: BLE001
         raise BackendUnavailable(
             f"Could not upload to {repo_id} ({err.__class__.__name__}: {err}); check the token "
             "and the network."
         ) from None
+    if taken:
+        raise ValueError(f"{repo_id} already has a tag {tag}, and pinned tags are never moved; "
+                         "push with a new tag (e.g. the next version).")
     return files

@@ -53,9 +53,14 @@ def test_upload_tags_the_upload_commit(tmp_path, monkeypatch):
             calls.append(("upload_folder", sorted(p.name for p in Path(folder_path).iterdir())))
             return types.SimpleNamespace(oid="a" * 40)
 
-        def create_tag(self, repo_id, tag, revision=None, exist_ok=False):
-            calls.append(("create_tag", repo_id, tag, revision))
+        def list_repo_refs(self, repo_id):
+            return types.SimpleNamespace(tags=[types.SimpleNamespace(name=t) for t in tags])
 
+        def create_tag(self, repo_id, tag, revision=None, exist_ok=False):
+            calls.append(("create_tag", repo_id, tag, revision, exist_ok))
+            tags.append(tag)
+
+    tags: list[str] = []
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     monkeypatch.setattr(hub, "offline", lambda: False)
     (tmp_path / "config.json").write_text("{}")
@@ -63,7 +68,12 @@ def test_upload_tags_the_upload_commit(tmp_path, monkeypatch):
     assert files == ["config.json"]
     assert calls == [("init", "t"), ("create_repo", "me/gan", True),
                      ("upload_folder", ["config.json"]),
-                     ("create_tag", "me/gan", "v0.1.0", "a" * 40)]
+                     ("create_tag", "me/gan", "v0.1.0", "a" * 40, False)]
+    # pushing again under the same tag would move a pin: refused before anything is uploaded
+    calls.clear()
+    with pytest.raises(ValueError, match="never moved"):
+        hub.upload_folder(tmp_path, "me/gan", token="t", tag="v0.1.0")
+    assert not any(c[0] == "upload_folder" for c in calls)
 
 
 def test_shipped_dir_needs_a_config(tmp_path, monkeypatch):
