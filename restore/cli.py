@@ -148,9 +148,8 @@ def _cmd_mask(args: argparse.Namespace) -> str:
 
     image = load_image(args.image)
     painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
-    hint = _hint(args)
-    pose_backend = ("manual" if hint is not None and hint.arms_ok(0.0) else args.pose_backend)
-    config = RestoreConfig(pose=pose_backend, strategy=args.strategy, side=args.side,
+    hint = _hint(args)  # merged over the pose backend's keypoints: placed joints win
+    config = RestoreConfig(pose=args.pose_backend, strategy=args.strategy, side=args.side,
                            width=args.width, radius=args.radius, seed=args.seed,
                            device=args.device).resolved()
     p = plan(image, config, hint, painted)
