@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -54,11 +55,11 @@ def placed_points(s, side: str):  # -> Pose
     return pose_from_points(pts)
 
 
-def fireman(backends: list[str]) -> dict[tuple[str, str], list[dict[str, float]]]:
+def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
+            ) -> dict[tuple[str, str], list[dict[str, float]]]:
     """The real bronze views with an arm removed (restore.synth.amputate), that arm chosen
-    and its hand-labelled points placed: scored against the original photo."""
-    from pathlib import Path
-
+    and its hand-labelled points placed: scored against the original photos. ``panels``
+    collects (original, arm removed, each backend's result) crops around the arm."""
     from restore.synth.amputate import fireman_cases
 
     shared = Path(__file__).resolve().parents[2] / "shared"
@@ -68,12 +69,30 @@ def fireman(backends: list[str]) -> dict[tuple[str, str], list[dict[str, float]]
         return rows
     for case in fireman_cases(shared, skip_over_body=True):
         amp = case.amputation
+        ys, xs = np.nonzero(amp.removed)
+        box = (slice(max(0, ys.min() - 60), ys.max() + 60),
+               slice(max(0, xs.min() - 60), xs.max() + 60))
+        row = [case.original[box], amp.image[box]]
         for b in backends:
             result = run(amp.image, RestoreConfig(side=case.side, inpainter=b), case.pose,
                          with_3d=False)
             rows.setdefault(("real, placed", b), []).append(arm_scores(
                 result.restored, amp.image, case.original, result.arm_mask.mask, amp.removed))
+            row.append(result.restored[box])
+        if panels is not None:
+            panels.append(row)
     return rows
+
+
+def save_sheet(panels: list[list[np.ndarray]], path: Path, rows: int = 4) -> None:
+    """The first ``rows`` cases side by side at the photo's resolution, on black."""
+    from PIL import Image
+
+    lines = [np.hstack(r) for r in panels[:rows]]
+    width = max(line.shape[1] for line in lines)
+    lines = [np.pad(line, ((0, 4), (0, width - line.shape[1]), (0, 0))) for line in lines]
+    Image.fromarray(np.vstack(lines)).save(path, quality=85)
+    print(f"wrote {path}")
 
 
 def main() -> None:
@@ -81,6 +100,8 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=60)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--backends", default="limb,gan,unet,telea")
+    ap.add_argument("--sheet", type=Path, help="write original | arm removed | each backend "
+                    "for the real views, full resolution around the arm (JPEG)")
     args = ap.parse_args()
     backends = args.backends.split(",")
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -95,7 +116,10 @@ def main() -> None:
                 seconds[b] += time.perf_counter() - start
                 rows.setdefault((mode, b), []).append(arm_scores(
                     result.restored, s.damaged, s.image, result.arm_mask.mask, arm))
-    rows |= fireman(backends)
+    panels: list[list[np.ndarray]] = []
+    rows |= fireman(backends, panels)
+    if args.sheet and panels:
+        save_sheet(panels, args.sheet)
     print(f"{args.count} held-out statues, one arm broken, {args.size} px; 10 real views "
           "with an arm removed\n")
     print("| points | backend | silhouette IoU | detail ratio | CIEDE2000 | PSNR | SSIM |")
