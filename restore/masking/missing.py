@@ -46,14 +46,22 @@ class MissingLimb:
     radii: np.ndarray
 
 
+def shoulder_width(pose: Pose) -> float:
+    """The body's scale in px: the span between the shoulders, but at least 0.8 torso lengths
+    (a person's ratio), so a figure seen from the side does not get child's arms."""
+    span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
+                                            pose.point("right_shoulder"))))
+    body = body_axis(pose)
+    return max(span, 0.8 * body[2] if body is not None else 0.0, 8.0)
+
+
 def measured_scale(statue: np.ndarray, pose: Pose, side: Side) -> float:
     """How much thicker than the proportional default the statue's *other* arm is, measured
     on the silhouette (its half-width at 20-80 % along upper arm and forearm), in [0.6, 1.4];
     1.0 when it cannot be measured. A sculptor makes both arms alike."""
     other: Side = "left" if side == "right" else "right"
     arm = pose.arm(other).astype(np.float64)
-    span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
-                                            pose.point("right_shoulder"))))
+    span = shoulder_width(pose)
     h, w = statue.shape
     ratios = []
     for (a, b), r in zip(((arm[0], arm[1]), (arm[1], arm[2])),
@@ -68,7 +76,7 @@ def measured_scale(statue: np.ndarray, pose: Pose, side: Side) -> float:
         crop = np.pad(statue[y0:y1, x0:x1], 1).astype(np.uint8)
         dist = cv2.distanceTransform(crop, cv2.DIST_L2, 5)
         half = float(np.median(dist[pts[:, 1] - y0 + 1, pts[:, 0] - x0 + 1]))
-        ratios.append(half / (0.5 * r * max(span, 8.0)))
+        ratios.append(half / (0.5 * r * span))
     return float(np.clip(np.median(ratios), 0.6, 1.4)) if ratios else 1.0
 
 
@@ -78,12 +86,11 @@ def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = No
     from the shoulder, through the wrist to the fingertips. ``width`` (px) sets the upper
     arm's diameter; default from the shoulder width."""
     arm = pose.arm(side).astype(np.float64)
-    span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
-                                            pose.point("right_shoulder"))))
+    span = shoulder_width(pose)
     forearm = arm[2] - arm[1]
     tip = arm[2] + HAND * forearm
     points = np.vstack([arm, tip[None]])
-    px = (width / (2 * RADII[0])) if width else scale * max(span, 8.0)
+    px = (width / (2 * RADII[0])) if width else scale * span
     radii = np.array(RADII) * px
     if state == "missing_forearm":
         return points[1:], radii[1:]
