@@ -29,19 +29,21 @@ from restore.segmentation import Segmentation, segment
 Progress = Callable[[float, str], None]
 
 
-# "auto" picks the first of these that can run here. Chosen by measurement on real photos as
-# well as synthetic ones: on the 7 real views of a bronze statue in shared/, statue-net's mask
-# scores mean IoU 0.72 against GrabCut's 0.59 (benchmarks/bench_perception.py); statue-depth
-# beats the silhouette relief on held-out synthetic depth (benchmarks/bench_depth.py). The
-# classical backends stay as the fallbacks when weights are missing.
+# "auto" picks the first of these that can run here, chosen by measurement on real photos:
+# BlazePose segments (mask IoU 0.90 on the 7 real bronze views in shared/, 0.77 on Met
+# cut-outs; statue-net 0.72 / 0.58) and places arm joints best with MoveNet (PCK@0.1 0.73 on
+# the labelled views; statue-net 0.38), benchmarks/bench_pose_real.py; statue-depth beats the
+# silhouette relief on held-out synthetic depth (benchmarks/bench_depth.py). The classical
+# backends stay as the fallbacks when weights or the wheel are missing.
 PREFERRED: dict[str, tuple[str, ...]] = {
     "segmentation": ("blazepose", "statue-net", "grabcut"),
     "pose": ("blazepose", "statue-net", "silhouette"),
     "inpainting": ("gan", "unet", "telea"),
-    # A missing arm (the missing_arm strategy) is rendered as a limb: on held-out statues with
-    # the arm's points placed, silhouette IoU 0.61 vs the GAN's 0.53, detail ratio 1.7 vs
-    # 0.96, CIEDE2000 16.1 vs 18.3 (benchmarks/bench_arm.py); on the real broken Met statues
-    # it is the only backend whose fill has the outline of an arm (docs/real_restore.jpg).
+    # A missing arm (the missing_arm strategy) is rendered as a limb: on the real bronze views
+    # with an arm removed and its points placed, silhouette IoU 0.63 vs the GAN's 0.53, detail
+    # ratio 1.01 vs 0.22, CIEDE2000 8.6 vs 24.9, PSNR 16.3 vs 12.0 (benchmarks/bench_arm.py;
+    # on renders it leads on shape and detail, trails on colour); on the real broken Met
+    # statues it is the only backend whose fill has the outline of an arm.
     "limb-inpainting": ("limb", "gan", "unet", "telea"),
     "reconstruction": ("statue-depth", "relief"),
 }
