@@ -26,7 +26,7 @@ RADII = (0.16, 0.105, 0.075, 0.055)
 HAND = 0.4  # hand beyond the wrist point / forearm length (0.7 anatomically; pose networks
 # and labellers put the "wrist" near the palm: 0.4 fits best, silhouette IoU 0.58 -> 0.59 on
 # 20 renders, 0.53 -> 0.55 on the real views, benchmarks/bench_arm.py)
-SEAM = 0.15  # seam band width / stump width (the issue allows up to a quarter)
+SEAM = 0.08  # seam band width / stump width (at most a quarter; wider repaints more stone)
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     if off.any() and band > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
         near_off = cv2.dilate(off.astype(np.uint8), kernel).astype(bool)
-        near_stump = shapes.disc(statue.shape, points[0], 1.5 * radii[0])
+        near_stump = shapes.disc(statue.shape, points[0], 1.0 * radii[0])
         seam = near_off & statue & limb & near_stump
     return MissingLimb(side, state, limb, off | seam, points.astype(np.float32),
                        radii.astype(np.float32))

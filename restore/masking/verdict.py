@@ -178,9 +178,10 @@ def decide(e: Evidence) -> ArmState:
     if (e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST and e.elbow_depth < EDGE
             and e.nose_score >= FACING and e.frontal >= FRONTAL):
         return "missing_arm"  # an unseen limb hallucinated over the body, its elbow at the edge
-    if e.upper_on_statue >= ON and e.fore_on_statue >= ON:
+    unseen = e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST
+    if e.upper_on_statue >= ON and e.fore_on_statue >= ON and not unseen:
         return "present"
-    return "unsure"
+    return "unsure"  # e.g. a limb the backend barely sees, drawn over the body: say so
 
 
 def judge(pose: Pose, mask: np.ndarray) -> tuple[ArmVerdict, ArmVerdict]:
