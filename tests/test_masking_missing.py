@@ -49,9 +49,10 @@ def test_mirroring_copies_the_other_arm_about_the_body_axis():
 def test_a_missing_forearm_starts_at_the_elbow_and_an_arm_below_the_shoulder():
     pose = pose_from_points(PTS)
     fore, radii = limb_chain(pose, "right", "missing_forearm")
-    assert tuple(fore[0]) == pose.point("right_elbow") and len(fore) == 3
+    assert tuple(fore[0]) == pose.point("right_elbow") and len(fore) == 4  # elbow .. tips
     whole, radii = limb_chain(pose, "right", "missing_arm")
-    assert len(whole) == 4 and whole[0][1] > 100.0  # one radius down from the shoulder
+    assert len(whole) == 5 and whole[0][1] > 100.0  # one radius down from the shoulder
+    assert radii[3] > radii[2] > radii[4]  # the palm is wider than the wrist and the tips
     assert radii[0] == pytest.approx(RADII[0] * 80.0)  # 0.8 torso lengths: wider than 40 px
 
 

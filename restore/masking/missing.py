@@ -26,6 +26,7 @@ RADII = (0.16, 0.105, 0.075, 0.055)
 HAND = 0.4  # hand beyond the wrist point / forearm length (0.7 anatomically; pose networks
 # and labellers put the "wrist" near the palm: 0.4 fits best, silhouette IoU 0.58 -> 0.59 on
 # 20 renders, 0.53 -> 0.55 on the real views, benchmarks/bench_arm.py)
+PALM = 1.15  # the palm's half-width / the wrist's
 SEAM = 0.08  # seam band width / stump width (at most a quarter; wider repaints more stone)
 
 
@@ -88,10 +89,11 @@ def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = No
     arm = pose.arm(side).astype(np.float64)
     span = shoulder_width(pose)
     forearm = arm[2] - arm[1]
-    tip = arm[2] + HAND * forearm
-    points = np.vstack([arm, tip[None]])
+    palm, tip = arm[2] + 0.5 * HAND * forearm, arm[2] + HAND * forearm
+    points = np.vstack([arm, palm[None], tip[None]])
     px = (width / (2 * RADII[0])) if width else scale * span
-    radii = np.array(RADII) * px
+    # the hand: wider than the wrist across the palm, then narrowing to the fingertips
+    radii = np.array([*RADII[:3], PALM * RADII[2], RADII[3]]) * px
     if state == "missing_forearm":
         return points[1:], radii[1:]
     # The shoulder itself is there (the stump): the tube starts one radius down the upper arm,
