@@ -186,10 +186,12 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
     if painted is not None and config.strategy in ("painted", "missing_arm"):
         return check_region(as_mask(painted, rgb.shape[:2], "painted mask"),
                             "painted mask"), pose
+    drawn = False  # an arm placed (not by the user) in this restore: the next one mirrors it
     for v in todo:
         if config.strategy == "missing_arm":
             placed = hint is not None and v.side in _placed_sides(hint)
-            pose = place(pose, v.side, seg.mask, v.state, keep=placed)
+            pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)
+            drawn = drawn or not placed
             region |= missing_limb(seg.mask, pose, v.side, v.state, config.width).region
         else:
             region |= make_mask(rgb, pose, config.strategy, v.side, config.width,

@@ -117,6 +117,9 @@ def test_both_missing_arms_are_restored_together(seen):
     for side in ("left", "right"):
         x, y = np.round(result.pose.arm(side)[1]).astype(int)  # each elbow is repainted
         assert result.arm_mask.mask[y, x]
+    # ... alike: the second is the first mirrored about the body's axis (x = 120 here)
+    left, right = result.pose.arm("left"), result.pose.arm("right")
+    assert abs((left[2, 0] - 120) + (right[2, 0] - 120)) < 3 and abs(left[2, 1] - right[2, 1]) < 3
 
 
 STRATEGIES = ("missing_arm", "wrist_elbow", "wrist_elbow_shoulder", "static_box",

@@ -169,13 +169,16 @@ def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False) -> Pose 
 
 
 def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
-          keep: bool = False) -> Pose:
+          keep: bool = False, mirror_first: bool = False) -> Pose:
     """Where to draw ``side``'s missing arm: the points as given when ``keep`` (the user's)
     or when they already lie off the statue; else the first of the other arm mirrored, then a
-    relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue."""
+    relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue.
+    ``mirror_first``: the other arm was just restored, so mirror it before anything else
+    (both arms of an armless statue restored alike)."""
     if keep:
         return pose
-    candidates = [pose, mirrored(pose, side)] + [
+    first = [mirrored(pose, side), pose] if mirror_first else [pose, mirrored(pose, side)]
+    candidates = first + [
         hanging(pose, side, t, gravity) for gravity in (True, False) for t in (12, 25, 45)]
     best, best_off = pose, -1.0
     for c in candidates:
