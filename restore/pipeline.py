@@ -178,25 +178,33 @@ def _pose(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
 
 def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdict],
             config: RestoreConfig, painted: np.ndarray | None, hint: Pose | None
-            ) -> tuple[np.ndarray, Pose]:
-    """HxW bool repaint region for the arms in ``todo`` and the pose they were drawn from."""
+            ) -> tuple[np.ndarray, Pose, list[Side]]:
+    """HxW bool repaint region for the arms in ``todo``, the pose they were drawn from, and
+    the sides whose missing limb found nowhere to go (all on the statue or off the photo)."""
     region = np.zeros(rgb.shape[:2], bool)
     if config.strategy == "painted" and painted is None:
         raise ValueError("The painted strategy needs a painted mask; paint over the region.")
     if painted is not None and config.strategy in ("painted", "missing_arm"):
         return check_region(as_mask(painted, rgb.shape[:2], "painted mask"),
-                            "painted mask"), pose
-    drawn = False  # an arm placed (not by the user) in this restore: the next one mirrors it
+                            "painted mask"), pose, []
+    drawn, nowhere = False, []  # drawn: an arm we placed, so the next one mirrors it
     for v in todo:
         if config.strategy == "missing_arm":
             placed = hint is not None and v.side in _placed_sides(hint)
             pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)
             drawn = drawn or not placed
-            region |= missing_limb(seg.mask, pose, v.side, v.state, config.width).region
+            limb = missing_limb(seg.mask, pose, v.side, v.state, config.width).region
+            if not limb.any() and v.chosen_by == "user":
+                raise ValueError(f"The {v.side} arm as placed lies on the statue or off the "
+                                 "photo, so there is nothing to repaint; place its elbow and "
+                                 "wrist where the missing arm should be.")
+            if not limb.any():
+                nowhere.append(v.side)
+            region |= limb
         else:
             region |= make_mask(rgb, pose, config.strategy, v.side, config.width,
                                 config.radius, config.seed, painted, seg).mask
-    return region, pose
+    return region, pose, nowhere
 
 
 @dataclass(frozen=True)
@@ -231,9 +239,12 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report(0.35, "judging each arm")
     verdicts = choose_arms(judge(pose, seg.mask), config, keypoints)
     todo = [v for v in verdicts if v.missing]
-    region, pose = _region(rgb, seg, pose, todo, config, painted, keypoints)
+    region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
+    # a missing arm with no room in the photo is left alone, and said so
+    left, right = (replace(v, state="unsure") if v.side in nowhere else v for v in verdicts)
+    todo = [v for v in (left, right) if v.missing]
     side = "both" if len(todo) == 2 else (todo[0].side if todo else "none")
-    return Plan(seg, pose, verdicts, ArmMask(region, config.strategy, side))
+    return Plan(seg, pose, (left, right), ArmMask(region, config.strategy, side))
 
 
 def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: Pose | None = None,

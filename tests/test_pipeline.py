@@ -140,3 +140,16 @@ def test_pixels_outside_the_region_are_bit_identical(statue, strategy, inpainter
     region = result.arm_mask.mask
     assert region.any()
     assert np.array_equal(result.restored[~region], image[~region])
+
+
+def test_a_chosen_arm_placed_where_nothing_can_go_is_a_clear_error(statue):
+    from restore.pose import pose_from_points
+
+    image, _, pose = statue
+    # the left arm's points on the torso: its limb lies on the statue, nothing to repaint
+    cx, cy = pose.point("nose")[0], pose.point("left_hip")[1]
+    over = pose_from_points({"left_elbow": [cx, cy - 40], "left_wrist": [cx, cy - 20],
+                             "left_shoulder": [cx + 5, cy - 70]})
+    with pytest.raises(ValueError, match="nothing to repaint"):
+        run(image, RestoreConfig(side="left", pose="statue-net", segmenter="statue-net"),
+            keypoints=over, with_3d=False)
