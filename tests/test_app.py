@@ -93,6 +93,19 @@ def test_mask_endpoint(client, files):
     assert m.shape[:2] == (320, 240) and set(np.unique(m)) == {0, 255}
 
 
+def test_missing_arm_mask_stays_off_the_statue(client, files, statue):
+    """Arm masking with the missing_arm strategy draws what Restore would repaint: the limb's
+    place off the statue (here around the drawn right arm the user chose), never the statue."""
+    d, points = files
+    _, mask = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
+                             "missing_arm", "right", 0, 30, 0, None, api_name="/mask")
+    m = _load(mask) > 0
+    arm = statue[1] & (np.abs(np.arange(240) - 70)[None, :] < 30)  # the drawn right arm's band
+    # 12 % of the region is on the drawn figure (the segmenter's edge and the stump's seam);
+    # the old missing_arm mask covered the arm itself
+    assert m.any() and (m & statue[1]).sum() < 0.2 * m.sum() and (m & arm).sum() < 0.2 * arm.sum()
+
+
 def test_inpaint_keeps_pixels_outside_the_mask(client, files):
     d, _ = files
     out = client.predict(gradio_client.handle_file(str(d / "photo.png")),
