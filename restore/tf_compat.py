@@ -7,8 +7,10 @@ TensorFlow backend (BodyPix, MoveNet) imports TensorFlow through :func:`import_t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 
@@ -23,11 +25,37 @@ def import_triton_first() -> None:
             pass
 
 
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Silence what native code writes to the process's stderr meanwhile (TensorFlow's and
+    TF Lite's start-up lines: oneDNN, CUDA drivers, XNNPACK), so the CLI's errors stay one
+    line. Python exceptions still propagate; ``STATUE_RESTORE_VERBOSE=1`` keeps everything."""
+    if os.environ.get("STATUE_RESTORE_VERBOSE") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. some notebooks): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def import_tensorflow() -> ModuleType:
-    """The ``tensorflow`` module, imported after triton when triton is installed."""
+    """The ``tensorflow`` module, imported after triton when triton is installed, without
+    its native start-up chatter on stderr."""
     import_triton_first()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    with quiet_native_logs():
+        import tensorflow as tf
 
     return tf
 

@@ -140,3 +140,16 @@ def test_a_real_statue_missing_an_arm_gets_that_arm(tmp_path, capsys):
     # the left arm is on the photo's right (the statue faces us)
     assert np.nonzero(region)[1].mean() > original.shape[1] / 2
     assert "left arm: missing" in capsys.readouterr().err
+
+
+def test_stderr_holds_only_our_lines(tmp_path):
+    """TensorFlow and TF Lite start-up chatter (oneDNN, CUDA, XNNPACK) stays off stderr, so
+    what the user reads is tqdm and our notes (the first import of TensorFlow happens here)."""
+    photo = EXAMPLES / "met_206751_mirabeau_intact.png"
+    done = subprocess.run([sys.executable, "-m", "restore", "restore", str(photo), "--out-dir",
+                           str(tmp_path / "out"), "--no-3d"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-500:]
+    lines = [x.strip() for x in done.stderr.replace("\r", "\n").splitlines() if x.strip()]
+    others = [x for x in lines if not x.startswith(("restore:", "note:"))]
+    assert others == [], others

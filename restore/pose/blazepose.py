@@ -170,10 +170,12 @@ def runtime(threads: int | None = None) -> dict[str, Any]:
             root = model_dir()
             if reason is not None or root is None:
                 raise BackendUnavailable(reason or "BlazePose's model files were not found.")
-            from restore.tf_compat import import_tensorflow
+            from restore.tf_compat import import_tensorflow, quiet_native_logs
 
             tf = import_tensorflow()
-            loaded = {k: _load_interpreter(tf, root / f, threads) for k, f in MODEL_FILES.items()}
+            with quiet_native_logs():  # TF Lite announces its XNNPACK delegate on stderr
+                loaded = {k: _load_interpreter(tf, root / f, threads)
+                          for k, f in MODEL_FILES.items()}
             _RUNTIME.update(loaded, anchors=ssd_anchors())
         return _RUNTIME
 
