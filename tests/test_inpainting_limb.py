@@ -45,3 +45,11 @@ def test_limb_without_a_statue_mask_or_guide_still_fills_only_the_hole():
     out = inpaint(image, limb.region, "limb")
     assert np.array_equal(out.image[~limb.region], image[~limb.region])
     assert (out.image[limb.region] != image[limb.region]).any()
+
+
+def test_limb_with_no_statue_beside_the_hole_still_paints_finite_colours():
+    image, statue, limb, guide, _, _ = _one_armed()
+    out = inpaint(image, limb.region, "limb", guide, statue=np.zeros_like(statue))
+    assert np.array_equal(out.image[~limb.region], image[~limb.region])
+    painted = out.image[limb.region].astype(float)
+    assert np.isfinite(painted).all() and painted.std() > 0

@@ -144,6 +144,8 @@ class LimbInpainter:
 
         lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
         old = statue & ~hole  # the statue as it stands
+        if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
+            old = (_distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
         skeleton = guide & hole if guide is not None and (guide & hole).any() \
             else skeletonize(hole)
         background = ~hole & ~statue
