@@ -151,6 +151,26 @@ def local_candidates(variant: str, model_path: str | Path | None, env_var: str,
     return [*candidates, shared_dir / variant, cache]
 
 
+def find_local(variant: str, model_path: str | Path | None, env_var: str, shared_dir: Path,
+               cache: Path, is_model: Callable[[Path], bool],
+               kind: Callable[[Path], str | None]) -> Path | None:
+    """The first folder of :func:`local_candidates` that holds a model (``is_model``) of
+    ``variant``. ``kind(folder)`` reads which variant a folder holds (None = cannot tell):
+    a folder of the other variant never counts, and the ``$env_var`` folder itself counts
+    only when it says ``variant`` (so one folder does not answer for every variant). An
+    explicit ``model_path`` is that folder or nothing."""
+    if model_path is not None:
+        return Path(model_path) if is_model(Path(model_path)) else None
+    env = os.environ.get(env_var)
+    for folder in local_candidates(variant, None, env_var, shared_dir, cache):
+        if not is_model(folder):
+            continue
+        found = kind(folder)
+        if found == variant or (found is None and not (env and folder == Path(env))):
+            return folder
+    return None
+
+
 def download_main(argv: list[str] | None, description: str, variants: list[str],
                   download: Callable[[str], Path]) -> int:
     """``--download VARIANT`` command line for a non-Hub model: prints the local path, or one

@@ -33,7 +33,7 @@ import numpy as np
 
 from restore import images
 from restore.errors import BackendUnavailable
-from restore.hub import download_main, local_candidates, offline, resolve_tfhub
+from restore.hub import download_main, find_local, offline, resolve_tfhub
 from restore.pose import Pose
 from restore.tf_compat import error_summary, import_tensorflow
 
@@ -91,17 +91,8 @@ def find_model(variant: str, model_path: str | Path | None = None) -> Path | Non
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    if model_path is not None:
-        return Path(model_path) if _is_saved_model(Path(model_path)) else None
-    env = os.environ.get(ENV_VAR)
-    for folder in local_candidates(variant, None, ENV_VAR, SHARED_DIR,
-                                   hub_cache_dir(VARIANTS[variant][0])):
-        if not _is_saved_model(folder):
-            continue
-        found = input_variant(folder)
-        if found == variant or (found is None and not (env and folder == Path(env))):
-            return folder
-    return None
+    return find_local(variant, model_path, ENV_VAR, SHARED_DIR, hub_cache_dir(VARIANTS[variant][0]),
+                      _is_saved_model, input_variant)
 
 
 def unavailable_reason(variant: str) -> str | None:

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import download_main, download_tfjs_model, local_candidates, offline
+from restore.hub import download_main, download_tfjs_model, find_local, offline
 from restore.segmentation import PART_NAMES, Segmentation
 from restore.tf_compat import error_summary, import_tensorflow
 
@@ -118,17 +118,8 @@ def find_model(variant: str, model_path: str | Path | None = None) -> Path | Non
     """
     if variant not in VARIANTS:
         raise ValueError(f"Unknown BodyPix variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    if model_path is not None:
-        return Path(model_path) if _is_model(Path(model_path)) else None
-    env = os.environ.get(ENV_VAR)
-    for folder in local_candidates(variant, None, ENV_VAR, SHARED_DIR,
-                                   cache_dir(VARIANTS[variant][0])):
-        if not _is_model(folder):
-            continue
-        arch = architecture(folder)
-        if arch == variant or (arch is None and not (env and folder == Path(env))):
-            return folder
-    return None
+    return find_local(variant, model_path, ENV_VAR, SHARED_DIR, cache_dir(VARIANTS[variant][0]),
+                      _is_model, architecture)
 
 
 def unavailable_reason(variant: str) -> str | None:
