@@ -29,6 +29,7 @@ import numpy as np
 from scipy import ndimage
 
 from restore.inpainting import crop_box
+from restore.masking.shapes import distance_to
 
 DETAIL_SIGMA = 2.0  # px: the scale below which a statue's texture counts as detail
 FIT_SIDE = 256  # the statue is fitted for light at most this large
@@ -93,7 +94,7 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.n
     spread = 2.5 * 1.4826 * float(np.median(np.abs(high[inner]))) + 1e-3
     high = np.clip(high, -spread, spread)
     hy, hx = np.nonzero(hole)
-    near = inner & (_distance_to(hole) <= 45)
+    near = inner & (distance_to(hole) <= 45)
     src = near if near.sum() >= 16 else inner
     sy_, sx_ = np.nonzero(src)
     base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
@@ -117,7 +118,7 @@ def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: i
                  ) -> np.ndarray:
     """(L, a, b) median of the statue pixels within ``reach`` px of the hole (the stump);
     of the whole statue when none is that close."""
-    near = statue & (_distance_to(hole) <= reach) & ~hole
+    near = statue & (distance_to(hole) <= reach) & ~hole
     src = lab[near] if near.sum() >= 16 else lab[statue & ~hole]
     return np.median(src, axis=0) if len(src) else np.array([60.0, 0.0, 10.0])
 
@@ -145,7 +146,7 @@ class LimbInpainter:
         lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
         old = statue & ~hole  # the statue as it stands
         if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
-            old = (_distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
+            old = (distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
         skeleton = guide & hole if guide is not None and (guide & hole).any() \
             else skeletonize(hole)
         background = ~hole & ~statue
@@ -178,12 +179,7 @@ def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(ys) == 0:
         return np.zeros_like(a)
     r = max(3, int(0.2 * max(np.ptp(ys) + 1, np.ptp(xs) + 1)))
-    return a & (_distance_to(b) <= r)
-
-
-def _distance_to(mask: np.ndarray) -> np.ndarray:
-    """HxW float32 distance (px) to the nearest True pixel of ``mask``."""
-    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+    return a & (distance_to(b) <= r)
 
 
 def _segment(image: np.ndarray) -> np.ndarray:

@@ -63,3 +63,8 @@ def tapered(shape: tuple[int, int], points: np.ndarray, radii: np.ndarray) -> np
             r = max(1, round((ra * (1 - t) + rb * t) * 16))
             cv2.circle(canvas, (int(c[0]), int(c[1])), r, 1, -1, lineType=cv2.LINE_8, shift=4)
     return canvas.astype(bool)
+
+
+def distance_to(mask: np.ndarray) -> np.ndarray:
+    """HxW float32: each pixel's distance (px) to the nearest True pixel of ``mask``."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)

@@ -19,6 +19,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from restore.masking.shapes import distance_to
 from restore.pose import Pose, Side
 
 ArmState = Literal["present", "missing_forearm", "missing_arm", "unsure"]
@@ -93,11 +94,6 @@ class ArmVerdict:
         e = self.evidence
         return {"state": self.state, "chosen_by": self.chosen_by,
                 "evidence": {k: round(float(v), 3) for k, v in vars(e).items()}}
-
-
-def distance_to(mask: np.ndarray) -> np.ndarray:
-    """HxW float32: each pixel's distance (px) to the nearest True pixel of ``mask``."""
-    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
 
 
 def on_statue(dist: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float,
@@ -196,5 +192,5 @@ def judge(pose: Pose, mask: np.ndarray) -> tuple[ArmVerdict, ArmVerdict]:
     return out[0], out[1]
 
 
-__all__ = ["MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "distance_to", "gather",
+__all__ = ["MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "gather",
            "judge", "on_statue"]
