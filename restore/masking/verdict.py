@@ -45,6 +45,11 @@ SEEN_WRIST, FACING = 0.5, 0.5
 # ... and whose shoulders span at least this share of the torso's length (a side view has
 # one arm behind the body).
 FRONTAL = 0.55
+# A figure whose statue ends above its hips (by more than this share of the torso's length) is
+# a bust or an upper fragment: its arms were cut with it, not broken off, and below the elbow
+# there is nothing to judge (two such fragments among the 121 unlabelled Met photos were
+# "restored" without it; the labelled full figures reach at least -0.12).
+MIN_BELOW_HIPS = -0.15
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -65,6 +70,7 @@ class Evidence:
     frontal: float = 1.0  # shoulder width / torso length (about 0.8 facing, under 0.4 sideways)
     upper_length: float = 1.0  # shoulder -> elbow, in shoulder widths
     fore_length: float = 1.0  # elbow -> wrist, in shoulder widths
+    below_hips: float = 1.0  # statue's lowest row below the hips, in torso lengths (< 0: bust)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class ArmVerdict:
                  "missing_arm": "missing below the shoulder, restored",
                  "unsure": "unsure, left alone (place or drag its points, or pick this side, "
                            "to restore it)"}[self.state]
+        if self.state == "unsure" and self.evidence.below_hips < MIN_BELOW_HIPS:
+            words = ("unsure, left alone: the statue ends above its hips, as a bust does "
+                     "(place or drag its points, or pick this side, to restore it)")
         by = " (as asked)" if self.chosen_by == "user" else ""
         return f"{self.side} arm: {words}{by}"
 
@@ -137,7 +146,8 @@ def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = N
         shoulder_width=span, elbow_depth=depth, nose_score=pose.score("nose"),
         frontal=span / max(1.0, _torso(pose)),
         upper_length=float(np.linalg.norm(arm[1] - arm[0])) / max(span, 1.0),
-        fore_length=float(np.linalg.norm(arm[2] - arm[1])) / max(span, 1.0))
+        fore_length=float(np.linalg.norm(arm[2] - arm[1])) / max(span, 1.0),
+        below_hips=_below_hips(pose, mask))
 
 
 def _torso(pose: Pose) -> float:
@@ -145,6 +155,16 @@ def _torso(pose: Pose) -> float:
     top = np.add(pose.point("left_shoulder"), pose.point("right_shoulder")) / 2
     low = np.add(pose.point("left_hip"), pose.point("right_hip")) / 2
     return float(np.linalg.norm(low - top))
+
+
+def _below_hips(pose: Pose, mask: np.ndarray) -> float:
+    """How far the statue reaches below its hips' midpoint, in torso lengths (negative: the
+    statue ends above its hips, as a bust does)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return 0.0
+    hips = (pose.point("left_hip")[1] + pose.point("right_hip")[1]) / 2
+    return float(rows[-1] - hips) / max(1.0, _torso(pose))
 
 
 def _inside_distance(mask: np.ndarray, x: int, y: int) -> float:
@@ -165,6 +185,8 @@ def decide(e: Evidence) -> ArmState:
     """The rule: missing only when the limb clearly leaves the statue; else present or unsure."""
     if e.shoulder_score < MIN_SHOULDER or not e.shoulder_on_statue or e.shoulder_width < 4:
         return "unsure"
+    if e.below_hips < MIN_BELOW_HIPS:
+        return "unsure"  # a bust or an upper fragment: its arms end where the statue does
     drawn = (e.upper_length >= MIN_UPPER and e.fore_length >= MIN_FORE
              and e.wrist_score < SEEN_WRIST)
     if drawn and e.upper_on_statue >= ON and e.fore_on_statue <= OFF:

@@ -1,0 +1,85 @@
+"""restore.masking.verdict: the per-arm rule on hand-made evidence and on drawn figures."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from restore.masking.verdict import Evidence, decide, judge
+from restore.pose import KEYPOINT_NAMES, Pose
+
+# An arm hanging beside a frontal figure, clearly seen and on the statue all along.
+SEEN = Evidence(shoulder_score=0.95, elbow_score=0.9, wrist_score=0.9, upper_on_statue=1.0,
+                fore_on_statue=1.0, shoulder_on_statue=True, shoulder_width=100.0,
+                elbow_depth=0.2, nose_score=0.95, frontal=0.7, upper_length=0.7,
+                fore_length=0.6, below_hips=1.5)
+
+
+def test_a_seen_arm_on_the_statue_is_present():
+    assert decide(SEEN) == "present"
+
+
+def test_a_limb_that_leaves_the_statue_is_missing_from_where_it_leaves():
+    gone = replace(SEEN, wrist_score=0.2, elbow_score=0.3)
+    assert decide(replace(gone, fore_on_statue=0.1)) == "missing_forearm"
+    assert decide(replace(gone, upper_on_statue=0.1, fore_on_statue=0.0)) == "missing_arm"
+    # ... unless the backend clearly sees the wrist (a segmentation that lost a thin forearm)
+    assert decide(replace(SEEN, fore_on_statue=0.1)) == "unsure"
+
+
+def test_an_unseen_limb_with_its_elbow_at_the_edge_of_a_frontal_figure_is_a_stump():
+    stump = replace(SEEN, elbow_score=0.2, wrist_score=0.1, elbow_depth=0.0)
+    assert decide(stump) == "missing_arm"
+    # the same limb seen from behind (no nose) or from the side is not judged
+    assert decide(replace(stump, nose_score=0.1)) == "unsure"
+    assert decide(replace(stump, frontal=0.3)) == "unsure"
+    # and one drawn deep over the body is unsure, never present
+    assert decide(replace(stump, elbow_depth=0.3)) == "unsure"
+
+
+def test_a_bust_is_never_judged_missing():
+    """A statue that ends above its hips had its arms cut with it: the limb leaving the statue
+    is no evidence of a break."""
+    cut = replace(SEEN, wrist_score=0.1, elbow_score=0.2, upper_on_statue=0.1,
+                  fore_on_statue=0.0, below_hips=-0.5)
+    assert decide(replace(cut, below_hips=1.0)) == "missing_arm"
+    assert decide(cut) == "unsure"
+
+
+def test_unsure_without_a_clear_shoulder():
+    assert decide(replace(SEEN, shoulder_score=0.2)) == "unsure"
+    assert decide(replace(SEEN, shoulder_on_statue=False)) == "unsure"
+
+
+def _figure(bottom: int) -> tuple[Pose, np.ndarray]:
+    """A frontal figure 200 px wide whose statue mask is a torso block ending at row
+    ``bottom``; its right arm (image left) hangs off the statue, unseen."""
+    pts = {"nose": (100, 40), "left_shoulder": (130, 80), "right_shoulder": (70, 80),
+           "left_elbow": (135, 130), "right_elbow": (30, 120),
+           "left_wrist": (138, 175), "right_wrist": (20, 170),
+           "left_hip": (120, 180), "right_hip": (80, 180)}
+    xy = np.zeros((17, 2), np.float32)
+    scores = np.full(17, 0.9, np.float32)
+    for name, p in pts.items():
+        xy[KEYPOINT_NAMES.index(name)] = p
+    for name in ("right_elbow", "right_wrist"):
+        scores[KEYPOINT_NAMES.index(name)] = 0.2
+    mask = np.zeros((300, 200), bool)
+    mask[30:bottom, 65:140] = True
+    return Pose(xy, scores, "test"), mask
+
+
+@pytest.mark.parametrize(("bottom", "state"), [(290, "missing_arm"), (150, "unsure")])
+def test_judge_measures_where_the_statue_ends(bottom, state):
+    pose, mask = _figure(bottom)
+    left, right = judge(pose, mask)
+    assert left.state == ("present" if state != "unsure" else "unsure")
+    assert right.state == state, right.evidence
+    if state == "unsure":
+        assert right.evidence.below_hips < 0 and "bust" in right.sentence()
+
+
+def test_judge_refuses_a_mask_that_is_not_bool():
+    pose, mask = _figure(290)
+    with pytest.raises(ValueError, match="HxW bool"):
+        judge(pose, mask.astype(np.uint8))
