@@ -7,8 +7,9 @@ broken off. Each goes through the full restore (pipeline.run, default segmentati
 with the broken side chosen and, in the "placed" rows, that arm's true shoulder, elbow and
 wrist given as the points a user would place; the "auto" rows place nothing (the arm is
 drawn mirrored or hanging). Scored against the intact render (restore.arm_quality):
-silhouette IoU of the painted arm, detail ratio (|Laplacian| restored / truth), CIEDE2000,
-masked PSNR and SSIM; means over statues. Then the real fireman views with an arm removed
+silhouette IoU of the painted arm, detail ratio (|Laplacian| restored / truth), CIEDE2000
+(per pixel, and between the mean colours: the material alone), masked PSNR and SSIM; means
+over statues. Then the real fireman views with an arm removed
 (restore.synth.amputate; ../shared), that arm's hand-labelled points placed, scored against
 the original photos ("real, placed").
 """
@@ -26,7 +27,7 @@ from restore.pipeline import RestoreConfig, run
 from restore.pose import KEYPOINT_NAMES, pose_from_points
 
 SEED = 3_000_000
-KEYS = ("silhouette_iou", "detail", "delta_e", "psnr", "ssim")
+KEYS = ("silhouette_iou", "detail", "delta_e", "colour_delta_e", "psnr", "ssim")
 
 
 def statues(count: int, size: int):  # -> Iterator[StatueSample]
@@ -106,27 +107,37 @@ def main() -> None:
     backends = args.backends.split(",")
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     seconds: dict[str, float] = {b: 0.0 for b in backends}
+    refused: dict[str, int] = {}  # restores refused (ValueError), per points mode
     for s, side, arm in statues(args.count, args.size):
         for mode in ("placed", "auto"):
             hint = placed_points(s, side) if mode == "placed" else None
             for b in backends:
                 start = time.perf_counter()
-                result = run(s.damaged, RestoreConfig(side=side, inpainter=b), hint,
-                             with_3d=False)
+                try:
+                    result = run(s.damaged, RestoreConfig(side=side, inpainter=b), hint,
+                                 with_3d=False)
+                    restored, region = result.restored, result.arm_mask.mask
+                except ValueError:  # the arm found no room off the statue: nothing painted
+                    restored, region = s.damaged, np.zeros(arm.shape, bool)
+                    refused[mode] = refused.get(mode, 0) + 1
                 seconds[b] += time.perf_counter() - start
                 rows.setdefault((mode, b), []).append(arm_scores(
-                    result.restored, s.damaged, s.image, result.arm_mask.mask, arm))
+                    restored, s.damaged, s.image, region, arm))
     panels: list[list[np.ndarray]] = []
     rows |= fireman(backends, panels)
     if args.sheet and panels:
         save_sheet(panels, args.sheet)
     print(f"{args.count} held-out statues, one arm broken, {args.size} px; 10 real views "
           "with an arm removed\n")
-    print("| points | backend | silhouette IoU | detail ratio | CIEDE2000 | PSNR | SSIM |")
-    print("|---|---|---|---|---|---|---|")
+    print("| points | backend | silhouette IoU | detail ratio | CIEDE2000 per pixel | "
+          "CIEDE2000 of mean colours | PSNR | SSIM |")
+    print("|---|---|---|---|---|---|---|---|")
     for (mode, b), rs in rows.items():
         means = [np.nanmean([r.get(k, np.nan) for r in rs]) for k in KEYS]
         print(f"| {mode} | {b} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+    if refused:
+        print("\nrefused (no room for the arm; scored as nothing painted): " + ", ".join(
+            f"{m} {n // len(backends)}/{args.count}" for m, n in refused.items()))
     print("\nseconds per restore: " + ", ".join(
         f"{b} {seconds[b] / (2 * args.count):.3f}" for b in backends))
 

@@ -70,7 +70,8 @@ EVIDENCE = ("shoulder_score", "elbow_score", "wrist_score", "upper_on_statue",
 SHORT = {"shoulder_score": "sh", "elbow_score": "el", "wrist_score": "wr",
          "upper_on_statue": "up_on", "fore_on_statue": "fo_on", "shoulder_on_statue": "sh_on",
          "shoulder_width": "span", "elbow_depth": "el_depth", "nose_score": "nose",
-         "frontal": "frontal", "upper_length": "up_len", "fore_length": "fo_len"}
+         "frontal": "frontal", "upper_length": "up_len", "fore_length": "fo_len",
+         "below_hips": "below_hips"}
 
 
 @dataclass(frozen=True)
@@ -423,7 +424,7 @@ def failures(rows: Sequence[Row]) -> list[str]:
                              f"error: {r.error}")
                 continue
             e = r.evidence[s]
-            ev = " ".join(f"{SHORT[k]}={float(v):.2f}" for k, v in e.items())
+            ev = " ".join(f"{SHORT.get(k, k)}={float(v):.2f}" for k, v in e.items())
             both = " ".join(f"{x[0]}:{r.states[x]}" for x in SIDES)
             level = f" ({r.case.levels[s]})" if truth != "present" else ""
             extra = ""

@@ -4,7 +4,10 @@
   from the damaged photo's background) against the true arm's pixels on the background.
 - ``detail``: mean |Laplacian| of luminance in the hole, restored / truth (1 = as much fine
   detail as the real arm; blur is near 0).
-- ``delta_e``: mean CIEDE2000 colour difference in the hole, restored vs truth.
+- ``delta_e``: mean CIEDE2000 colour difference in the hole, restored vs truth, pixel by
+  pixel (so it also counts shading and texture that differ in place, and favours blur);
+- ``colour_delta_e``: CIEDE2000 between the mean CIELAB colours of the hole, restored vs
+  truth (the material's colour alone).
 - ``psnr`` / ``ssim``: masked, as in :mod:`restore.evaluate`.
 
 Shapes: images HxWx3 uint8 RGB; masks HxW bool.
@@ -36,6 +39,17 @@ def delta_e(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
     return float(deltaE_ciede2000(la, lb).mean())
 
 
+def colour_delta_e(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    """CIEDE2000 between the mean CIELAB colours of ``a`` and ``b`` over ``where``."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    if not where.any():
+        return float("nan")
+    la = rgb2lab(a[where][None].astype(np.float64) / 255.0).mean(axis=1)
+    lb = rgb2lab(b[where][None].astype(np.float64) / 255.0).mean(axis=1)
+    return float(deltaE_ciede2000(la, lb)[0])
+
+
 def arm_scores(restored: np.ndarray, damaged: np.ndarray, truth: np.ndarray,
                region: np.ndarray, arm: np.ndarray) -> dict[str, float]:
     """Scores of one restore.
@@ -53,11 +67,12 @@ def arm_scores(restored: np.ndarray, damaged: np.ndarray, truth: np.ndarray,
     scores = {"silhouette_iou": float((painted & arm).sum() / union) if union else 0.0,
               "detail": laplacian_energy(restored, hole) / truth_detail if truth_detail else
               float("nan"),
-              "delta_e": delta_e(restored, truth, hole)}
+              "delta_e": delta_e(restored, truth, hole),
+              "colour_delta_e": colour_delta_e(restored, truth, hole)}
     if region.any():
         m = metrics(restored, truth, region)
         scores |= {"psnr": m["psnr"], "ssim": m["ssim"]}
     return scores
 
 
-__all__ = ["CHANGED", "arm_scores", "delta_e", "laplacian_energy"]
+__all__ = ["CHANGED", "arm_scores", "colour_delta_e", "delta_e", "laplacian_energy"]
