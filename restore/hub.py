@@ -35,6 +35,8 @@ HUB_MODELS: dict[str, HubModel] = {}
 
 
 def register_hub_model(key: str, model: HubModel) -> HubModel:
+    """Record ``model``'s pin under ``key`` in :data:`HUB_MODELS` (ValueError if ``key`` is
+    already pinned differently); returns ``model``."""
     if key in HUB_MODELS and HUB_MODELS[key] != model:
         raise ValueError(f"Hub model {key!r} is declared twice with different pins.")
     HUB_MODELS[key] = model
@@ -215,6 +217,30 @@ def resolve_tfhub(handle: str, what: str, env_var: str) -> Path:
         raise BackendUnavailable(f"Could not download {what} from {handle} "
                                  f"({err.__class__.__name__}); check the network or set "
                                  f"{env_var}.") from None
+
+
+def tags_taken(repo_ids: list[str], tag: str, token: str | None = None) -> list[str]:
+    """The repos of ``repo_ids`` that already carry ``tag`` (a repo not created yet carries
+    none), checked before a push of several repos uploads anything."""
+    if offline():
+        raise BackendUnavailable("Offline mode is on; unset HF_HUB_OFFLINE to push to the Hub.")
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    api = HfApi(token=token)
+    taken = []
+    for repo_id in repo_ids:
+        try:
+            tags = {t.name for t in api.list_repo_refs(repo_id).tags}
+        except RepositoryNotFoundError:
+            continue
+        except Exception as err:  # noqa: BLE001
+            raise BackendUnavailable(
+                f"Could not read the tags of {repo_id} ({err.__class__.__name__}); check the "
+                "token and the network.") from None
+        if tag in tags:
+            taken.append(repo_id)
+    return taken
 
 
 def upload_folder(folder: Path, repo_id: str, *, token: str | None = None,

@@ -147,8 +147,10 @@ def test_push_dry_run_of_the_perception_and_depth_models(tmp_path, model):
     add_hub_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["hub", "push", "--model", model, "--repo-id", f"me/{model}",
                               "--dry-run"])
-    assert run_hub(args) == (f"would upload to me/{model}: README.md, config.json, "
-                             "model.safetensors")
+    first, *card_lines = run_hub(args).splitlines()
+    assert first == (f"would upload to me/{model}: README.md, config.json, eval.json, "
+                     "model.safetensors")
+    assert card_lines[0].startswith(f"  card: model-index 'statue-restore {model}'")
     card = (stage_upload(model, tmp_path) / "README.md").read_text()
     assert card.startswith("---\nlicense: mit") and "model-index" in card  # a real Hub card
 

@@ -15,7 +15,6 @@ used first, so offline (``HF_HUB_OFFLINE=1``) nothing touches the network.
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -23,6 +22,8 @@ import cv2
 import numpy as np
 import torch
 
+# The ``hub`` command (restore/cli.py finds it here) lives with the cards it pushes.
+from restore.cards import add_hub_parser, run_hub, stage_upload
 from restore.hub import (
     HubModel,
     load_pretrained,
@@ -150,68 +151,6 @@ class LearnedInpainter:
         m = mask[y0:y1, x0:x1]
         result[y0:y1, x0:x1][m] = big[m]
         return result
-
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def stage_upload(kind: str, folder: Path, weights: Path | None = None,
-                 card: Path | None = None) -> Path:
-    """Copy what a Hub repo of ``kind`` holds into ``folder``: ``config.json``,
-    ``model.safetensors`` (from ``weights``, default the shipped copy) and the model card as
-    ``README.md``. Raises ValueError when a file is missing."""
-    import shutil
-
-    if kind in HUB:
-        src = weights if weights is not None else shipped_dir(HUB[kind])
-        card = card if card is not None else REPO_ROOT / "model_card.md"
-    else:  # statue-net / statue-depth: the shipped folder holds its own card
-        src = weights if weights is not None else REPO_ROOT / "weights" / kind
-        card = card if card is not None else REPO_ROOT / "weights" / kind / "README.md"
-    files = {"config.json": None, "model.safetensors": None}
-    if src is None or not all((Path(src) / f).is_file() for f in files):
-        raise ValueError(f"No trained {kind} weights to push (need config.json and "
-                         "model.safetensors); train first or pass --weights.")
-    if not card.is_file():
-        raise ValueError(f"No model card at {card}; write model_card.md first.")
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        shutil.copyfile(Path(src) / f, folder / f)
-    shutil.copyfile(card, folder / "README.md")
-    return folder
-
-
-def add_hub_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """The ``hub`` sub-command: ``hub push --model gan --repo-id X [--dry-run]``."""
-    p = sub.add_parser("hub", help="push trained weights + model card to the Hub")
-    hub_sub = p.add_subparsers(dest="hub_command", required=True, metavar="action")
-    push = hub_sub.add_parser("push", help="upload a model folder of weights/ and its card")
-    push.add_argument("--model", choices=("gan", "unet", "statue-net", "statue-depth"),
-                      default="gan")
-    push.add_argument("--repo-id", required=True, help="e.g. your-name/statue-inpaint-gan")
-    push.add_argument("--weights", type=Path, help="model folder (default: the shipped copy)")
-    push.add_argument("--card", type=Path, help="model card (default: model_card.md for the "
-                      "inpainters, weights/<model>/README.md for the others)")
-    push.add_argument("--token", help="Hub token (default: the logged-in one)")
-    push.add_argument("--tag", help="tag the upload, e.g. v0.1.0 (the revision restore/hub.py "
-                      "pins)")
-    push.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
-    return p
-
-
-def run_hub(args: argparse.Namespace) -> str:
-    import tempfile
-
-    from restore.hub import upload_folder
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = stage_upload(args.model, Path(tmp), args.weights, args.card)
-        files = upload_folder(folder, args.repo_id, token=args.token, dry_run=args.dry_run,
-                              commit_message=f"Upload statue-restore {args.model}",
-                              tag=args.tag)
-    verb = "would upload" if args.dry_run else "uploaded"
-    at = f" and tag {args.tag}" if args.tag else ""
-    return f"{verb} to {args.repo_id}{at}: " + ", ".join(files)
 
 
 __all__ = ["GAN_HUB", "HUB", "UNET_HUB", "LearnedInpainter", "load_model", "unavailable",
