@@ -8,6 +8,8 @@ left shoulder on the right of the photo.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -70,20 +72,73 @@ class Pose:
         }
 
 
+# Pixels: no photo this tool accepts (40 MP) reaches this far, so a coordinate beyond it is a
+# typo or a unit mix-up, and refusing it keeps later drawing free of integer overflow.
+MAX_COORD = 1e6
+_POINT_HINT = "give each as [x, y] or [x, y, score] numbers in pixels"
+
+
+def _real(name: str, value: Any, what: str) -> float:
+    """One finite number of keypoint ``name`` (``what``: x, y or score), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"Keypoint {name!r} has {what} {value!r}, not a number; {_POINT_HINT}.")
+    try:
+        f = float(value)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f):
+        raise ValueError(f"Keypoint {name!r} has {what} {value!r}; {_POINT_HINT}, finite.")
+    if what != "score" and abs(f) > MAX_COORD:
+        raise ValueError(f"Keypoint {name!r} has {what} = {f:g}, far outside any photo; give "
+                         "pixels from the image's top-left corner.")
+    return f
+
+
+def _point(name: Any, value: Any) -> tuple[float, float, float]:
+    if not isinstance(name, str) or name not in KEYPOINT_NAMES:
+        raise ValueError(f"Unknown keypoint {name!r}; use COCO names such as 'left_wrist'.")
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, list | tuple) or len(value) not in (2, 3):
+        raise ValueError(f"Keypoint {name!r} is {value!r}; {_POINT_HINT}.")
+    x, y = _real(name, value[0], "x"), _real(name, value[1], "y")
+    score = _real(name, value[2], "score") if len(value) == 3 else 1.0
+    return x, y, min(max(score, 0.0), 1.0)
+
+
 def pose_from_points(points: dict[str, Any], backend: str = "manual") -> Pose:
-    """A Pose from ``{name: [x, y]}`` or ``{name: [x, y, score]}``; unnamed joints score 0."""
+    """A Pose from ``{name: [x, y]}`` or ``{name: [x, y, score]}``; unnamed joints score 0.
+
+    Raises ValueError (one sentence) for unknown names, values that are not 2 or 3 finite
+    numbers (strings, null, NaN, inf) and coordinates beyond :data:`MAX_COORD`.
+    """
+    if not isinstance(points, dict):
+        raise ValueError(f"Keypoints must be a mapping such as {{\"left_wrist\": [x, y]}}, "
+                         f"not {type(points).__name__}.")
     xy = np.zeros((17, 2), np.float32)
     scores = np.zeros(17, np.float32)
     for name, value in points.items():
-        if name not in KEYPOINT_NAMES:
-            raise ValueError(f"Unknown keypoint {name!r}; use COCO names such as 'left_wrist'.")
-        v = list(value)
-        if len(v) not in (2, 3) or not all(np.isfinite(float(c)) for c in v):
-            raise ValueError(f"Keypoint {name!r} must be [x, y] or [x, y, score] numbers.")
+        x, y, score = _point(name, value)
         i = KEYPOINT_NAMES.index(name)
-        xy[i] = (float(v[0]), float(v[1]))
-        scores[i] = float(v[2]) if len(v) == 3 else 1.0
-    return Pose(xy=xy, scores=np.clip(scores, 0.0, 1.0), backend=backend)
+        xy[i], scores[i] = (x, y), score
+    return Pose(xy=xy, scores=scores, backend=backend)
+
+
+def check_placed(pose: Pose, shape: tuple[int, int], names: tuple[str, ...] = KEYPOINT_NAMES,
+                 what: str = "Keypoint") -> None:
+    """Refuse located joints (score > 0) of ``names`` that are not finite or lie more than
+    one image size outside the ``shape`` (H, W) photo; nearer points are kept (a limb may
+    leave the frame) and drawing clips them."""
+    h, w = shape
+    for name in names:
+        if pose.score(name) <= 0:
+            continue
+        x, y = pose.point(name)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"{what} {name!r} is at ({x}, {y}); place it on the image.")
+        if not (-w <= x <= 2 * w and -h <= y <= 2 * h):
+            raise ValueError(f"{what} {name!r} at ({x:g}, {y:g}) lies more than the image's own "
+                             f"size outside the {w}x{h} image; place it on the image.")
 
 
 def load_pose_json(path: str | Path) -> Pose:
@@ -91,18 +146,23 @@ def load_pose_json(path: str | Path) -> Pose:
     or a COCO-style flat list of 51 numbers (x, y, v per joint)."""
     try:
         data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        reason = getattr(err, "strerror", None) or err.__class__.__name__
         raise ValueError(
-            f"Could not read keypoints from {path} ({err}); give a JSON file."
+            f"Could not read keypoints from {path} ({reason}); give a JSON file."
         ) from None
     if isinstance(data, dict) and "keypoints" in data:
         data = data["keypoints"]
     if isinstance(data, list) and len(data) == 51:
-        flat = np.asarray(data, np.float32).reshape(17, 3)
-        return Pose(xy=flat[:, :2].copy(), scores=(flat[:, 2] > 0).astype(np.float32),
-                    backend="manual")
+        placed = {}
+        for i, name in enumerate(KEYPOINT_NAMES):
+            x, y, v = data[3 * i:3 * i + 3]
+            if _real(name, v, "visibility") > 0:  # COCO: v = 0 means not labelled
+                placed[name] = [x, y, 1.0]
+        return pose_from_points(placed)
     if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold {{\"keypoints\": {{\"left_wrist\": [x, y], ...}}}}.")
+        raise ValueError(f"{path} must hold {{\"keypoints\": {{\"left_wrist\": [x, y], ...}}}} "
+                         "or a COCO list of 51 numbers.")
     return pose_from_points(data)
 
 
@@ -217,5 +277,6 @@ def merge(pose: Pose, hint: Pose) -> Pose:
                 backend=pose.backend if not use.any() else f"{pose.backend}+manual")
 
 
-__all__ = ["ARM_KEYPOINTS", "ARM_SCORE_THRESHOLD", "KEYPOINT_NAMES", "POSE_ESTIMATORS", "Pose",
-           "PoseEstimator", "estimate", "load_pose_json", "merge", "pose_from_points"]
+__all__ = ["ARM_KEYPOINTS", "ARM_SCORE_THRESHOLD", "KEYPOINT_NAMES", "MAX_COORD",
+           "POSE_ESTIMATORS", "Pose", "PoseEstimator", "check_placed", "estimate",
+           "load_pose_json", "merge", "pose_from_points"]
