@@ -18,14 +18,16 @@ Interface: ``make_mask(image, pose, strategy, ...) -> ArmMask``. Strategies, by 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.masking import shapes
-from restore.pose import Pose, Side
+from restore.pose import Pose, Side, check_placed
 from restore.segmentation import Segmentation
 
 
@@ -58,40 +60,95 @@ class MaskParams:
 Strategy = Callable[[tuple[int, int], Pose | None, MaskParams], np.ndarray]
 
 
-def _arm(pose: Pose | None, p: MaskParams, strategy: str) -> np.ndarray:
+# OpenCV's largest line thickness; a wider limb is drawn this wide (it covers any photo
+# this tool accepts in its short direction).
+_MAX_THICKNESS = 32767
+
+
+def _number(value: object, what: str, fix: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"The {what} must be a number of pixels, got {value!r}; {fix}.")
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def check_width(width: object, shape: tuple[int, int], strategy: str = "missing_arm"
+                ) -> float | None:
+    """``width`` (px, None = automatic) if it fits a ``shape`` (H, W) image, else ValueError:
+    above 0 (bodypix_arm: 0 or more) and at most the image's longer side."""
+    if width is None:
+        return None
+    side = max(shape)
+    low = 0.0 if strategy == "bodypix_arm" else None
+    fix = (f"give {'0' if low == 0 else 'more than 0'} to {side} (the image's longer side), "
+           "e.g. 20")
+    w = _number(width, "mask width", fix)
+    if not (math.isfinite(w) and w <= side and (w >= 0 if low == 0 else w > 0)):
+        raise ValueError(f"The mask width must be a number of pixels, got {width!r}; {fix}.")
+    return w
+
+
+def check_radius(radius: object, shape: tuple[int, int]) -> float:
+    """``radius`` (moving_box shift, px) if it is 0 to the image's longer side, else
+    ValueError."""
+    side = max(shape)
+    fix = f"give 0 to {side} (the image's longer side), e.g. 30"
+    r = _number(radius, "moving-box radius", fix)
+    if not (math.isfinite(r) and 0 <= r <= side):
+        raise ValueError(f"The moving-box radius must be a number of pixels, got {radius!r}; "
+                         f"{fix}.")
+    return r
+
+
+def check_seed(seed: object) -> int | None:
+    """``seed`` if None or a whole number >= 0, else ValueError."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise ValueError(f"The random seed must be a whole number >= 0, got {seed!r}; try 0.")
+    return int(seed)
+
+
+def _arm(pose: Pose | None, p: MaskParams, strategy: str, shape: tuple[int, int]
+         ) -> np.ndarray:
     if pose is None:
         raise ValueError(f"The {strategy} mask needs keypoints; place shoulder, elbow and wrist "
                          "or run a pose backend first.")
+    names = tuple(f"{p.side}_{j}" for j in ("shoulder", "elbow", "wrist"))
+    unplaced = [n for n in names if not pose.score(n) > 0]
+    if unplaced:
+        raise ValueError(f"The {strategy} mask needs the {p.side} arm's shoulder, elbow and "
+                         f"wrist, but {', '.join(unplaced)} {'is' if len(unplaced) == 1 else 'are'}"
+                         " not placed; place them or let a pose backend estimate them.")
+    check_placed(pose, shape, names)
     return pose.arm(p.side)
 
 
 def _width(arm: np.ndarray, p: MaskParams, factor: float = 0.45) -> float:
     if p.width is not None:
-        if p.width <= 0:
-            raise ValueError(f"Mask width must be positive, got {p.width}; try 20.")
-        return float(p.width)
-    return max(6.0, factor * float(np.linalg.norm(arm[1] - arm[0])))
+        return min(float(p.width), _MAX_THICKNESS)
+    return min(max(6.0, factor * float(np.linalg.norm(arm[1] - arm[0]))), _MAX_THICKNESS)
 
 
 def _wrist_elbow(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
-    arm = _arm(pose, p, "wrist_elbow")
+    arm = _arm(pose, p, "wrist_elbow", shape)
     return shapes.polyline(shape, arm[[2, 1]], _width(arm, p))
 
 
 def _wrist_elbow_shoulder(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
-    arm = _arm(pose, p, "wrist_elbow_shoulder")
+    arm = _arm(pose, p, "wrist_elbow_shoulder", shape)
     return shapes.polyline(shape, arm[[2, 1, 0]], _width(arm, p))
 
 
 def _static_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
-    arm = _arm(pose, p, "static_box")
+    arm = _arm(pose, p, "static_box", shape)
     return shapes.box(shape, shapes.arm_box(arm, _width(arm, p) / 2 + 1))
 
 
 def _moving_box(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
-    arm = _arm(pose, p, "moving_box")
-    if p.radius < 0:
-        raise ValueError(f"The moving-box radius must be >= 0, got {p.radius}; try 30.")
+    arm = _arm(pose, p, "moving_box", shape)
     rng = np.random.default_rng(p.seed)
     angle, r = rng.uniform(0, 2 * np.pi), p.radius * np.sqrt(rng.uniform())
     x0, y0, x1, y1 = shapes.arm_box(arm, _width(arm, p) / 2 + 1)
@@ -106,7 +163,7 @@ def _painted(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.nda
 
 
 def _missing_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np.ndarray:
-    arm = _arm(pose, p, "missing_arm")
+    arm = _arm(pose, p, "missing_arm", shape)
     width = _width(arm, p, factor=0.6)
     limb = shapes.polyline(shape, arm, width)
     hand = shapes.disc(shape, arm[2], 0.8 * width)
@@ -129,12 +186,10 @@ def _bodypix_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np
     if not arm.any():
         raise ValueError(f"The segmentation shows no {p.side} arm; paint the region or use the "
                          "missing_arm strategy with keypoints.")
-    if p.width is not None and p.width < 0:
-        raise ValueError(f"Mask width must be >= 0, got {p.width}; try 15.")
-    grow = int(round(p.width if p.width is not None else 0.04 * max(shape)))
-    if grow > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        arm = cv2.dilate(arm.astype(np.uint8), kernel).astype(bool)
+    grow = p.width if p.width is not None else 0.04 * max(shape)
+    if grow >= 0.5:  # a disc of radius ``grow`` around the parts, without a kernel that size
+        dist = cv2.distanceTransform((~arm).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        arm = dist <= round(grow)
     return arm
 
 
@@ -164,18 +219,24 @@ def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow
               seed: int | None = None, painted: np.ndarray | None = None,
               segmentation: Segmentation | None = None) -> ArmMask:
     """The region to repaint in ``image`` (HxWx3). Raises ValueError for an empty/full mask."""
-    if strategy not in STRATEGIES:
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
         raise ValueError(f"Unknown mask strategy {strategy!r}; choose one of "
                          f"{', '.join(STRATEGIES)}.")
     if side not in ("left", "right"):
         raise ValueError(f"Side must be 'left' or 'right' (the statue's own), got {side!r}.")
+    if pose is not None and not (isinstance(pose, Pose) and np.shape(pose.xy) == (17, 2)
+                                 and np.shape(pose.scores) == (17,)):
+        raise ValueError("The keypoints must be a Pose of 17 COCO joints; build one with "
+                         "restore.pose.pose_from_points.")
     shape = as_rgb_uint8(image).shape[:2]
+    params = MaskParams(side=side, width=check_width(width, shape, strategy),
+                        radius=check_radius(radius, shape), seed=check_seed(seed),
+                        painted=painted, segmentation=segmentation)
     if strategy == "bodypix_arm" and segmentation is None:
-        segmentation = _part_segmentation(image)
-    params = MaskParams(side=side, width=width, radius=radius, seed=seed, painted=painted,
-                        segmentation=segmentation)
+        params = replace(params, segmentation=_part_segmentation(image))
     mask = check_region(STRATEGIES[strategy](shape, pose, params), f"{strategy} mask")
     return ArmMask(mask=mask, strategy=strategy, side=side)
 
 
-__all__ = ["STRATEGIES", "ArmMask", "MaskParams", "make_mask"]
+__all__ = ["STRATEGIES", "ArmMask", "MaskParams", "check_radius", "check_seed", "check_width",
+           "make_mask"]
