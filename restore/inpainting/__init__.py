@@ -7,6 +7,8 @@ input's, exactly.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -103,9 +105,36 @@ INPAINTERS.register("stable-diffusion", _diffusion, "Stable Diffusion inpainting
                     check=_diffusion_check)
 
 
+def _picture(array: object, what: str) -> np.ndarray:
+    a = np.asarray(array)
+    if a.ndim != 3 or a.shape[2] != 3 or min(a.shape[:2]) < 1:
+        raise ValueError(f"The {what} has shape {a.shape}; give an HxWx3 RGB image.")
+    if a.dtype == np.uint8:
+        return a
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise ValueError(f"The {what} holds {a.dtype} values; give uint8 RGB pixels.")
+    return as_rgb_uint8(a, what)
+
+
+def _mask(array: object, shape: tuple[int, int] | None, what: str) -> np.ndarray:
+    a = np.asarray(array)
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise ValueError(f"The {what} holds {a.dtype} values; give a bool or 0/255 mask.")
+    return as_mask(a, shape, what=what)
+
+
 def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``filled`` inside ``mask``, ``image`` everywhere else (bit-exact)."""
-    return np.where(mask[:, :, None], filled, image).astype(np.uint8)
+    """``filled`` inside ``mask``, ``image`` everywhere else (bit-exact).
+
+    image, filled: HxWx3 of the same size (uint8, or what ``as_rgb_uint8`` converts);
+    mask: HxW, True = take ``filled``. Raises ValueError when they do not fit together.
+    """
+    a, b = _picture(image, "image"), _picture(filled, "filled image")
+    if a.shape != b.shape:
+        raise ValueError(f"The filled image is {b.shape[1]}x{b.shape[0]} but the image is "
+                         f"{a.shape[1]}x{a.shape[0]}; fill the same image.")
+    m = _mask(mask, a.shape[:2], "inpainting mask")
+    return np.where(m[:, :, None], b, a).astype(np.uint8)
 
 
 def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
@@ -131,15 +160,39 @@ def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
 def crop_box(mask: np.ndarray, margin: float = 0.5, min_side: int = 64
              ) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1): a square-ish box around ``mask`` grown by ``margin`` x its size, so
-    a model sees context around the hole but not the whole photo."""
-    ys, xs = np.nonzero(mask)
-    h, w = mask.shape
-    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    a model sees context around the hole but not the whole photo.
+
+    mask: HxW with at least one True pixel; margin: 0 to 100; min_side: a whole number >= 1.
+    Raises ValueError otherwise.
+    """
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"The mask has shape {m.shape}; give an HxW mask.")
+    if not (isinstance(margin, numbers.Real) and math.isfinite(float(margin))
+            and 0 <= margin <= 100):
+        raise ValueError(f"The crop margin must be a number from 0 to 100, got {margin!r}; "
+                         "try 0.5.")
+    if isinstance(min_side, bool) or not isinstance(min_side, numbers.Integral) or min_side < 1:
+        raise ValueError(f"The crop's smallest side must be a whole number >= 1, got "
+                         f"{min_side!r}; try 64.")
+    ys, xs = np.nonzero(_mask(m, None, "mask"))
+    if len(ys) == 0:
+        raise ValueError("The mask is empty, so there is nothing to crop around; mark the "
+                         "region to restore.")
+    h, w = m.shape
     side = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
-    side = int(min(max(side * (1 + 2 * margin), min_side), max(h, w)))
-    y0 = int(np.clip(round(cy - side / 2), 0, max(0, h - side)))
-    x0 = int(np.clip(round(cx - side / 2), 0, max(0, w - side)))
+    side = int(min(max(side * (1 + 2 * float(margin)), int(min_side)), max(h, w)))
+    y0, x0 = _start(int(ys.min()), int(ys.max()), side, h), _start(int(xs.min()),
+                                                                   int(xs.max()), side, w)
     return y0, min(h, y0 + side), x0, min(w, x0 + side)
+
+
+def _start(lo: int, hi: int, side: int, n: int) -> int:
+    """First index of a ``side``-long window centred on ``lo..hi`` that holds all of it and
+    stays inside ``0..n`` (rounding never cuts off the mask's last row or column)."""
+    start = round((lo + hi) / 2 - side / 2)
+    start = max(min(start, lo), hi - side + 1)
+    return int(min(max(start, 0), max(0, n - side)))
 
 
 __all__ = ["INPAINTERS", "Inpainter", "Inpainting", "composite", "crop_box", "inpaint"]
