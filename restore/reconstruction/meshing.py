@@ -159,6 +159,44 @@ def silhouette_base(z: np.ndarray, surface: GridSurface, sigma: float = 0.15) ->
     return base[surface.rows, surface.cols]
 
 
+SLOPE = 2.5  # steepest front slope kept, in grid steps of height per grid step (bench_mesh.py)
+
+
+def limit_slope(z: np.ndarray, surface: GridSurface, step: float, slope: float = SLOPE
+                ) -> np.ndarray:
+    """(N,) front heights -> the same with no neighbour more than ``slope * step`` above
+    another (per grid step; ``step`` = one grid step in the heights' units).
+
+    A depth jump inside the silhouette (an arm in front of the body) otherwise becomes a
+    fin of long triangles between the two layers; here the nearer layer's edge is lowered
+    into a steep ramp instead (the largest surface under the heights with that slope). The
+    price: a limb can stand at most ``slope`` times its half-width in front of what lies
+    behind it (a forearm pointing at the camera is shortened).
+    """
+    gh, gw = surface.inside.shape
+    grid = np.full((gh, gw), np.inf, np.float64)
+    grid[surface.rows, surface.cols] = z
+    rise = slope * step
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(max(gh, gw)):
+        low = cv2.erode(grid, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
+        new = np.minimum(grid, low + rise)
+        if np.array_equal(new, grid):
+            break
+        grid = new
+    return grid[surface.rows, surface.cols]
+
+
+def rim_weight(surface: GridSurface, reach: float = 1.5) -> np.ndarray:
+    """(N,) 1 on the surface's rim vertices, falling to 0 about ``reach`` grid steps inside."""
+    gh, gw = surface.inside.shape
+    away = np.ones((gh, gw), np.uint8)
+    rim = np.unique(rim_edges(surface.faces))
+    away[surface.rows[rim], surface.cols[rim]] = 0
+    d = cv2.distanceTransform(away, cv2.DIST_L2, 3)[surface.rows, surface.cols]
+    return np.exp(-d / reach)
+
+
 def closed_from_front(front: np.ndarray, surface: GridSurface, back: float = 0.6,
                       base: np.ndarray | None = None, wall: float | None = None
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -174,10 +212,16 @@ def closed_from_front(front: np.ndarray, surface: GridSurface, back: float = 0.6
         extent = float(np.ptp(front[:, 1])) if len(front) else 1.0
         wall = 0.5 * extent / max(1.0, float(np.ptp(surface.rows)) + 1.0)
     b = silhouette_base(z, surface) if base is None else base
-    b = np.minimum(b, z - wall)
+    # The back meets the front along the rim, so the wall joining them is one grid step,
+    # not a tall strip wherever the rim's depth differs from the smooth base.
+    b = np.minimum(b + (z - wall - b) * rim_weight(surface), z - wall)
     bulge = z - wall - b
     back_vertices = front.copy()
-    back_vertices[:, 2] = b - wall - back * bulge
+    behind = b - wall - back * bulge
+    # the back as seen from behind gets the front's slope limit too (no fins there either)
+    step = float(np.median(np.abs(np.diff(front[:, 0])))) or wall
+    behind = -limit_slope(-behind, surface, step)
+    back_vertices[:, 2] = np.minimum(behind, z - 2 * wall)
     return close_surface(front, back_vertices, surface.faces)
 
 
@@ -213,6 +257,7 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     unit = 1.0 / fig_h
     wall = 0.5 / surface.scale * unit
     if relief is None:
+        z = limit_slope(z, surface, 1.0 / surface.scale * unit)
         front = np.stack([(px - w / 2) * unit, -(py - cy) * unit, z - z.min() + wall], 1)
         vertices, faces = closed_from_front(front, surface, back=back, wall=wall)
         return textured_mesh(vertices, faces, photo_uv(surface, (h, w)), image, texture_side)

@@ -1,0 +1,111 @@
+"""3D you can turn around: mesh quality of the closed statue meshes, on real and held-out views.
+
+    python benchmarks/bench_mesh.py [--backends statue-depth,relief] [--renders 12] [--met 12]
+
+For each photo the backend meshes the statue inside its true mask (the fireman views' hand-made
+masks, the Met cut-outs' alpha, the renders' figure mask) and the mesh is measured as a visitor
+turning it would see it:
+
+- stretched: share of triangles with an edge longer than 4x the mesh's median edge (the
+  "fins" fanning out from the silhouette across depth jumps);
+- largest: share of the surface area in the largest connected component (one body: 100 %),
+  and the number of components;
+- watertight: whether every edge has exactly two faces (a closed solid);
+- seconds per mesh.
+
+Goals (issue 16): stretched < 0.5 %, largest >= 98 %, watertight. Prints one table per set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from restore.images import load_image, load_mask
+from restore.reconstruction import reconstruct
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
+HELD_OUT = 1_000_000  # render seeds never used for training
+
+
+def quality(mesh: trimesh.Trimesh) -> dict[str, float]:
+    """stretched share, largest component's area share, component count, watertight."""
+    edges = mesh.edges_unique_length
+    median = float(np.median(edges)) if len(edges) else 0.0
+    per_face = mesh.vertices[mesh.faces]  # (F, 3, 3)
+    lengths = np.linalg.norm(per_face - np.roll(per_face, 1, axis=1), axis=2).max(axis=1)
+    parts = mesh.split(only_watertight=False)
+    areas = np.array([p.area for p in parts]) if len(parts) else np.array([mesh.area])
+    return {"stretched": float((lengths > 4 * median).mean()) if median else 0.0,
+            "largest": float(areas.max() / max(areas.sum(), 1e-12)),
+            "components": float(len(parts)), "watertight": float(mesh.is_watertight)}
+
+
+def fireman() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    folder = SHARED / "fireman"
+    for path in sorted((folder / "images").glob("*.jpg")):
+        yield path.stem, load_image(path), load_mask(folder / "masks" / f"{path.stem}.png")
+
+
+def met(count: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """The first ``count`` labelled Met statues, composited on grey."""
+    folder = SHARED / "met"
+    rows = [json.loads(line) for line in (folder / "arms.jsonl").read_text().splitlines()]
+    for r in rows[:count]:
+        im = Image.open(folder / "images" / r["file"]).convert("RGBA")
+        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+        bg.alpha_composite(im)
+        yield r["file"], np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 127
+
+
+def renders(count: int, size: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    from restore.synth import SynthConfig, generate
+
+    for i in range(count):
+        s = generate(HELD_OUT + i, SynthConfig(size=size, damage="none"))
+        yield f"seed {HELD_OUT + i}", s.image, s.mask
+
+
+def table(name: str, cases: list[tuple[str, np.ndarray, np.ndarray]],
+          backends: list[str]) -> None:
+    print(f"\n{name}: {len(cases)} photos\n")
+    print("| backend | stretched, mean / max | largest component, mean / min | components, "
+          "max | watertight | s per mesh |")
+    print("|---|---|---|---|---|---|")
+    for b in backends:
+        rows, seconds = [], 0.0
+        for _, image, mask in cases:
+            start = time.perf_counter()
+            mesh = reconstruct(image, mask, b).mesh
+            seconds += time.perf_counter() - start
+            rows.append(quality(mesh))
+        col = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        print(f"| {b} | {col['stretched'].mean():.2%} / {col['stretched'].max():.2%} | "
+              f"{col['largest'].mean():.1%} / {col['largest'].min():.1%} | "
+              f"{int(col['components'].max())} | {int(col['watertight'].sum())}/{len(rows)} | "
+              f"{seconds / len(rows):.2f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backends", default="statue-depth,relief")
+    ap.add_argument("--renders", type=int, default=12, help="held-out synthetic statues")
+    ap.add_argument("--met", type=int, default=12, help="labelled Met statues")
+    ap.add_argument("--size", type=int, default=256, help="render size, px")
+    args = ap.parse_args()
+    backends = args.backends.split(",")
+    if (SHARED / "fireman").is_dir():
+        table("Real bronze views (fireman, hand-made masks)", list(fireman()), backends)
+        table("Real Met statues (alpha masks)", list(met(args.met)), backends)
+    table("Held-out renders", list(renders(args.renders, args.size)), backends)
+
+
+if __name__ == "__main__":
+    main()
