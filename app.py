@@ -5,18 +5,24 @@ Run ``bash scripts/demo.sh`` (or ``python app.py``) and open http://127.0.0.1:78
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import gradio as gr
 import numpy as np
 
+from app_io import (
+    DELETE_CACHE,
+    HEAVY,
+    LAUNCH_LIMITS,
+    LIGHT,
+    STATE_TTL_S,
+    friendly,
+    image_file,
+    paint_brush,
+)
 from restore import inpainting, masking, pipeline, pose, reconstruction, segmentation
-from restore.errors import BackendUnavailable
-from restore.images import as_mask, as_rgb_uint8, load_image
 from restore.reconstruction import options as recon
 from restore.ui_helpers import (
     backend_notes,
@@ -24,10 +30,13 @@ from restore.ui_helpers import (
     drawn,
     editor_props,
     glb_file,
+    limits_note,
     mask_png,
     painted_mask,
     pose_from_json,
     pose_json,
+    read_mask,
+    read_photo,
     recon_options,
     set_point,
     side_of,
@@ -36,78 +45,66 @@ from restore.visualize import draw_pose, overlay_mask
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-F = TypeVar("F", bound=Callable[..., Any])
 ARM_JOINTS = ("shoulder", "elbow", "wrist")
-
-
-def friendly(fn: F) -> F:
-    """Turn the package's input and availability errors into messages the user sees."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, BackendUnavailable) as err:
-            raise gr.Error(str(err)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _image(value: Any, what: str = "photo") -> np.ndarray:
-    if value is None:
-        raise ValueError(f"Upload a {what} first.")
-    return as_rgb_uint8(value, what=what)
-
-
-# ---- handlers (thin: the work happens in restore/) ----
+# ---- handlers (thin: the work happens in restore/; every image comes as a file path) ----
 
 
 @friendly
-def run_segment(image: Any, backend: str) -> tuple[np.ndarray, np.ndarray]:
-    rgb = _image(image)
+def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray]:
+    rgb = read_photo(image)
     seg = segmentation.segment(rgb, backend)
     return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
 
 
 @friendly
-def guess_keypoints(image: Any, backend: str) -> tuple[str, str, np.ndarray]:
-    rgb = _image(image)
+def guess_keypoints(image: str | None, backend: str) -> tuple[str, str, np.ndarray]:
+    rgb = read_photo(image)
     p = pose.estimate(rgb, backend)
     return pose_json(p), pose_json(p), draw_pose(rgb, p)
 
 
 @friendly
-def place_keypoint(image: Any, keypoints: str, side: str, joint: str,
+def place_keypoint(image: str | None, keypoints: str, side: str, joint: str,
                    evt: gr.SelectData) -> tuple[str, str, np.ndarray, str]:
     """A click on the preview puts ``side_joint`` there and moves on to the next joint."""
-    rgb = _image(image)
+    rgb = read_photo(image)
     text = set_point(keypoints, f"{side}_{joint}", evt.index[0], evt.index[1])
     following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
     return text, text, drawn(rgb, text), following
 
 
 @friendly
-def show_keypoints(image: Any, keypoints: str) -> tuple[Any, np.ndarray | None]:
+def show_keypoints(image: str | None, keypoints: str) -> tuple[Any, np.ndarray | None]:
     """The photo or the typed JSON changed: redraw the draggable editor and the preview."""
     if image is None:
         return gr.HTML(value="", **editor_props(None)), None
-    rgb = _image(image)
+    rgb = read_photo(image)
     text = pose_json(pose_from_json(keypoints))
     return gr.HTML(value=text, **editor_props(rgb)), drawn(rgb, text)
 
 
+def load_editor(image: str | None) -> np.ndarray | None:
+    """The photo as the loader reads it (turned upright, RGB) for the painted-mask editor, so
+    its layers match the photo; one the loader refuses leaves it empty (the preview says why)."""
+    try:
+        return None if image is None else read_photo(image)
+    except ValueError:
+        return None
+
+
 @friendly
-def drag_keypoints(image: Any, edited: str) -> tuple[str, np.ndarray | None]:
+def drag_keypoints(image: str | None, edited: str) -> tuple[str, np.ndarray | None]:
     """The editor's keypoints changed (a joint was dropped): copy them into the JSON box and
     redraw the preview."""
     text = pose_json(pose_from_json(edited))
-    return text, None if image is None else drawn(_image(image), text)
+    return text, None if image is None else drawn(read_photo(image), text)
 
 
 @friendly
-def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float, radius: float,
-             seed: float, editor: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
-    rgb = _image(image)
+def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
+             radius: float, seed: float, editor: dict[str, Any] | None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    rgb = read_photo(image)
     painted = painted_mask(editor, rgb.shape[:2])
     p = pose_from_json(keypoints)
     if strategy == "missing_arm":  # the missing limb's place off the statue, as Restore does
@@ -121,7 +118,7 @@ def run_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
     return overlay_mask(rgb, arm.mask), mask_png(arm.mask)
 
 
-def refresh_mask(image: Any, keypoints: str, strategy: str, side: str, width: float,
+def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
                  radius: float, seed: float, editor: dict[str, Any] | None,
                  shown: Any) -> tuple[Any, Any]:
     """After the keypoints moved: remake the arm mask if one is shown, else leave it."""
@@ -131,40 +128,43 @@ def refresh_mask(image: Any, keypoints: str, strategy: str, side: str, width: fl
 
 
 @friendly
-def run_inpaint(image: Any, mask: Any, backend: str,
+def run_inpaint(image: str | None, mask: str | None, backend: str,
                 progress: gr.Progress = gr.Progress()) -> np.ndarray:
-    rgb = _image(image)
+    rgb = read_photo(image)
     if mask is None:
         raise ValueError("Upload or make a mask first (white = repaint).")
+    hole = read_mask(mask, rgb.shape[:2])
     progress(0.1, desc=f"repainting with {backend}")
-    return inpainting.inpaint(rgb, as_mask(mask, rgb.shape[:2]), backend).image
+    return inpainting.inpaint(rgb, hole, backend).image
 
 
 @friendly
-def run_reconstruct(image: Any, mask: Any, backend: str, output: str = "closed",
+def run_reconstruct(image: str | None, mask: str | None, backend: str, output: str = "closed",
                     min_conf: float = 3.0, clean: bool = True, tint: bool = False,
-                    region: Any = None, views: list[str] | None = None,
+                    region: str | None = None, views: list[str] | None = None,
                     progress: gr.Progress = gr.Progress()) -> str:
     """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
     opts = recon_options(output, min_conf, clean, tint)
-    rgb = None if image is None and views else _image(image)
-    m = None if mask is None or rgb is None else as_mask(mask, rgb.shape[:2], "statue mask")
+    rgb = None if image is None and views else read_photo(image)
+    shape = (0, 0) if rgb is None else rgb.shape[:2]
+    m = None if mask is None or rgb is None else read_mask(mask, shape, "statue mask")
+    painted = None if region is None or rgb is None else read_mask(region, shape,
+                                                                   "restored region")
     if not views:
         progress(0.1, desc=f"lifting to 3D with {backend}")
-        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=region))
-    photos = ([] if rgb is None else [rgb]) + [load_image(p) for p in views]
+        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted))
+    photos = ([] if rgb is None else [rgb]) + [read_photo(p, "view") for p in views]
     masks = ([] if rgb is None else [m]) + [None] * len(views)
     progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
-    return glb_file(recon.reconstruct_views(photos, masks, backend, opts,
-                                        restored=None if rgb is None else region))
+    return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted))
 
 
 @friendly
-def run_restore(image: Any, keypoints: str, strategy: str, side: str, inpainter: str,
+def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inpainter: str,
                 progress: gr.Progress = gr.Progress()
                 ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, str, dict[str, np.ndarray]]:
     """Before/after pair, the region and keypoints drawn, the per-arm verdict in words."""
-    rgb = _image(image)
+    rgb = read_photo(image)
     config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
                                     else side_of(side), inpainter=inpainter)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
@@ -234,13 +234,13 @@ def build_demo() -> gr.Blocks:
     pose_default = pipeline.resolve("pose", "auto")
     examples = _examples()
     note = _dust3r_note()
-    with gr.Blocks(title="statue-restore") as demo:
+    with gr.Blocks(title="statue-restore", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "
-                    "it to 3D. Every step runs offline on embedded models.")
+                    "it to 3D. Every step runs offline on embedded models.\n\n" + limits_note())
         with gr.Tab("Restore"):
             with gr.Row():
                 with gr.Column():
-                    r_image = gr.Image(type="numpy", label="Statue photo")
+                    r_image = image_file("Statue photo")
                     r_keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm "
                                              "masking)", placeholder='{"right_shoulder": [x, y]}')
                     with gr.Row():
@@ -262,18 +262,19 @@ def build_demo() -> gr.Blocks:
                                            format="png", max_height=640)
                     r_mask = gr.Image(label="Repainted region and keypoints")
                     r_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
-            r_state = gr.State()
+            r_state = gr.State(time_to_live=STATE_TTL_S)  # for the 3D step
             if examples:
                 gr.Examples(examples, inputs=r_image)
             r_button.click(run_restore, [r_image, r_keypoints, r_strategy, r_side, r_inpainter],
-                           [r_out, r_mask, r_verdict, r_state], api_name="restore").success(
+                           [r_out, r_mask, r_verdict, r_state], api_name="restore",
+                           **HEAVY).success(
                 run_restore_3d, [r_state, r_recon, r_output, r_conf, r_clean, r_tint], r_model,
-                api_name="restore_3d")
+                api_name="restore_3d", **HEAVY)
 
         with gr.Tab("Segmentation"):
             with gr.Row():
                 with gr.Column():
-                    s_image = gr.Image(type="numpy", label="Statue photo")
+                    s_image = image_file("Statue photo")
                     s_backend = gr.Dropdown(choices(segmentation.SEGMENTERS),
                                             value=seg_default, label="Backend")
                     gr.Markdown(backend_notes(segmentation.SEGMENTERS))
@@ -284,12 +285,12 @@ def build_demo() -> gr.Blocks:
             if examples:
                 gr.Examples(examples, inputs=s_image)
             s_button.click(run_segment, [s_image, s_backend], [s_overlay, s_mask],
-                           api_name="segment")
+                           api_name="segment", **HEAVY)
 
         with gr.Tab("Arm masking"):
             with gr.Row():
                 with gr.Column():
-                    m_image = gr.Image(type="numpy", label="Statue photo")
+                    m_image = image_file("Statue photo")
                     m_keypoints = gr.Textbox(label="Keypoints (JSON, x/y in pixels)", lines=2)
                     with gr.Row():
                         m_pose_backend = gr.Dropdown(choices(pose.POSE_ESTIMATORS),
@@ -309,8 +310,8 @@ def build_demo() -> gr.Blocks:
                                              label="Moving box radius px")
                         m_seed = gr.Number(value=0, precision=0, label="Seed")
                     with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
-                        m_editor = gr.ImageEditor(type="numpy", label="Paint over the region",
-                                                  brush=gr.Brush(colors=["#ff0000"]))
+                        m_editor = paint_brush("Paint over the region",
+                                               brush=gr.Brush(colors=["#ff0000"]))
                     m_button = gr.Button("Make mask", variant="primary")
                 with gr.Column():
                     m_points = _keypoint_editor()
@@ -318,57 +319,54 @@ def build_demo() -> gr.Blocks:
                         m_preview = gr.Image(label="Keypoints (click to place the joint chosen "
                                              "on the left)", interactive=False)
                     m_overlay = gr.Image(label="Arm mask")
-                    m_mask = gr.Image(label="Mask (white = repaint)", image_mode="L",
-                                      format="png")
+                    m_mask = image_file("Mask (white = repaint)")
                     m_send = gr.Button("Send to Inpainting")
             if examples:
                 gr.Examples(examples, inputs=m_image)
             m_image.change(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
-                           api_name="preview_keypoints")
+                           api_name="preview_keypoints", **LIGHT)
             m_keypoints.blur(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
-                             api_name="edit_keypoints")
-            m_image.upload(lambda im: im, m_image, m_editor, api_name="load_editor")
+                             api_name="edit_keypoints", **LIGHT)
+            m_image.upload(load_editor, m_image, m_editor, api_name="load_editor", **LIGHT)
             m_guess.click(guess_keypoints, [m_image, m_pose_backend],
-                          [m_keypoints, m_points, m_preview], api_name="detect_keypoints")
+                          [m_keypoints, m_points, m_preview], api_name="detect_keypoints", **HEAVY)
             m_preview.select(place_keypoint, [m_image, m_keypoints, m_side, m_joint],
                              [m_keypoints, m_points, m_preview, m_joint],
-                             api_name="place_keypoint")
+                             api_name="place_keypoint", **LIGHT)
             # A drop in the editor (or any new keypoints) updates the JSON, the preview and,
             # once a mask has been made, the mask.
             m_points.change(drag_keypoints, [m_image, m_points], [m_keypoints, m_preview],
-                            api_name="drag_keypoints").success(
+                            api_name="drag_keypoints", **LIGHT).success(
                 refresh_mask, [m_image, m_keypoints, m_strategy, m_side, m_width, m_radius,
                                m_seed, m_editor, m_mask], [m_overlay, m_mask],
-                api_name="refresh_mask")
+                api_name="refresh_mask", **HEAVY)
             m_button.click(run_mask, [m_image, m_keypoints, m_strategy, m_side, m_width,
                                       m_radius, m_seed, m_editor], [m_overlay, m_mask],
-                           api_name="mask")
+                           api_name="mask", **HEAVY)
 
         with gr.Tab("Inpainting"):
             with gr.Row():
                 with gr.Column():
-                    i_image = gr.Image(type="numpy", label="Photo")
-                    i_mask = gr.Image(type="numpy", label="Mask (white = repaint)",
-                                      image_mode="L")
+                    i_image = image_file("Photo")
+                    i_mask = image_file("Mask (white = repaint)")
                     i_backend = gr.Dropdown(choices(inpainting.INPAINTERS), value=inp_default,
                                             label="Model")
                     gr.Markdown(backend_notes(inpainting.INPAINTERS))
                     i_button = gr.Button("Inpaint", variant="primary")
-                i_out = gr.Image(label="Inpainted", format="png")
-            i_button.click(run_inpaint, [i_image, i_mask, i_backend], i_out, api_name="inpaint")
+                i_out = image_file("Inpainted")
+            i_button.click(run_inpaint, [i_image, i_mask, i_backend], i_out, api_name="inpaint",
+                           **HEAVY)
             m_send.click(lambda im, m: (im, m), [m_image, m_mask], [i_image, i_mask],
                          api_name="send_to_inpainting")
 
         with gr.Tab("3D reconstruction"):
             with gr.Row():
                 with gr.Column():
-                    d_image = gr.Image(type="numpy", label="(Restored) statue photo")
+                    d_image = image_file("(Restored) statue photo")
                     with gr.Row():
-                        d_mask = gr.Image(type="numpy", label="Statue mask (optional)",
-                                          image_mode="L")
-                        d_region = gr.Image(type="numpy", image_mode="L",
-                                            label="Restored region (white = repainted; for "
-                                            "the colouring)")
+                        d_mask = image_file("Statue mask (optional)")
+                        d_region = image_file("Restored region (white = repainted; for the "
+                                             "colouring)")
                     d_views = gr.File(file_count="multiple", file_types=["image"],
                                       label=f"More photos of the same statue (optional, "
                                       f"{note}): aligned with the photo above")
@@ -380,7 +378,7 @@ def build_demo() -> gr.Blocks:
                 d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
             d_button.click(run_reconstruct, [d_image, d_mask, d_backend, d_output, d_conf,
                                              d_clean, d_tint, d_region, d_views], d_model,
-                           api_name="reconstruct")
+                           api_name="reconstruct", **HEAVY)
             i_out.change(lambda im, m: (im, m), [i_out, i_mask], [d_image, d_region],
                          api_name="send_to_3d")
     return demo
@@ -388,6 +386,6 @@ def build_demo() -> gr.Blocks:
 
 if __name__ == "__main__":
     build_demo().queue(max_size=16).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        **LAUNCH_LIMITS, server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
     )

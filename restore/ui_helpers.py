@@ -10,14 +10,17 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from restore.images import as_mask, resize_max
+from restore.images import MAX_PIXELS, as_mask, load_image, load_mask, resize_max
 from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
 from restore.reconstruction import options as recon
 from restore.registry import Registry
@@ -42,10 +45,76 @@ def drawn(rgb: np.ndarray, keypoints: str) -> np.ndarray:
     return rgb if p is None else draw_pose(rgb, p)
 
 
-def glb_file(rec: recon.Result) -> str:
-    """Write a reconstruction to a fresh temporary ``statue.glb`` and return its path."""
-    out = Path(tempfile.mkdtemp(prefix="statue-")) / "statue.glb"
+# ---- what the server keeps, and for how long ----
+
+MAX_UPLOAD_MB = 25  # one uploaded file
+UPLOAD_TTL_S = 3600  # uploads and results are deleted this long after they were made
+TEMP_DIR = Path(tempfile.gettempdir()) / "statue-restore"  # the app's own outputs (GLB files)
+TEMP_KEEP = 32  # at most this many of them at once, the newest
+
+
+def limits_note() -> str:
+    """The upload limits in words, for the page."""
+    return (f"Photos and masks: one file up to {MAX_UPLOAD_MB} MB and {MAX_PIXELS / 1e6:.0f} "
+            "megapixels (PNG, JPEG, WebP, BMP or TIFF; grey, 16-bit and transparent images "
+            f"are fine). Uploads and results are deleted after {UPLOAD_TTL_S // 60} minutes.")
+
+
+def prune_temp(folder: Path, keep: int = TEMP_KEEP, max_age_s: float = UPLOAD_TTL_S) -> list[Path]:
+    """Delete the app's outputs (``statue-*`` in ``folder``) older than ``max_age_s`` and all
+    but the newest ``keep``; returns what was deleted."""
+    now, aged = time.time(), []
+    for entry in folder.glob("statue-*"):
+        try:
+            aged.append((entry.stat().st_mtime, entry))
+        except FileNotFoundError:  # another request deleted it meanwhile
+            continue
+    aged.sort(reverse=True)
+    gone = [e for i, (t, e) in enumerate(aged) if i >= keep or now - t > max_age_s]
+    for entry in gone:
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    return gone
+
+
+def glb_file(rec: recon.Result, folder: Path | None = None) -> str:
+    """Write a reconstruction to a fresh ``statue-*/statue.glb`` in the app's temp folder
+    (older ones pruned first, so the folder stays bounded) and return its path."""
+    folder = TEMP_DIR if folder is None else folder
+    folder.mkdir(parents=True, exist_ok=True)
+    prune_temp(folder, keep=TEMP_KEEP - 1)
+    out = Path(tempfile.mkdtemp(prefix="statue-", dir=folder)) / "statue.glb"
     return str(rec.to_glb(out))
+
+
+# ---- uploads: read by the CLI's own loader ----
+
+
+def _read(load: Callable[[Path], np.ndarray], path: str | None, what: str) -> np.ndarray:
+    if not path:
+        raise ValueError(f"Upload a {what} first.")
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"The {what} is no longer on the server (uploads are kept "
+                         f"{UPLOAD_TTL_S // 60} minutes); upload it again.")
+    try:
+        return load(p)
+    except ValueError as err:  # the loader's sentence, naming the file as the user knows it
+        raise ValueError(str(err).replace(str(p), p.name)) from None
+
+
+def read_photo(path: str | None, what: str = "photo") -> np.ndarray:
+    """An uploaded image file -> HxWx3 uint8, read by ``load_image`` as the CLI reads it (the
+    same files accepted, the same sentence for those refused)."""
+    return _read(load_image, path, what)
+
+
+def read_mask(path: str | None, shape: tuple[int, int], what: str = "mask") -> np.ndarray:
+    """An uploaded mask file (white = True) -> HxW bool, read by ``load_mask`` as the CLI
+    reads it; it must be ``shape`` (H, W)."""
+    return _read(lambda p: load_mask(p, shape), path, what)
 
 
 def recon_options(output: str, min_conf: float, clean: bool, tint: bool) -> recon.Options:

@@ -265,12 +265,12 @@ def test_keypoints_json_round_trip(statue):
         pose_from_json("[1, 2]")
 
 
-def test_keypoint_editor_gets_the_photo_and_the_points(statue):
+def test_keypoint_editor_gets_the_photo_and_the_points(statue, files):
     import app
     from restore.ui_helpers import pose_json
 
     image, _, pose = statue
-    editor, preview = app.show_keypoints(image, pose_json(pose))
+    editor, preview = app.show_keypoints(str(files[0] / "photo.png"), pose_json(pose))
     assert json.loads(editor.value) == json.loads(pose_json(pose))
     props = editor.props
     assert (props["width"], props["height"]) == (240, 320)
@@ -286,15 +286,15 @@ def test_keypoint_editor_gets_the_photo_and_the_points(statue):
         assert "http" not in text and "fetch(" not in text and "<script" not in text
 
 
-def test_click_fallback_places_the_chosen_joint(statue):
+def test_click_fallback_places_the_chosen_joint(statue, files):
     import gradio as gr
 
     import app
 
     image = statue[0]
     click = gr.SelectData(None, {"index": [30, 40], "value": None})
-    text, editor_value, preview, following = app.place_keypoint(image, "", "left", "elbow",
-                                                                click)
+    text, editor_value, preview, following = app.place_keypoint(
+        str(files[0] / "photo.png"), "", "left", "elbow", click)
     assert json.loads(text) == {"left_elbow": [30.0, 40.0]} and editor_value == text
     assert following == "wrist" and (preview != image).any()
 
