@@ -34,8 +34,19 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
 MISSING = ("missing_hand", "missing_forearm", "missing_arm")
 
 
-def met_cases(limit: int | None) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
-    """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos."""
+def _on_grey(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """An RGBA cut-out composited on grey, and its alpha as the true statue mask."""
+    im = Image.open(path).convert("RGBA")
+    bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+    bg.alpha_composite(im)
+    return np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 0
+
+
+def met_cases(limit: int | None, unlabelled: bool = False
+              ) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
+    """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos;
+    with ``unlabelled``, then the others (heads, busts, torsos, reliefs, groups: the SOURCE's
+    "left out"), which should come back unchanged unless an arm is plainly broken off."""
     met = SHARED / "met"
     rows = [json.loads(line) for line in (met / "arms.jsonl").read_text().splitlines()]
     for r in rows[:limit]:
@@ -45,10 +56,12 @@ def met_cases(limit: int | None) -> Iterator[tuple[str, np.ndarray, np.ndarray, 
             "met intact" if set(arms.values()) == {"present"} else "")
         if not kind:
             continue
-        im = Image.open(met / "images" / r["file"]).convert("RGBA")
-        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
-        bg.alpha_composite(im)
-        yield r["file"], np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 0, missing, kind
+        yield r["file"], *_on_grey(met / "images" / r["file"]), missing, kind
+    if unlabelled:
+        labelled = {r["file"] for r in rows}
+        for path in sorted((met / "images").glob("*.png")):
+            if path.name not in labelled:
+                yield path.name, *_on_grey(path), set(), "met unlabelled"
 
 
 def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
@@ -120,6 +133,8 @@ def sheet(panels: list[np.ndarray], path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="only the first N labelled Met statues")
+    ap.add_argument("--unlabelled", action="store_true", help="also the unlabelled Met photos "
+                    "(heads, busts, torsos, reliefs, groups)")
     ap.add_argument("--sheet", type=Path, help="write before / region / after around every "
                     "repainted region, at full resolution")
     ap.add_argument("--pose", default="auto")
@@ -130,7 +145,8 @@ def main() -> None:
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()
-    for name, image, truth, missing, kind in [*fireman_cases(), *met_cases(args.limit)]:
+    cases = [*fireman_cases(), *met_cases(args.limit, args.unlabelled)]
+    for name, image, truth, missing, kind in cases:
         row, restored, region = measure(image, truth, config)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
         if row["found"] != "-" or missing:
