@@ -1,35 +1,50 @@
 """Command line: ``python -m restore <command> ...`` (also the ``restore`` console script).
 
-Every command reads image files and writes PNG / JSON / GLB. Bad input exits non-zero with
-one line on stderr; ``--help`` on any command explains its options.
+Every command reads image files and writes PNG / JSON / GLB. Bad input (a file, option,
+device or output path) exits 2 with one line on stderr, checked before any pipeline work;
+an unexpected failure exits 1, also with one line (``STATUE_RESTORE_VERBOSE=1`` shows the
+traceback and library output). ``--help`` on any command explains its options.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from restore.cli_checks import (
+    IMAGE_OUT,
+    Parser,
+    check_backend,
+    check_device,
+    check_out_dir,
+    check_out_file,
+    mask_inputs,
+    one_line,
+    photo,
+    placed_keypoints,
+    progress_to_tty,
+    quiet,
+    registry,
+    verbose,
+)
 from restore.errors import BackendUnavailable
 from restore.pipeline import resolve
-from restore.registry import Registry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
                  "missing_arm")
 
 
 def _backends(stage: str) -> list[str]:
-    from restore import inpainting, pose, reconstruction, segmentation
-
-    reg: dict[str, Registry[Any]] = {
-        "segmentation": segmentation.SEGMENTERS, "pose": pose.POSE_ESTIMATORS,
-        "inpainting": inpainting.INPAINTERS, "reconstruction": reconstruction.RECONSTRUCTORS,
-    }
-    return reg[stage].names()
+    return registry(stage).names()
 
 
 def _pose_args(p: argparse.ArgumentParser) -> None:
@@ -70,8 +85,9 @@ def _restore_parser(sub: argparse._SubParsersAction) -> None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser. Commands defined in other modules (training, synthesis, ...) are only
     imported when ``command`` names them, so ``restore segment`` never loads torch."""
-    parser = argparse.ArgumentParser(prog="restore", description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="torch device for learned backends")
+    parser = Parser(prog="restore", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu",
+                        help="torch device for learned backends: cpu, cuda, cuda:N or mps")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     p = sub.add_parser("segment", help="statue mask of a photo -> PNG")
@@ -102,7 +118,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("reconstruct", help="3D mesh of a statue photo -> GLB")
     p.add_argument("image", type=Path)
-    p.add_argument("--mask", type=Path, help="statue mask (default: segment it)")
+    p.add_argument("--mask", type=Path, help="statue mask, white = statue (default: segment "
+                   "the photo with --segmenter)")
+    p.add_argument("--segmenter", default="auto",
+                   help=f"without --mask: auto or one of {_backends('segmentation')}")
     p.add_argument("--backend", default="auto",
                    help=f"auto (best that runs here) or one of {_backends('reconstruction')}")
     p.add_argument("--out", type=Path, default=Path("statue.glb"))
@@ -117,91 +136,126 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _hint(args: argparse.Namespace):  # -> Pose | None
-    from restore.pose import load_pose_json
-
-    return load_pose_json(args.keypoints) if args.keypoints else None
-
-
 def _cmd_segment(args: argparse.Namespace) -> str:
-    from restore.images import load_image, save_mask
+    from restore.images import save_mask
     from restore.segmentation import segment
 
-    seg = segment(load_image(args.image), resolve("segmentation", args.backend, True), args.device)
+    check_out_file(args.out, suffixes=IMAGE_OUT, inputs=(args.image,))
+    image = photo(args.image)
+    check_backend("segmentation", args.backend)
+    seg = segment(image, resolve("segmentation", args.backend, True, args.device), args.device)
     return f"wrote {save_mask(args.out, seg.mask)} ({seg.mask.mean():.1%} statue)"
 
 
 def _cmd_pose(args: argparse.Namespace) -> str:
-    from restore.images import load_image
     from restore.pose import estimate
 
-    pose = estimate(load_image(args.image), resolve("pose", args.backend, True), _hint(args),
-                    args.device)
+    check_out_file(args.out, inputs=(args.image, args.keypoints))
+    image = photo(args.image)
+    hint = placed_keypoints(args, image.shape[:2])
+    check_backend("pose", args.backend)
+    pose = estimate(image, resolve("pose", args.backend, True, args.device), hint, args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(pose.to_json(), indent=1))
     return f"wrote {args.out}"
 
 
 def _cmd_mask(args: argparse.Namespace) -> str:
-    from restore.images import load_image, load_mask, save_mask
+    from restore.images import save_mask
     from restore.pipeline import RestoreConfig, plan
 
-    image = load_image(args.image)
-    painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
-    hint = _hint(args)  # merged over the pose backend's keypoints: placed joints win
+    check_out_file(args.out, suffixes=IMAGE_OUT, inputs=(args.image, args.painted))
+    image, painted, hint = mask_inputs(args)
+    # the hint is merged over the pose backend's keypoints: placed joints win, the others
+    # are estimated. The later stages are named so that resolving them loads nothing.
     config = RestoreConfig(pose=args.pose_backend, strategy=args.strategy, side=args.side,
                            width=args.width, radius=args.radius, seed=args.seed,
+                           inpainter="telea", reconstructor="relief",
                            device=args.device).resolved()
     p = plan(image, config, hint, painted)
-    for v in p.verdicts:
-        print(f"note: {v.sentence()}", file=sys.stderr)
     if not p.arm_mask.mask.any():
         raise ValueError("No arm looks missing, so there is nothing to mask; pick a side "
                          "(--side) or place the arm's points (--keypoints) to mask one.")
-    return f"wrote {save_mask(args.out, p.arm_mask.mask)} ({p.arm_mask.fraction:.1%} of the image)"
+    done = f"wrote {save_mask(args.out, p.arm_mask.mask)} ({p.arm_mask.fraction:.1%} of the image)"
+    for v in p.verdicts:
+        print(f"note: {v.sentence()}", file=sys.stderr)
+    return done
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> str:
-    from restore.images import load_image, load_mask, save_image
+    from restore.images import check_region, load_image, load_mask, save_image
     from restore.inpainting import inpaint
 
+    check_out_file(args.out, suffixes=IMAGE_OUT, inputs=(args.image, args.mask))
     image = load_image(args.image)
-    result = inpaint(image, load_mask(args.mask, image.shape[:2]),
-                     resolve("inpainting", args.backend, True), device=args.device)
+    mask = check_region(load_mask(args.mask, image.shape[:2]), "inpainting mask")
+    check_backend("inpainting", args.backend)
+    result = inpaint(image, mask, resolve("inpainting", args.backend, True, args.device),
+                     device=args.device)
     return f"wrote {save_image(args.out, result.image)}"
 
 
+def _statue_mask(args: argparse.Namespace, image: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """The statue mask for ``reconstruct``: ``--mask``, else the best segmenter here (the
+    pipeline's), with a note saying which one made it."""
+    from restore.images import check_region, load_mask
+    from restore.segmentation import segment
+
+    if args.mask:
+        mask = load_mask(args.mask, image.shape[:2])
+        if not mask.any():
+            raise ValueError(f"The statue mask {args.mask.name} is empty; paint the statue "
+                             "white on black.")
+        return check_region(mask, f"statue mask {args.mask.name}"), None
+    name = resolve("segmentation", args.segmenter, True, args.device)
+    mask = segment(image, name, args.device).mask
+    if not mask.any() or mask.all():
+        found = "no statue" if not mask.any() else "nothing but statue"
+        raise ValueError(f"The {name} segmenter found {found} in {args.image.name}; pass "
+                         "--mask with the statue painted white.")
+    return mask, f"the statue mask was made by the {name} segmenter (--mask to give your own)"
+
+
 def _cmd_reconstruct(args: argparse.Namespace) -> str:
-    from restore.images import load_image, load_mask
     from restore.reconstruction import reconstruct
 
-    image = load_image(args.image)
-    mask = load_mask(args.mask, image.shape[:2]) if args.mask else None
-    rec = reconstruct(image, mask, resolve("reconstruction", args.backend, True), args.device)
-    return f"wrote {rec.to_glb(args.out)} ({len(rec.mesh.vertices)} vertices)"
+    check_out_file(args.out, suffixes=(".glb",), inputs=(args.image, args.mask))
+    image = photo(args.image)
+    check_backend("reconstruction", args.backend)
+    if not args.mask:
+        check_backend("segmentation", args.segmenter)
+    mask, note = _statue_mask(args, image)
+    rec = reconstruct(image, mask, resolve("reconstruction", args.backend, True, args.device),
+                      args.device)
+    done = f"wrote {rec.to_glb(args.out)} ({len(rec.mesh.vertices)} vertices)"
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return done
 
 
 def _cmd_restore(args: argparse.Namespace) -> str:
     from tqdm import tqdm
 
-    from restore.images import load_image, load_mask, save_image, save_mask
+    from restore.images import save_image, save_mask
     from restore.pipeline import RestoreConfig, run
 
-    image = load_image(args.image)
-    painted = load_mask(args.painted, image.shape[:2]) if args.painted else None
+    check_out_dir(args.out_dir)
+    image, painted, hint = mask_inputs(args)
+    for stage, name in (("segmentation", args.segmenter), ("inpainting", args.inpainter),
+                        ("reconstruction", args.reconstructor)):
+        check_backend(stage, name)
     config = RestoreConfig(segmenter=args.segmenter, pose=args.pose_backend,
                            strategy=args.strategy, side=args.side, width=args.width,
                            radius=args.radius, seed=args.seed, inpainter=args.inpainter,
                            reconstructor=args.reconstructor, tint=args.tint,
                            device=args.device)
-    with tqdm(total=100, desc="restore", unit="%", file=sys.stderr) as bar:
+    with tqdm(total=100, desc="restore", unit="%", file=sys.stderr,
+              disable=not progress_to_tty()) as bar:
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)
             bar.update(round(fraction * 100) - bar.n)
 
-        result = run(image, config, _hint(args), painted, not args.no_3d, progress)
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        result = run(image, config, hint, painted, not args.no_3d, progress)
     out = args.out_dir
     save_mask(out / "statue_mask.png", result.segmentation.mask)
     save_mask(out / "arm_mask.png", result.arm_mask.mask)
@@ -211,6 +265,8 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     (out / "pose.json").write_text(json.dumps(report, indent=1))
     if result.reconstruction is not None:
         result.reconstruction.to_glb(out / "statue.glb")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     done = "restored" if result.changed else "unchanged"
     return f"wrote {out}/ ({done}: statue_mask.png, arm_mask.png, restored.png, pose.json" + (
         ", statue.glb)" if result.reconstruction is not None else ")")
@@ -273,14 +329,35 @@ def _command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _failure(err: BaseException) -> tuple[int, str]:
+    """Exit status and one-line message for an error a command raised."""
+    if isinstance(err, ValueError | BackendUnavailable):
+        return 2, one_line(err)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return 2, f"{err.strerror or one_line(err)}{where}; check the path and its permissions."
+    if isinstance(err, MemoryError):
+        return 2, "Ran out of memory on this input; use a smaller image."
+    return 1, (f"unexpected {err.__class__.__name__}: {one_line(err)} (rerun with "
+               "STATUE_RESTORE_VERBOSE=1 for the traceback)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command_name(argv)).parse_args(argv)
     try:
-        result = _command(args.command)(args)
-    except (ValueError, BackendUnavailable) as err:
-        print(f"restore {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        check_device(args.device)
+        with quiet() if args.command in COMMANDS else contextlib.nullcontext():
+            result = _command(args.command)(args)
+    except KeyboardInterrupt:
+        print(f"restore {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        status, message = _failure(err)
+        if status == 1 and verbose():
+            raise
+        print(f"restore {args.command}: error: {message}", file=sys.stderr)
+        return status
     if isinstance(result, int):
         return result
     print(result)

@@ -87,7 +87,8 @@ def _real(name: str, value: Any, what: str) -> float:
     except OverflowError:
         f = math.inf
     if not math.isfinite(f):
-        raise ValueError(f"Keypoint {name!r} has {what} {value!r}; {_POINT_HINT}, finite.")
+        raise ValueError(f"Keypoint {name!r} has {what} {value!r}, not a finite number; "
+                         f"{_POINT_HINT}.")
     if what != "score" and abs(f) > MAX_COORD:
         raise ValueError(f"Keypoint {name!r} has {what} = {f:g}, far outside any photo; give "
                          "pixels from the image's top-left corner.")

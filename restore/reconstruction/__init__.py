@@ -140,10 +140,29 @@ RECONSTRUCTORS.register(
 )
 
 
+# Sides further apart than this are a strip, not a statue photo: segmenters shrink the short
+# side to a few pixels and find nothing (GrabCut fails outright), and a relief of it is a line.
+MAX_ASPECT = 10.0
+
+
+def check_aspect(image: np.ndarray, name: str = "image") -> None:
+    """Refuse a strip: an image whose sides are more than ``MAX_ASPECT`` apart."""
+    h, w = np.shape(image)[:2]
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        raise ValueError(f"The {name} is {w}x{h} pixels, a strip rather than a photo of a "
+                         f"statue (sides more than {MAX_ASPECT:g}:1 apart); crop it around "
+                         "the statue.")
+
+
 def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str = "relief",
                 device: str = "cpu") -> Reconstruction:
-    """Lift the statue in ``image`` to 3D. ``mask`` None = segment it with the default."""
+    """Lift the statue in ``image`` to 3D. ``mask`` None = segment it with the default.
+
+    Raises ValueError for a strip (sides more than :data:`MAX_ASPECT` apart) and for an
+    empty or full mask.
+    """
     rgb = as_rgb_uint8(image)
+    check_aspect(rgb)
     if mask is None:
         from restore.segmentation import segment
 
@@ -154,5 +173,5 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
     return Reconstruction(mesh=mesh, backend=backend)
 
 
-__all__ = ["RECONSTRUCTORS", "Reconstruction", "Reconstructor", "reconstruct",
-           "statue_depth_reason"]
+__all__ = ["MAX_ASPECT", "RECONSTRUCTORS", "Reconstruction", "Reconstructor", "check_aspect",
+           "reconstruct", "statue_depth_reason"]

@@ -1,0 +1,208 @@
+"""Checks the CLI runs on its arguments before any pipeline work starts.
+
+Each raises ``ValueError`` with one sentence saying what is wrong and how to fix it, so a bad
+device, output path, image, keypoint file or option costs a second, not a segmentation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+
+from restore.errors import BackendUnavailable
+from restore.reconstruction import MAX_ASPECT, check_aspect
+from restore.registry import Registry
+
+if TYPE_CHECKING:
+    from restore.pose import Pose
+
+IMAGE_OUT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
+
+
+def verbose() -> bool:
+    """``STATUE_RESTORE_VERBOSE=1``: keep library chatter and show tracebacks."""
+    return os.environ.get("STATUE_RESTORE_VERBOSE") == "1"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (no usage block): ``restore mask: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def check_device(device: str) -> None:
+    """Refuse a device name torch does not know, or a GPU this machine does not have."""
+    if device == "cpu":
+        return
+    if not _DEVICE.fullmatch(device):
+        raise ValueError(f"Unknown device {device!r}; use cpu, cuda, cuda:N (an NVIDIA GPU) "
+                         "or mps (Apple).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import torch
+
+        if device.startswith("cuda"):
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            index = int(device.split(":")[1]) if ":" in device else 0
+            if index >= count:
+                have = f"only {count} GPU(s)" if count else "no usable NVIDIA GPU"
+                raise ValueError(f"--device {device} asks for a GPU but this machine has "
+                                 f"{have}; use --device cpu.")
+        elif not torch.backends.mps.is_available():
+            raise ValueError("--device mps needs an Apple GPU, which this machine lacks; "
+                             "use --device cpu.")
+
+
+def _writable_folder(folder: Path, flag: str, target: Path) -> None:
+    """The nearest existing folder at or above ``folder`` must take new files."""
+    p = folder.absolute()
+    try:
+        while not p.exists() and p != p.parent:
+            p = p.parent
+        if not p.is_dir():
+            raise ValueError(f"{flag} {target} cannot be created: {p} is a file, not a "
+                             "folder; choose another path.")
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as err:
+        raise ValueError(f"{flag} {target} cannot be written: {p} does not take new files "
+                         f"({err.strerror or err.__class__.__name__}); choose another "
+                         "folder.") from None
+
+
+def check_out_file(path: Path, flag: str = "--out", suffixes: tuple[str, ...] = (),
+                   inputs: tuple[Path | None, ...] = ()) -> None:
+    """Refuse an output file path that is a folder, has the wrong suffix, overwrites an
+    input, or cannot be written."""
+    if path.is_dir():
+        example = path / ("out" + (suffixes[0] if suffixes else ""))
+        raise ValueError(f"{flag} {path} is a folder; give a file name such as {example}.")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{flag} {path} must end in {', '.join(suffixes)}; the suffix sets "
+                         "the file format.")
+    for source in inputs:
+        if source is not None and path.exists() and source.exists() and path.samefile(source):
+            raise ValueError(f"{flag} {path} is also an input; write to another file.")
+    _writable_folder(path.parent, flag, path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ValueError(f"{flag} {path} exists and is read-only; choose another file.")
+
+
+def check_out_dir(path: Path, flag: str = "--out-dir") -> None:
+    """Refuse an output folder that is a file or cannot be written."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{flag} {path} is a file; give a folder (it is created if "
+                         "missing).")
+    _writable_folder(path, flag, path)
+
+
+def check_photo(image: np.ndarray, name: str) -> None:
+    """Refuse a strip (sides more than ``MAX_ASPECT`` apart): no statue to find in it."""
+    check_aspect(image, f"image {name}")
+
+
+def registry(stage: str) -> Registry[Any]:
+    """The backends of ``stage``: segmentation, pose, inpainting or reconstruction."""
+    from restore import inpainting, pose, reconstruction, segmentation
+
+    registries: dict[str, Registry[Any]] = {
+        "segmentation": segmentation.SEGMENTERS, "pose": pose.POSE_ESTIMATORS,
+        "inpainting": inpainting.INPAINTERS, "reconstruction": reconstruction.RECONSTRUCTORS,
+    }
+    return registries[stage]
+
+
+def check_backend(stage: str, name: str) -> None:
+    """Refuse an unknown backend name, or one that cannot run here, before any work."""
+    if name == "auto":
+        return
+    reason = registry(stage).unavailable_reason(name)  # ValueError for unknown names
+    if reason is not None:
+        raise BackendUnavailable(reason)
+
+
+def photo(path: Path) -> np.ndarray:
+    from restore.images import load_image
+
+    image = load_image(path)
+    check_photo(image, path.name)
+    return image
+
+
+def placed_keypoints(args: argparse.Namespace, shape: tuple[int, int]) -> Pose | None:
+    """The keypoints placed by hand (``--keypoints``), checked against the photo."""
+    from restore.pose import check_placed, load_pose_json
+
+    if not args.keypoints:
+        return None
+    hint = load_pose_json(args.keypoints)
+    check_placed(hint, shape, what=f"In {args.keypoints.name}, keypoint")
+    return hint
+
+
+def mask_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None, Pose | None]:
+    """Photo, painted mask and placed keypoints of ``mask`` / ``restore``, with every option
+    checked against the photo: nothing here segments or loads a model."""
+    from restore.images import load_mask
+    from restore.masking import STRATEGIES, check_radius, check_seed, check_width
+
+    if args.strategy not in STRATEGIES:
+        raise ValueError(f"Unknown --strategy {args.strategy!r}; choose one of "
+                         f"{', '.join(STRATEGIES)}.")
+    if args.strategy == "painted" and not args.painted:
+        raise ValueError("--strategy painted needs --painted MASK.png (white = repaint).")
+    image = photo(args.image)
+    shape = image.shape[:2]
+    painted = load_mask(args.painted, shape) if args.painted else None
+    check_width(args.width, shape, args.strategy)
+    check_radius(args.radius, shape)
+    check_seed(args.seed)
+    check_backend("pose", args.pose_backend)
+    return image, painted, placed_keypoints(args, shape)
+
+
+def one_line(err: BaseException) -> str:
+    """The error as one line (our sentences already are; a library's may not be)."""
+    text = " ".join(str(err).split())
+    return text or err.__class__.__name__
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """While a command runs, drop what libraries print ("Loading weights from local
+    directory"), warn or log: stdout is for the result line, stderr for our notes and
+    errors. ``STATUE_RESTORE_VERBOSE=1`` keeps it all."""
+    if verbose():
+        yield
+        return
+    logging.disable(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def progress_to_tty() -> bool:
+    """Progress bars only on a terminal: a log or a pipe gets the notes and the result."""
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+__all__ = ["IMAGE_OUT", "MAX_ASPECT", "Parser", "check_backend", "check_device",
+           "check_out_dir", "check_out_file", "check_photo", "mask_inputs", "one_line", "photo",
+           "placed_keypoints", "progress_to_tty", "quiet", "registry", "verbose"]
