@@ -62,3 +62,45 @@ def test_missing_arm_covers_a_hanging_arm_region(statue):
     arm = make_mask(image, pose, "missing_arm", side="left")
     x, y = pose.point("left_shoulder")
     assert arm.mask[round(y), round(x)] and arm.side == "left"
+
+
+def test_unplaced_joints_are_refused_not_drawn_at_the_origin(statue):
+    from restore.pose import pose_from_points
+
+    image, _, pose = statue
+    right = pose_from_points({n: list(pose.point(n)) for n in
+                              ("right_shoulder", "right_elbow", "right_wrist")})
+    assert make_mask(image, right, "wrist_elbow", side="right", width=8).mask.any()
+    for strategy in ("wrist_elbow", "static_box", "moving_box", "missing_arm"):
+        with pytest.raises(ValueError, match="left_shoulder, left_elbow, left_wrist are not "
+                                             "placed"):
+            make_mask(image, right, strategy, side="left")
+
+
+@pytest.mark.parametrize("width", [float("inf"), float("nan"), -1.0, 0.0, 40000.0])
+def test_widths_outside_the_image_range_are_refused(statue, width):
+    image, _, pose = statue
+    with pytest.raises(ValueError, match=r"give more than 0 to 320 \(the image's longer side"):
+        make_mask(image, pose, "wrist_elbow", width=width)
+
+
+def test_radius_and_seed_ranges(statue):
+    image, _, pose = statue
+    for radius in (float("inf"), -1.0, 400.0):
+        with pytest.raises(ValueError, match="give 0 to 320"):
+            make_mask(image, pose, "moving_box", radius=radius)
+    with pytest.raises(ValueError, match="seed"):
+        make_mask(image, pose, "moving_box", seed=-1)
+
+
+def test_bodypix_arm_grows_by_any_width_without_a_huge_kernel(statue):
+    from restore.segmentation import PART_NAMES, Segmentation
+
+    image, _, pose = statue
+    parts = np.zeros(image.shape[:2], np.uint8)
+    parts[100:160, 40:60] = PART_NAMES.index("right_forearm")
+    seg = Segmentation(parts > 0, parts, "test")
+    wide = make_mask(image, pose, "bodypix_arm", width=150, segmentation=seg).mask
+    assert wide[5, 5] and not wide[-1, -1]  # 150 px reach, not the whole photo
+    with pytest.raises(ValueError, match="0 to 320"):
+        make_mask(image, pose, "bodypix_arm", width=40000, segmentation=seg)

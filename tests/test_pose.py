@@ -69,3 +69,34 @@ def test_merge_prefers_user_points(statue):
     assert merged.point("right_wrist") == (1.0, 2.0)
     assert merged.point("nose") == guess.point("nose")
     assert len(ARM_KEYPOINTS) == 6 and len(KEYPOINT_NAMES) == 17
+
+
+@pytest.mark.parametrize("value, words", [
+    ("12", "'12'"), (5, "is 5"), (None, "None"), ([1e39, 5], "far outside"),
+    ([float("nan"), 5], "not a finite number"), ([1e9, 5], "far outside"),
+    ([True, 5], "not a number"), ([5], r"\[5\]"), ([1, 2, float("inf")], "score inf"),
+])
+def test_points_that_are_not_two_numbers_are_refused(value, words):
+    with pytest.raises(ValueError, match=words):
+        pose_from_points({"right_wrist": value})
+
+
+def test_points_far_outside_the_image_are_refused_near_ones_kept():
+    from restore.pose import check_placed
+
+    near = pose_from_points({"right_wrist": [-100, 50], "left_wrist": [300, 400]})
+    check_placed(near, (320, 240))  # within one image size: drawing clips them
+    with pytest.raises(ValueError, match="outside the 240x320 image"):
+        check_placed(pose_from_points({"right_wrist": [500, 10]}), (320, 240))
+    unplaced = pose_from_points({"right_wrist": [500, 10, 0.0]})
+    check_placed(unplaced, (320, 240))  # score 0: not placed, so not judged
+
+
+def test_coco_lists_must_hold_numbers(tmp_path):
+    p = tmp_path / "coco.json"
+    p.write_text(json.dumps(["1", 2, 2] * 17))
+    with pytest.raises(ValueError, match="not a number"):
+        load_pose_json(p)
+    p.write_text(json.dumps([10, 20, 0] + [1, 2, 2] * 16))
+    pose = load_pose_json(p)
+    assert pose.score("nose") == 0 and pose.score("left_eye") == 1.0
