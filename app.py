@@ -311,7 +311,8 @@ def build_demo() -> gr.Blocks:
                         m_seed = gr.Number(value=0, precision=0, label="Seed")
                     with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
                         m_editor = paint_brush("Paint over the region",
-                                               brush=gr.Brush(colors=["#ff0000"]))
+                                               brush=gr.Brush(colors=["#ff0000"],
+                                                              color_mode="fixed"))
                     m_button = gr.Button("Make mask", variant="primary")
                 with gr.Column():
                     m_points = _keypoint_editor()

@@ -176,7 +176,9 @@ def editor_props(rgb: np.ndarray | None) -> dict[str, Any]:
 
 def painted_mask(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.ndarray | None:
     """The union of the brush layers of an image-editor value ({"layers": [HxWx4, ...]}),
-    HxW bool, or None if nothing is painted."""
+    HxW bool, or None if nothing is painted. Each layer is read as the CLI reads a painted
+    mask file (``as_mask``): red strokes on a transparent layer are the strokes, a layer of
+    one colour counts by its alpha."""
     if not editor or not editor.get("layers"):
         return None
     painted = np.zeros(shape, bool)
@@ -184,11 +186,10 @@ def painted_mask(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.nd
         if layer is None:
             continue
         a = np.asarray(layer)
-        alpha = a[:, :, 3] if a.ndim == 3 and a.shape[2] == 4 else a
-        if alpha.shape[:2] != shape:
+        if a.shape[:2] != shape:
             raise ValueError("The painted layer does not match the photo's size; paint on the "
                              "photo loaded in the editor.")
-        painted |= as_mask(alpha, shape, what="painted mask")
+        painted |= as_mask(a, shape, what="painted mask")
     return painted if painted.any() else None
 
 

@@ -28,7 +28,7 @@ def client():
 
     demo = app.build_demo()
     demo.queue().launch(server_name="127.0.0.1", server_port=_free_port(),
-                        prevent_thread_lock=True, quiet=True)
+                        prevent_thread_lock=True, quiet=True, **app.LAUNCH_LIMITS)
     try:
         yield gradio_client.Client(demo.local_url, verbose=False)
     finally:
@@ -317,3 +317,161 @@ def test_dragging_a_joint_updates_keypoints_preview_and_mask(client, files):
     assert skipped == ({"__type__": "update"},) * 2
     with pytest.raises(Exception, match="JSON like"):
         client.predict(photo, "not json", api_name="/drag_keypoints")
+
+
+# ---- uploads: read by the CLI's loader, refused with its sentence; bounded server ----
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory, statue):
+    """(files the loader reads, files it refuses): 16-bit, grey, RGBA, GIF; corrupt, bomb..."""
+    from test_ui_helpers import make_odd_files
+
+    return make_odd_files(tmp_path_factory.mktemp("odd"), statue[0])
+
+
+def _cli_refusal(capsys, *argv: str) -> str:
+    from restore.cli import main
+
+    capsys.readouterr()
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # the server thread logs above
+    assert err.startswith(f"restore {argv[0]}: error: ")
+    return err.split(": error: ", 1)[1]
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("kind", ["corrupt", "truncated", "text", "huge", "bomb"])
+def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind, capsys):
+    """Gradio used to decode the upload first: a corrupt .png or a decompression bomb was a
+    bare "Error". Now the loader reads it and the user gets the CLI's sentence."""
+    bad, d = odd[1][kind], files[0]
+    said = _cli_refusal(capsys, "segment", str(bad), "--backend", "grabcut",
+                        "--out", str(bad.parent / "m.png")).replace(str(bad), bad.name)
+    with pytest.raises(Exception) as photo:
+        client.predict(gradio_client.handle_file(str(bad)), "grabcut", api_name="/segment")
+    assert str(photo.value) == said and "/" not in said
+    with pytest.raises(Exception) as preview:
+        client.predict(gradio_client.handle_file(str(bad)), "", api_name="/preview_keypoints")
+    assert str(preview.value) == said
+    # a refused mask: the inpainting CLI's sentence for its mask argument
+    said = _cli_refusal(capsys, "inpaint", str(d / "photo.png"), str(bad), "--backend", "telea",
+                        "--out", str(bad.parent / "i.png")).replace(str(bad), bad.name)
+    with pytest.raises(Exception) as mask:
+        client.predict(_file(d, "photo.png"), gradio_client.handle_file(str(bad)), "telea",
+                       api_name="/inpaint")
+    assert str(mask.value) == said
+    with pytest.raises(Exception, match=f"^{said}$".replace(".", r"\.").replace("(", r"\(")
+                       .replace(")", r"\)")):
+        client.predict(_file(d, "photo.png"), gradio_client.handle_file(str(bad)), "relief",
+                       api_name="/reconstruct")
+
+
+def test_16bit_grey_rgba_and_gif_uploads_are_read_as_the_cli_reads_them(client, odd, tmp_path):
+    """The repainted photo of each odd file is the CLI's, pixel for pixel (a transparent
+    photo is composited on white, a 16-bit one scaled, not clipped)."""
+    from restore.cli import main
+
+    h, w = 320, 240
+    hole = np.zeros((h, w), np.uint8)
+    hole[200:230, 150:180] = 255
+    Image.fromarray(hole).save(tmp_path / "hole.png")
+    for kind, path in odd[0].items():
+        out = tmp_path / f"{kind}-cli.png"
+        assert main(["inpaint", str(path), str(tmp_path / "hole.png"), "--backend", "telea",
+                     "--out", str(out)]) == 0
+        app_out = client.predict(gradio_client.handle_file(str(path)), _file(tmp_path, "hole.png"),
+                                 "telea", api_name="/inpaint")
+        assert np.array_equal(_load(app_out)[:, :, :3], _load(str(out))), kind
+    rgba = _load(client.predict(_file(odd[0]["rgba"].parent, "rgba.png"),
+                                _file(tmp_path, "hole.png"), "telea", api_name="/inpaint"))
+    assert (rgba[:, :80, :3] == 255).all()  # gradio's own RGB conversion made this black
+
+
+def test_handlers_read_16bit_and_rgba_photos(odd, statue):
+    import app
+
+    image = statue[0]
+    grey = image.mean(axis=2).astype(np.uint8)
+    _, preview = app.show_keypoints(str(odd[0]["grey16"]), "")
+    assert np.array_equal(preview, np.dstack([grey] * 3))
+    _, preview = app.show_keypoints(str(odd[0]["rgb16"]), "")
+    assert np.array_equal(preview, image)
+    overlay, mask = app.run_segment(str(odd[0]["rgba"]), "grabcut")
+    assert overlay.shape == image.shape and mask.shape == image.shape[:2]
+    assert np.array_equal(app.load_editor(str(odd[0]["rgba"]))[:, :80], np.full((320, 80, 3), 255))
+    assert app.load_editor(str(odd[1]["corrupt"])) is None and app.load_editor(None) is None
+
+
+def test_a_corrupt_upload_is_a_gradio_error_with_a_sentence(odd):
+    import gradio as gr
+
+    import app
+
+    corrupt = odd[1]["corrupt"]
+    for call in (lambda: app.run_segment(str(corrupt), "grabcut"),
+                 lambda: app.run_restore(str(corrupt), "", "missing_arm", "auto", "telea"),
+                 lambda: app.run_reconstruct(str(corrupt), None, "relief")):
+        with pytest.raises(gr.Error) as err:
+            call()
+        assert err.value.message == ("corrupt.png is not an image this tool can read "
+                                     "(OSError); use a PNG or JPEG file.")
+
+
+def test_a_red_painted_layer_is_the_clis_painted_mask(files, tmp_path):
+    """The editor's red strokes on a transparent layer make the mask the CLI makes from the
+    same layer saved as --painted."""
+    import app
+    from restore.cli import main
+
+    d, _ = files
+    layer = np.zeros((320, 240, 4), np.uint8)
+    layer[100:150, 40:80] = (255, 0, 0, 255)
+    Image.fromarray(layer).save(tmp_path / "painted.png")
+    assert main(["mask", str(d / "photo.png"), "--strategy", "painted", "--side", "right",
+                 "--painted", str(tmp_path / "painted.png"),
+                 "--out", str(tmp_path / "cli.png")]) == 0
+    _, mask = app.run_mask(str(d / "photo.png"), "", "painted", "right", 0, 30, 0,
+                           {"background": None, "layers": [layer], "composite": None})
+    assert np.array_equal(mask > 0, _load(str(tmp_path / "cli.png")) > 0)
+    assert (mask > 0).sum() == 50 * 40
+
+
+def test_uploads_over_the_size_limit_are_refused_by_the_server(client, tmp_path):
+    import httpx
+
+    import app
+
+    limit = int(app.LAUNCH_LIMITS["max_file_size"].removesuffix("mb")) * 2**20
+    url = client.src.rstrip("/") + "/gradio_api/upload"
+    big = httpx.post(url, files={"files": ("big.png", b"0" * (limit + 1))}, timeout=60)
+    assert big.status_code == 413
+    small = httpx.post(url, files={"files": ("small.png", b"0" * 1000)}, timeout=60)
+    assert small.status_code == 200
+
+
+def test_session_state_cache_and_queue_are_bounded():
+    import math
+
+    import gradio as gr
+
+    import app
+    from restore.ui_helpers import limits_note
+
+    demo = app.build_demo()
+    states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
+    assert states and all(s.time_to_live == app.STATE_TTL_S for s in states)
+    assert math.isfinite(app.STATE_TTL_S) and app.STATE_TTL_S <= 3600
+    assert demo.delete_cache == app.DELETE_CACHE and demo.delete_cache[1] <= 3600
+    fns = {fn.api_name: fn for fn in demo.fns.values()}
+    heavy = ("segment", "detect_keypoints", "mask", "refresh_mask", "inpaint", "reconstruct",
+             "restore", "restore_3d")
+    for name in heavy:
+        assert fns[name].concurrency_id == "models" and fns[name].concurrency_limit == 1, name
+    assert all(fn.concurrency_id != "models" for n, fn in fns.items() if n not in heavy)
+    notes = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    assert any(limits_note() in str(n) for n in notes)
+    # every image an event reads comes to its handler as the file's path, undecoded
+    read = {b for fn in demo.fns.values() for b in fn.inputs if isinstance(b, gr.Image)}
+    assert len(read) == 10  # 3 photos, 2 masks and 5 more in Inpainting and 3D
+    assert all(b.type == "filepath" and "preprocess" in vars(b) for b in read)
