@@ -172,7 +172,22 @@ def mask_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
     check_radius(args.radius, shape)
     check_seed(args.seed)
     check_backend("pose", args.pose_backend)
-    return image, painted, placed_keypoints(args, shape)
+    hint = placed_keypoints(args, shape)
+    if args.pose_backend == "manual" and args.strategy not in ("painted", "bodypix_arm"):
+        _all_placed(hint, ("left", "right") if args.side == "auto" else (args.side,))
+    return image, painted, hint
+
+
+def _all_placed(hint: Pose | None, sides: tuple[str, ...]) -> None:
+    """With the manual pose backend nothing is estimated: every arm joint the restore looks
+    at must be placed, or it would be drawn at (0, 0)."""
+    names = [f"{s}_{j}" for s in sides for j in ("shoulder", "elbow", "wrist")]
+    unplaced = [n for n in names if hint is None or not hint.score(n) > 0]
+    if unplaced:
+        raise ValueError(f"--pose-backend manual takes every joint from --keypoints, but "
+                         f"{', '.join(unplaced)} {'is' if len(unplaced) == 1 else 'are'} not "
+                         "placed; place them, pick the arm with --side, or leave out "
+                         "--pose-backend manual so a pose backend estimates them.")
 
 
 def one_line(err: BaseException) -> str:
