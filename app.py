@@ -18,9 +18,12 @@ from app_io import (
     LAUNCH_LIMITS,
     LIGHT,
     STATE_TTL_S,
+    dust3r_note,
     friendly,
     image_file,
+    keypoint_editor,
     paint_brush,
+    recon_options_form,
 )
 from restore import inpainting, masking, pipeline, pose, reconstruction, segmentation
 from restore.reconstruction import options as recon
@@ -44,7 +47,6 @@ from restore.ui_helpers import (
 from restore.visualize import draw_pose, overlay_mask
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 ARM_JOINTS = ("shoulder", "elbow", "wrist")
 # ---- handlers (thin: the work happens in restore/; every image comes as a file path) ----
 
@@ -194,194 +196,172 @@ def _examples() -> list[str]:
     return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
 
 
-def _static(name: str) -> str:
-    return (STATIC_DIR / name).read_text(encoding="utf-8")
+def _restore_tab(examples: list[str], note: str) -> None:
+    with gr.Row():
+        with gr.Column():
+            image = image_file("Statue photo")
+            keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm masking)",
+                                   placeholder='{"right_shoulder": [x, y]}')
+            with gr.Row():
+                side = gr.Radio(["auto", "right", "left"], value="auto", label="Arm (the "
+                                "statue's own side; auto: the one that looks missing)")
+                strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
+                                       label="Region to repaint")
+            inpainter = gr.Dropdown(choices(inpainting.INPAINTERS), label="Inpainting model",
+                                    value=pipeline.resolve("limb-inpainting", "auto"))
+            backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS), label="3D backend",
+                                  value=pipeline.resolve("reconstruction", "auto"))
+            output, conf, clean, tint = recon_options_form(note)
+            button = gr.Button("Restore", variant="primary")
+            verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
+                                  "an intact statue comes back as is.")
+        with gr.Column():
+            pair = gr.ImageSlider(label="Before / after (drag the bar)", format="png",
+                                  max_height=640)
+            shown = gr.Image(label="Repainted region and keypoints")
+            model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+    state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
+    if examples:
+        gr.Examples(examples, inputs=image)
+    button.click(run_restore, [image, keypoints, strategy, side, inpainter],
+                 [pair, shown, verdict, state], api_name="restore", **HEAVY).success(
+        run_restore_3d, [state, backend, output, conf, clean, tint], model,
+        api_name="restore_3d", **HEAVY)
 
 
-def _keypoint_editor() -> gr.HTML:
-    """The photo with its keypoints as circles to drag (static/keypoint_editor.*)."""
-    return gr.HTML("", label="Keypoints: drag a joint to move it (arm joints not found wait "
-                   "at the top left)", show_label=True, container=True,
-                   html_template=_static("keypoint_editor.html"),
-                   css_template=_static("keypoint_editor.css"),
-                   js_on_load=_static("keypoint_editor.js"), **editor_props(None))
+def _segmentation_tab(examples: list[str]) -> None:
+    with gr.Row():
+        with gr.Column():
+            image = image_file("Statue photo")
+            backend = gr.Dropdown(choices(segmentation.SEGMENTERS), label="Backend",
+                                  value=pipeline.resolve("segmentation", "auto"))
+            gr.Markdown(backend_notes(segmentation.SEGMENTERS))
+            button = gr.Button("Segment", variant="primary")
+        with gr.Column():
+            overlay = gr.Image(label="Statue")
+            mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png")
+    if examples:
+        gr.Examples(examples, inputs=image)
+    button.click(run_segment, [image, backend], [overlay, mask], api_name="segment", **HEAVY)
 
 
-def _dust3r_note() -> str:
-    ready = any(reconstruction.RECONSTRUCTORS.unavailable_reason(n) is None
-                for n in recon.MULTI_VIEW)
-    return "DUSt3R backends only" + ("" if ready else " (none can run here; see the notes)")
+def _masking_form() -> dict[str, Any]:
+    """The Arm masking tab's left column, by name."""
+    f: dict[str, Any] = {"image": image_file("Statue photo"),
+                         "keypoints": gr.Textbox(label="Keypoints (JSON, x/y in pixels)",
+                                                 lines=2)}
+    with gr.Row():
+        f["pose"] = gr.Dropdown(choices(pose.POSE_ESTIMATORS), label="Pose backend",
+                                value=pipeline.resolve("pose", "auto"))
+        f["guess"] = gr.Button("Detect keypoints")
+    with gr.Row():
+        f["side"] = gr.Radio(["right", "left"], value="right",
+                             label="Arm (the statue's own side)")
+        f["joint"] = gr.Radio(list(ARM_JOINTS), value="shoulder",
+                              label="Joint to place by clicking the preview")
+    f["strategy"] = gr.Dropdown(list(masking.STRATEGIES), value="wrist_elbow_shoulder",
+                                label="Strategy")
+    with gr.Row():
+        f["width"] = gr.Slider(0, 200, value=0, step=1, label="Width px (0 = from the arm)")
+        f["radius"] = gr.Slider(0, 100, value=30, step=1, label="Moving box radius px")
+        f["seed"] = gr.Number(value=0, precision=0, label="Seed")
+    with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
+        f["editor"] = paint_brush("Paint over the region", brush=gr.Brush(
+            colors=["#ff0000"], color_mode="fixed"))
+    f["button"] = gr.Button("Make mask", variant="primary")
+    return f
 
 
-def _3drecon_options(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
-    with gr.Accordion("3D options", open=False):
-        output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
-                          value="closed", label="Output", info=f"Point cloud: {note}.")
-        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence",
-                             info=f"{note}: drop the points it is less sure of (1 keeps all).")
-        clean = gr.Checkbox(value=True, label="Depth clean-up",
-                            info=f"{note}: median filter and outlier removal of the depth.")
-        tint = gr.Checkbox(value=False, label="Colour the restored region",
-                           info="Every backend: the repainted part turns orange in 3D.")
-    return output, min_conf, clean, tint
+def _masking_tab(examples: list[str]) -> tuple[gr.Image, gr.Image, gr.Button]:
+    with gr.Row():
+        with gr.Column():
+            f = _masking_form()
+        with gr.Column():
+            points = keypoint_editor()
+            with gr.Accordion("Or click to place a joint", open=False):
+                preview = gr.Image(label="Keypoints (click to place the joint chosen on the "
+                                   "left)", interactive=False)
+            overlay = gr.Image(label="Arm mask")
+            mask = image_file("Mask (white = repaint)")
+            send = gr.Button("Send to Inpainting")
+    image, keypoints = f["image"], f["keypoints"]
+    if examples:
+        gr.Examples(examples, inputs=image)
+    image.change(show_keypoints, [image, keypoints], [points, preview],
+                 api_name="preview_keypoints", **LIGHT)
+    keypoints.blur(show_keypoints, [image, keypoints], [points, preview],
+                   api_name="edit_keypoints", **LIGHT)
+    image.upload(load_editor, image, f["editor"], api_name="load_editor", **LIGHT)
+    f["guess"].click(guess_keypoints, [image, f["pose"]], [keypoints, points, preview],
+                     api_name="detect_keypoints", **HEAVY)
+    preview.select(place_keypoint, [image, keypoints, f["side"], f["joint"]],
+                   [keypoints, points, preview, f["joint"]], api_name="place_keypoint", **LIGHT)
+    options = [f[k] for k in ("strategy", "side", "width", "radius", "seed", "editor")]
+    # A drop in the editor (or any new keypoints) updates the JSON, the preview and, once a
+    # mask has been made, the mask.
+    points.change(drag_keypoints, [image, points], [keypoints, preview],
+                  api_name="drag_keypoints", **LIGHT).success(
+        refresh_mask, [image, keypoints, *options, mask], [overlay, mask],
+        api_name="refresh_mask", **HEAVY)
+    f["button"].click(run_mask, [image, keypoints, *options], [overlay, mask], api_name="mask",
+                      **HEAVY)
+    return image, mask, send
+
+
+def _inpainting_tab(photo: gr.Image, arm_mask: gr.Image, send: gr.Button
+                    ) -> tuple[gr.Image, gr.Image]:
+    with gr.Row():
+        with gr.Column():
+            image = image_file("Photo")
+            mask = image_file("Mask (white = repaint)")
+            backend = gr.Dropdown(choices(inpainting.INPAINTERS), label="Model",
+                                  value=pipeline.resolve("inpainting", "auto"))
+            gr.Markdown(backend_notes(inpainting.INPAINTERS))
+            button = gr.Button("Inpaint", variant="primary")
+        out = image_file("Inpainted")
+    button.click(run_inpaint, [image, mask, backend], out, api_name="inpaint", **HEAVY)
+    send.click(lambda im, m: (im, m), [photo, arm_mask], [image, mask],
+               api_name="send_to_inpainting")
+    return out, mask
+
+
+def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, note: str) -> None:
+    with gr.Row():
+        with gr.Column():
+            image = image_file("(Restored) statue photo")
+            with gr.Row():
+                mask = image_file("Statue mask (optional)")
+                region = image_file("Restored region (white = repainted; for the colouring)")
+            views = gr.File(file_count="multiple", file_types=["image"],
+                            label=f"More photos of the same statue (optional, {note}): "
+                            "aligned with the photo above")
+            backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS), label="Backend",
+                                  value=pipeline.resolve("reconstruction", "auto"))
+            output, conf, clean, tint = recon_options_form(note)
+            gr.Markdown(backend_notes(reconstruction.RECONSTRUCTORS))
+            button = gr.Button("Reconstruct", variant="primary")
+        model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+    button.click(run_reconstruct, [image, mask, backend, output, conf, clean, tint, region,
+                                   views], model, api_name="reconstruct", **HEAVY)
+    inpainted.change(lambda im, m: (im, m), [inpainted, hole], [image, region],
+                     api_name="send_to_3d")
 
 
 def build_demo() -> gr.Blocks:
-    seg_default = pipeline.resolve("segmentation", "auto")
-    inp_default = pipeline.resolve("inpainting", "auto")
-    limb_default = pipeline.resolve("limb-inpainting", "auto")
-    rec_default = pipeline.resolve("reconstruction", "auto")
-    pose_default = pipeline.resolve("pose", "auto")
-    examples = _examples()
-    note = _dust3r_note()
+    examples, note = _examples(), dust3r_note()
     with gr.Blocks(title="statue-restore", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "
                     "it to 3D. Every step runs offline on embedded models.\n\n" + limits_note())
         with gr.Tab("Restore"):
-            with gr.Row():
-                with gr.Column():
-                    r_image = image_file("Statue photo")
-                    r_keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm "
-                                             "masking)", placeholder='{"right_shoulder": [x, y]}')
-                    with gr.Row():
-                        r_side = gr.Radio(["auto", "right", "left"], value="auto",
-                                          label="Arm (the statue's own side; auto: the one "
-                                                "that looks missing)")
-                        r_strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
-                                                 label="Region to repaint")
-                    r_inpainter = gr.Dropdown(choices(inpainting.INPAINTERS),
-                                              value=limb_default, label="Inpainting model")
-                    r_recon = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS),
-                                          value=rec_default, label="3D backend")
-                    r_output, r_conf, r_clean, r_tint = _3drecon_options(note)
-                    r_button = gr.Button("Restore", variant="primary")
-                    r_verdict = gr.Markdown("Each arm is judged first: only a missing arm "
-                                            "is repainted; an intact statue comes back as is.")
-                with gr.Column():
-                    r_out = gr.ImageSlider(label="Before / after (drag the bar)",
-                                           format="png", max_height=640)
-                    r_mask = gr.Image(label="Repainted region and keypoints")
-                    r_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
-            r_state = gr.State(time_to_live=STATE_TTL_S)  # for the 3D step
-            if examples:
-                gr.Examples(examples, inputs=r_image)
-            r_button.click(run_restore, [r_image, r_keypoints, r_strategy, r_side, r_inpainter],
-                           [r_out, r_mask, r_verdict, r_state], api_name="restore",
-                           **HEAVY).success(
-                run_restore_3d, [r_state, r_recon, r_output, r_conf, r_clean, r_tint], r_model,
-                api_name="restore_3d", **HEAVY)
-
+            _restore_tab(examples, note)
         with gr.Tab("Segmentation"):
-            with gr.Row():
-                with gr.Column():
-                    s_image = image_file("Statue photo")
-                    s_backend = gr.Dropdown(choices(segmentation.SEGMENTERS),
-                                            value=seg_default, label="Backend")
-                    gr.Markdown(backend_notes(segmentation.SEGMENTERS))
-                    s_button = gr.Button("Segment", variant="primary")
-                with gr.Column():
-                    s_overlay = gr.Image(label="Statue")
-                    s_mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png")
-            if examples:
-                gr.Examples(examples, inputs=s_image)
-            s_button.click(run_segment, [s_image, s_backend], [s_overlay, s_mask],
-                           api_name="segment", **HEAVY)
-
+            _segmentation_tab(examples)
         with gr.Tab("Arm masking"):
-            with gr.Row():
-                with gr.Column():
-                    m_image = image_file("Statue photo")
-                    m_keypoints = gr.Textbox(label="Keypoints (JSON, x/y in pixels)", lines=2)
-                    with gr.Row():
-                        m_pose_backend = gr.Dropdown(choices(pose.POSE_ESTIMATORS),
-                                                     value=pose_default, label="Pose backend")
-                        m_guess = gr.Button("Detect keypoints")
-                    with gr.Row():
-                        m_side = gr.Radio(["right", "left"], value="right",
-                                          label="Arm (the statue's own side)")
-                        m_joint = gr.Radio(list(ARM_JOINTS), value="shoulder",
-                                           label="Joint to place by clicking the preview")
-                    m_strategy = gr.Dropdown(list(masking.STRATEGIES),
-                                             value="wrist_elbow_shoulder", label="Strategy")
-                    with gr.Row():
-                        m_width = gr.Slider(0, 200, value=0, step=1,
-                                            label="Width px (0 = from the arm)")
-                        m_radius = gr.Slider(0, 100, value=30, step=1,
-                                             label="Moving box radius px")
-                        m_seed = gr.Number(value=0, precision=0, label="Seed")
-                    with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
-                        m_editor = paint_brush("Paint over the region",
-                                               brush=gr.Brush(colors=["#ff0000"],
-                                                              color_mode="fixed"))
-                    m_button = gr.Button("Make mask", variant="primary")
-                with gr.Column():
-                    m_points = _keypoint_editor()
-                    with gr.Accordion("Or click to place a joint", open=False):
-                        m_preview = gr.Image(label="Keypoints (click to place the joint chosen "
-                                             "on the left)", interactive=False)
-                    m_overlay = gr.Image(label="Arm mask")
-                    m_mask = image_file("Mask (white = repaint)")
-                    m_send = gr.Button("Send to Inpainting")
-            if examples:
-                gr.Examples(examples, inputs=m_image)
-            m_image.change(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
-                           api_name="preview_keypoints", **LIGHT)
-            m_keypoints.blur(show_keypoints, [m_image, m_keypoints], [m_points, m_preview],
-                             api_name="edit_keypoints", **LIGHT)
-            m_image.upload(load_editor, m_image, m_editor, api_name="load_editor", **LIGHT)
-            m_guess.click(guess_keypoints, [m_image, m_pose_backend],
-                          [m_keypoints, m_points, m_preview], api_name="detect_keypoints", **HEAVY)
-            m_preview.select(place_keypoint, [m_image, m_keypoints, m_side, m_joint],
-                             [m_keypoints, m_points, m_preview, m_joint],
-                             api_name="place_keypoint", **LIGHT)
-            # A drop in the editor (or any new keypoints) updates the JSON, the preview and,
-            # once a mask has been made, the mask.
-            m_points.change(drag_keypoints, [m_image, m_points], [m_keypoints, m_preview],
-                            api_name="drag_keypoints", **LIGHT).success(
-                refresh_mask, [m_image, m_keypoints, m_strategy, m_side, m_width, m_radius,
-                               m_seed, m_editor, m_mask], [m_overlay, m_mask],
-                api_name="refresh_mask", **HEAVY)
-            m_button.click(run_mask, [m_image, m_keypoints, m_strategy, m_side, m_width,
-                                      m_radius, m_seed, m_editor], [m_overlay, m_mask],
-                           api_name="mask", **HEAVY)
-
+            photo, arm_mask, send = _masking_tab(examples)
         with gr.Tab("Inpainting"):
-            with gr.Row():
-                with gr.Column():
-                    i_image = image_file("Photo")
-                    i_mask = image_file("Mask (white = repaint)")
-                    i_backend = gr.Dropdown(choices(inpainting.INPAINTERS), value=inp_default,
-                                            label="Model")
-                    gr.Markdown(backend_notes(inpainting.INPAINTERS))
-                    i_button = gr.Button("Inpaint", variant="primary")
-                i_out = image_file("Inpainted")
-            i_button.click(run_inpaint, [i_image, i_mask, i_backend], i_out, api_name="inpaint",
-                           **HEAVY)
-            m_send.click(lambda im, m: (im, m), [m_image, m_mask], [i_image, i_mask],
-                         api_name="send_to_inpainting")
-
+            inpainted, hole = _inpainting_tab(photo, arm_mask, send)
         with gr.Tab("3D reconstruction"):
-            with gr.Row():
-                with gr.Column():
-                    d_image = image_file("(Restored) statue photo")
-                    with gr.Row():
-                        d_mask = image_file("Statue mask (optional)")
-                        d_region = image_file("Restored region (white = repainted; for the "
-                                             "colouring)")
-                    d_views = gr.File(file_count="multiple", file_types=["image"],
-                                      label=f"More photos of the same statue (optional, "
-                                      f"{note}): aligned with the photo above")
-                    d_backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS),
-                                            value=rec_default, label="Backend")
-                    d_output, d_conf, d_clean, d_tint = _3drecon_options(note)
-                    gr.Markdown(backend_notes(reconstruction.RECONSTRUCTORS))
-                    d_button = gr.Button("Reconstruct", variant="primary")
-                d_model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
-            d_button.click(run_reconstruct, [d_image, d_mask, d_backend, d_output, d_conf,
-                                             d_clean, d_tint, d_region, d_views], d_model,
-                           api_name="reconstruct", **HEAVY)
-            i_out.change(lambda im, m: (im, m), [i_out, i_mask], [d_image, d_region],
-                         api_name="send_to_3d")
+            _reconstruction_tab(inpainted, hole, note)
     return demo
 
 

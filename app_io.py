@@ -1,18 +1,22 @@
 """The demo's gradio pieces besides the layout: upload widgets that hand each handler the
 uploaded file untouched (``restore.ui_helpers.read_photo`` / ``read_mask`` then read it with
-the CLI's loader), the error wrapper and the server's limits on memory, disk and work.
+the CLI's loader), the error wrapper, the server's limits on memory, disk and work, and the
+widgets the layout repeats.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 
+from restore import reconstruction
 from restore.errors import BackendUnavailable
-from restore.ui_helpers import MAX_UPLOAD_MB, UPLOAD_TTL_S
+from restore.reconstruction import options as recon
+from restore.ui_helpers import MAX_UPLOAD_MB, UPLOAD_TTL_S, editor_props
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,3 +83,40 @@ def paint_brush(label: str, **kwargs: Any) -> gr.ImageEditor:
     block = gr.ImageEditor(type="numpy", label=label, **kwargs)
     block.preprocess = functools.partial(_editor_layers, block)  # type: ignore[method-assign]
     return block
+
+
+# ---- widgets the layout repeats ----
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def static_text(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def keypoint_editor() -> gr.HTML:
+    """The photo with its keypoints as circles to drag (static/keypoint_editor.*)."""
+    return gr.HTML("", label="Keypoints: drag a joint to move it (arm joints not found wait "
+                   "at the top left)", show_label=True, container=True,
+                   html_template=static_text("keypoint_editor.html"),
+                   css_template=static_text("keypoint_editor.css"),
+                   js_on_load=static_text("keypoint_editor.js"), **editor_props(None))
+
+
+def dust3r_note() -> str:
+    ready = any(reconstruction.RECONSTRUCTORS.unavailable_reason(n) is None
+                for n in recon.MULTI_VIEW)
+    return "DUSt3R backends only" + ("" if ready else " (none can run here; see the notes)")
+
+
+def recon_options_form(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+    with gr.Accordion("3D options", open=False):
+        output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
+                          value="closed", label="Output", info=f"Point cloud: {note}.")
+        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence",
+                             info=f"{note}: drop the points it is less sure of (1 keeps all).")
+        clean = gr.Checkbox(value=True, label="Depth clean-up",
+                            info=f"{note}: median filter and outlier removal of the depth.")
+        tint = gr.Checkbox(value=False, label="Colour the restored region",
+                           info="Every backend: the repainted part turns orange in 3D.")
+    return output, min_conf, clean, tint

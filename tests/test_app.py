@@ -267,6 +267,7 @@ def test_keypoints_json_round_trip(statue):
 
 def test_keypoint_editor_gets_the_photo_and_the_points(statue, files):
     import app
+    import app_io
     from restore.ui_helpers import pose_json
 
     image, _, pose = statue
@@ -282,7 +283,7 @@ def test_keypoint_editor_gets_the_photo_and_the_points(statue, files):
     empty, nothing = app.show_keypoints(None, "")
     assert empty.value == "" and empty.props["image"] == "" and nothing is None
     for name in ("keypoint_editor.html", "keypoint_editor.css", "keypoint_editor.js"):
-        text = app._static(name)  # nothing fetched from the network, no inline script
+        text = app_io.static_text(name)  # nothing fetched from the network, no inline script
         assert "http" not in text and "fetch(" not in text and "<script" not in text
 
 
