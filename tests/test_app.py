@@ -352,6 +352,10 @@ def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind
     with pytest.raises(Exception) as photo:
         client.predict(gradio_client.handle_file(str(bad)), "grabcut", api_name="/segment")
     assert str(photo.value) == said and "/" not in said
+    with pytest.raises(Exception) as view:  # one of the 3D tab's extra views
+        client.predict(None, None, "dust3r", "closed", 3, True, False, None,
+                       [gradio_client.handle_file(str(bad))], api_name="/reconstruct")
+    assert str(view.value) == said
     with pytest.raises(Exception) as preview:
         client.predict(gradio_client.handle_file(str(bad)), "", api_name="/preview_keypoints")
     assert str(preview.value) == said

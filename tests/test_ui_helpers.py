@@ -23,6 +23,9 @@ from restore.ui_helpers import (
     read_photo,
 )
 
+# the 81 MP file warns as PIL opens it, then the loader refuses it
+pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+
 
 def make_odd_files(d: Path, image: np.ndarray) -> tuple[dict[str, Path], dict[str, Path]]:
     """(files the loader reads, files it refuses) made from the HxWx3 ``image``."""
