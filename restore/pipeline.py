@@ -189,6 +189,10 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
                             "painted mask"), pose, []
     drawn, nowhere = False, []  # drawn: an arm we placed, so the next one mirrors it
     for v in todo:
+        if pose.score(f"{v.side}_shoulder") <= 0:  # an unplaced joint sits at (0, 0)
+            raise ValueError(f"The {v.side} shoulder is not placed, so the {v.side} arm "
+                             "cannot be drawn; place its shoulder or let a pose backend "
+                             "find it.")
         if config.strategy == "missing_arm":
             placed = hint is not None and v.side in _placed_sides(hint)
             pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)

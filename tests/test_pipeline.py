@@ -153,3 +153,16 @@ def test_a_chosen_arm_placed_where_nothing_can_go_is_a_clear_error(statue):
     with pytest.raises(ValueError, match="nothing to repaint"):
         run(image, RestoreConfig(side="left", pose="statue-net", segmenter="statue-net"),
             keypoints=over, with_3d=False)
+
+
+def test_an_arm_whose_shoulder_is_not_placed_is_refused_not_drawn_from_the_corner(statue):
+    """With the manual pose backend, joints not placed score 0 at (0, 0): asking for that
+    arm is refused with a sentence instead of drawing an arm from the photo's corner."""
+    from restore.pose import pose_from_points
+
+    image, _, pose = statue
+    right_only = pose_from_points({name: list(map(float, pose.point(name)))
+                                   for name in ("right_shoulder", "right_elbow", "right_wrist")})
+    with pytest.raises(ValueError, match="left shoulder is not placed"):
+        run(image, RestoreConfig(pose="manual", side="left"), keypoints=right_only,
+            with_3d=False)
