@@ -3,7 +3,7 @@
 Cache: ``build_cache`` renders ``restore.synth`` samples once into ``.npz`` shards (no
 pickle) holding, per sample (S = render size, 256 by default), ``image``/``damaged`` (SxSx3
 uint8), ``mask``/``dmask`` (SxS bool, figure without plinth, intact / damaged), ``parts``
-(SxS uint8 ids into :data:`restore.segmentation.PART_NAMES`), ``missing`` (SxS bool),
+(SxS uint8 ids into :data:`restore.names.PART_NAMES`), ``missing`` (SxS bool),
 ``kp`` (17x3 float32 COCO x, y, v; v 0 = outside the frame, 1 = hidden, 2 = visible) and
 ``depth`` (SxS float32 camera z in metres of the intact render, 0 on background) with its
 intrinsics ``K`` (3x3 float32); shards written before depth was added lack both. The same
@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restore.segmentation import PART_NAMES
+from restore.names import KEYPOINT_NAMES, PART_NAMES
 
 CACHE_DIR = Path("/tmp/statue-net-cache")
 SIZE = 256
@@ -260,8 +260,6 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     weight = np.where(valid & inside, np.where(kp[:, 2] > 1, 1.0, 0.6), 0.0).astype(np.float32)
     use = np.ones(17, np.float32)
     if damaged:  # where a broken-off arm's elbow/wrist should be is not in the photo
-        from restore.pose import KEYPOINT_NAMES
-
         gone = data["missing"][i]
         for j, name in enumerate(KEYPOINT_NAMES):
             if name.endswith(("elbow", "wrist")):

@@ -4,7 +4,7 @@ Input: float32 [B, 3, H, W] RGB scaled to [-1, 1] (``(uint8 / 127.5) - 1``), H a
 of 32 (256 on the long side at inference). Output at stride 4 ([B, C, H/4, W/4] logits):
 
 - ``mask``: [B, 1] statue logit (the figure and what it holds; the plinth is not statue);
-- ``parts``: [B, 12] logits over :data:`restore.segmentation.PART_NAMES` (0 = background);
+- ``parts``: [B, 12] logits over :data:`restore.names.PART_NAMES` (0 = background);
 - ``heatmaps``: [B, 17] keypoint logits, COCO-17 order (statue's own left/right);
   sigmoid(peak) is the keypoint's score.
 
@@ -24,8 +24,10 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-N_PARTS = 12
-N_KEYPOINTS = 17
+from restore.names import KEYPOINT_NAMES, PART_NAMES
+
+N_PARTS = len(PART_NAMES)  # 12
+N_KEYPOINTS = len(KEYPOINT_NAMES)  # 17
 STRIDE = 4
 
 

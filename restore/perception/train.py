@@ -24,9 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restore.names import PART_NAMES
 from restore.perception.data import CACHE_DIR, augment, load_cache
 from restore.perception.net import N_PARTS, STRIDE, StatueNet, count_parameters
-from restore.segmentation import PART_NAMES
 
 ARM_IDS = [i for i, n in enumerate(PART_NAMES) if "arm" in n or "hand" in n]
 

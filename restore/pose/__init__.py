@@ -17,16 +17,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from restore.images import as_rgb_uint8
+from restore.names import ARM_KEYPOINTS, KEYPOINT_NAMES
 from restore.registry import Registry
 
-KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)
 Side = Literal["left", "right"]
-ARM_KEYPOINTS = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
 # The seed's data filter: a photo is used only if all six arm keypoints score at least this.
 ARM_SCORE_THRESHOLD = 0.4
 

@@ -11,14 +11,8 @@ from typing import Protocol
 import numpy as np
 
 from restore.images import as_rgb_uint8
+from restore.names import PART_NAMES
 from restore.registry import Registry
-
-# Part ids shared by every backend that labels parts (0 = background). Arm parts are what
-# the "body-part arm" masking strategy uses.
-PART_NAMES: tuple[str, ...] = (
-    "background", "head", "torso", "left_upper_arm", "left_forearm", "left_hand",
-    "right_upper_arm", "right_forearm", "right_hand", "left_leg", "right_leg", "plinth",
-)
 
 
 @dataclass(frozen=True)

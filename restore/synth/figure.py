@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from restore.names import KEYPOINT_NAMES
+
 PART_NAMES: tuple[str, ...] = (
     "background", "head", "neck", "torso", "pelvis",
     "left_upper_arm", "left_forearm", "left_hand",
@@ -18,12 +20,7 @@ PART_NAMES: tuple[str, ...] = (
     "left_leg", "right_leg", "drapery", "object", "plinth",
 )
 PART = {name: i for i, name in enumerate(PART_NAMES)}
-COCO_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)
+COCO_NAMES = KEYPOINT_NAMES  # the pose stage's COCO-17 order (restore.names)
 ARM_POSES = ("lowered", "lowered_forward", "bent", "raised", "behind_head", "outstretched_side",
              "outstretched_forward", "hand_on_hip", "hand_on_chest")
 LEG_POSES = ("contrapposto", "standing", "striding", "seated")
