@@ -88,6 +88,24 @@ INPAINTERS.register("limb", _limb, "Geometry first: the missing limb rendered as
                     "at the stump; no weights, full resolution.")
 
 
+def _refined(device: str) -> Inpainter:
+    from restore.inpainting.refiner import RefinedLimbInpainter
+
+    return RefinedLimbInpainter.load(device)
+
+
+def _refined_check() -> str | None:
+    from restore.inpainting.refiner import unavailable
+
+    return unavailable()
+
+
+INPAINTERS.register("limb-refined", _refined, "The limb render with its shading and colour "
+                    "corrected by a small network trained here on synthetic statues (alpha, "
+                    "normals and the statue as input); native resolution.",
+                    check=_refined_check)
+
+
 def _diffusion(device: str) -> Inpainter:
     from restore.inpainting.diffusion import DiffusionInpainter
 

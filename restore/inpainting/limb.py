@@ -24,6 +24,8 @@ statue HxW bool (True = statue; found with the default segmenter when not given)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from scipy import ndimage
@@ -141,36 +143,65 @@ class LimbInpainter:
 
     def _render(self, rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
                 guide: np.ndarray | None) -> np.ndarray:
-        from skimage.morphology import skeletonize
+        layers = render_layers(rgb, hole, statue, guide)
+        return layers.blend(rgb)
 
-        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-        old = statue & ~hole  # the statue as it stands
-        if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
-            old = (distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
-        skeleton = guide & hole if guide is not None and (guide & hole).any() \
-            else skeletonize(hole)
-        background = ~hole & ~statue
-        normals, edge = tube_normals(hole, skeleton, background)
-        coef = fit_light(lab, old)
-        shade = coef[0] + SHADING * (normals @ coef[1:].astype(np.float32))  # HxWx3
-        base = stump_colour(lab, old, hole, reach=max(4, int(edge[hole].max())))
-        # The luminance level of the whole visible statue (a stump's underside is often in
-        # shadow), the colour of the stump.
-        level = np.array([float(np.median(lab[:, :, 0][old])), base[1], base[2]])
-        shade += level - np.median(shade[hole], axis=0)
-        shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole)
-        new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
-        rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
-        # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
-        alpha = np.clip(edge - 0.5, 0.0, 1.0)
-        seam = hole & statue
-        if seam.any():
-            into = ndimage.distance_transform_edt(~old)
-            band = max(1.0, float(into[seam].max()))
-            alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
-        alpha = np.where(hole, alpha, 0.0)[:, :, None]
-        mixed = alpha * rendered * 255.0 + (1 - alpha) * rgb.astype(np.float32)
+
+@dataclass(frozen=True)
+class LimbLayers:
+    """The rendered limb before blending, for a crop of h x w px.
+
+    rendered: HxWx3 float32 RGB in [0, 1] (the lit, textured tube; meaningful in the hole);
+    alpha: HxW float32 in [0, 1] (1 inside the tube, anti-aliased at its edge, fading in over
+    the seam at the stump, 0 outside the hole); normals: HxWx3 float32 unit normals of the
+    tube (x right, y down, z toward the camera).
+    """
+
+    rendered: np.ndarray
+    alpha: np.ndarray
+    normals: np.ndarray
+
+    def blend(self, rgb: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8: the render over ``rgb`` by ``alpha``."""
+        a = self.alpha[:, :, None]
+        mixed = a * self.rendered * 255.0 + (1 - a) * rgb.astype(np.float32)
         return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
+def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
+                  guide: np.ndarray | None) -> LimbLayers:
+    """Render the limb filling ``hole`` (HxW bool) of the crop ``rgb`` (HxWx3 uint8) around
+    the ``guide`` skeleton (HxW bool or None: the hole's own skeleton), lit and coloured like
+    ``statue`` (HxW bool). See the module docstring."""
+    from skimage.morphology import skeletonize
+
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    old = statue & ~hole  # the statue as it stands
+    if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
+        old = (distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
+    skeleton = guide & hole if guide is not None and (guide & hole).any() \
+        else skeletonize(hole)
+    background = ~hole & ~statue
+    normals, edge = tube_normals(hole, skeleton, background)
+    coef = fit_light(lab, old)
+    shade = coef[0] + SHADING * (normals @ coef[1:].astype(np.float32))  # HxWx3
+    base = stump_colour(lab, old, hole, reach=max(4, int(edge[hole].max())))
+    # The luminance level of the whole visible statue (a stump's underside is often in
+    # shadow), the colour of the stump.
+    level = np.array([float(np.median(lab[:, :, 0][old])), base[1], base[2]])
+    shade += level - np.median(shade[hole], axis=0)
+    shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole)
+    new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
+    rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
+    # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
+    alpha = np.clip(edge - 0.5, 0.0, 1.0)
+    seam = hole & statue
+    if seam.any():
+        into = ndimage.distance_transform_edt(~old)
+        band = max(1.0, float(into[seam].max()))
+        alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
+    alpha = np.where(hole, alpha, 0.0).astype(np.float32)
+    return LimbLayers(rendered.astype(np.float32), alpha, normals)
 
 
 def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -190,4 +221,5 @@ def _segment(image: np.ndarray) -> np.ndarray:
     return segment(image, resolve("segmentation", "auto", load=True)).mask
 
 
-__all__ = ["LimbInpainter", "detail_source", "fit_light", "inflate_normals", "tube_normals"]
+__all__ = ["LimbInpainter", "LimbLayers", "detail_source", "fit_light", "inflate_normals",
+           "render_layers", "tube_normals"]

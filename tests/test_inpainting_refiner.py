@@ -1,0 +1,77 @@
+"""restore.inpainting.refiner: the learned correction of the limb render."""
+
+import numpy as np
+import pytest
+import torch
+from test_inpainting_limb import _one_armed
+
+from restore.inpainting import INPAINTERS
+from restore.inpainting.limb import LimbInpainter
+from restore.inpainting.refiner import IN_CHANNELS, LimbRefiner, RefinedLimbInpainter
+
+
+def _tiny(seed: int = 0, zero_head: bool = False) -> LimbRefiner:
+    torch.manual_seed(seed)
+    model = LimbRefiner(width=8, dilations=(1, 2, 1))
+    if not zero_head:
+        torch.nn.init.normal_(model.head.weight, std=0.1)
+    return model.eval()
+
+
+def test_any_size_in_gives_the_same_size_out_and_a_fixed_slice():
+    model = _tiny()
+    torch.manual_seed(1)
+    x = torch.rand(1, IN_CHANNELS, 37, 53) * 2 - 1
+    with torch.no_grad():
+        y = model(x)
+    assert y.shape == (1, 3, 37, 53) and float(y.abs().max()) <= 1.0
+    # the same weights and input give the same numbers (a slice, as diffusers' tests do)
+    with torch.no_grad():
+        again = _tiny()(x)
+    assert torch.allclose(y[0, :, 10, 10:13], again[0, :, 10, 10:13])
+
+
+def test_a_fresh_model_returns_the_render_and_only_the_hole_changes():
+    image, statue, limb, guide, _, _ = _one_armed()
+    plain = LimbInpainter().inpaint(image, limb.region, guide, statue)
+    refined = RefinedLimbInpainter(_tiny(zero_head=True)).inpaint(image, limb.region, guide,
+                                                                  statue)
+    region = limb.region
+    assert np.array_equal(refined[~region], image[~region])
+    # zero head: the residual is zero, so the result is the limb render (to rounding)
+    assert np.abs(refined.astype(int) - plain.astype(int)).max() <= 1
+    moved = RefinedLimbInpainter(_tiny()).inpaint(image, region, guide, statue)
+    assert np.array_equal(moved[~region], image[~region])
+    assert (moved[region] != plain[region]).any()
+
+
+def test_weights_round_trip_through_safetensors(tmp_path):
+    model = _tiny()
+    model.save_pretrained(str(tmp_path))
+    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "config.json").is_file()
+    back = RefinedLimbInpainter.load(source=tmp_path).model
+    for a, b in zip(model.state_dict().values(), back.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_missing_weights_give_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("STATUE_RESTORE_LIMB_REFINER_WEIGHTS", str(tmp_path))
+    reason = INPAINTERS.unavailable_reason("limb-refined")
+    assert reason and "config.json" in reason and "\n" not in reason
+
+
+def test_large_crops_are_refined_downscaled_with_the_detail_kept(monkeypatch):
+    from restore.inpainting import refiner
+
+    image, statue, limb, guide, _, _ = _one_armed()
+    monkeypatch.setattr(refiner, "MAX_SIDE", 48)
+    out = RefinedLimbInpainter(_tiny(zero_head=True)).inpaint(image, limb.region, guide, statue)
+    plain = LimbInpainter().inpaint(image, limb.region, guide, statue)
+    assert np.abs(out.astype(int) - plain.astype(int)).max() <= 1
+
+
+def test_a_folder_without_weights_is_refused_with_a_sentence(tmp_path):
+    from restore.errors import BackendUnavailable
+
+    with pytest.raises(BackendUnavailable, match="do not load"):
+        RefinedLimbInpainter.load(source=tmp_path / "nowhere")
