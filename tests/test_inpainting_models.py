@@ -13,7 +13,7 @@ import torch
 from restore.errors import BackendUnavailable
 from restore.evaluate import cases
 from restore.inpainting import INPAINTERS, crop_box
-from restore.inpainting.data import RawSample, crop_input, synth_samples
+from restore.inpainting.data import RawSample, synth_samples
 from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
 from restore.inpainting.learned import (
     GAN_HUB,
@@ -23,6 +23,7 @@ from restore.inpainting.learned import (
     run_hub,
     unavailable,
 )
+from restore.inpainting.model_input import crop_input
 from restore.inpainting.unet import UNetInpainter
 from restore.masking import make_mask
 from restore.train import build_generator

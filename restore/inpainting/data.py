@@ -32,6 +32,7 @@ from torch.utils.data import Dataset
 
 from restore.inpainting import crop_box
 from restore.inpainting.augment import augment_colour, clutter_background, recolour_figure
+from restore.inpainting.model_input import crop_input
 from restore.masking import make_mask
 from restore.masking.shapes import polyline
 from restore.pose import Pose, Side
@@ -275,17 +276,6 @@ def seed_box_crop(image: np.ndarray, size: int, rng: np.random.Generator | None 
         y, x = rng.integers(0, size - side + 1, 2)
         hole[y:y + side, x:x + side] = True
     return Crop(img, img, hole, np.zeros_like(hole), "seed_box", fig)
-
-
-def crop_input(source: np.ndarray, hole: np.ndarray, guide: np.ndarray | None,
-               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
-               ) -> torch.Tensor:
-    """Model input ``1 x 5 x S x S``: RGB in [-1, 1] with the hole zeroed, mask, guide."""
-    rgb = torch.from_numpy(np.ascontiguousarray(source)).permute(2, 0, 1).to(dtype) / 127.5 - 1
-    m = torch.from_numpy(hole).to(dtype)[None]
-    g = torch.zeros_like(m) if guide is None else torch.from_numpy(guide).to(dtype)[None]
-    x = torch.cat([rgb * (1 - m), m, g * m], dim=0)[None]
-    return x.to(device)
 
 
 class InpaintDataset(Dataset[dict[str, torch.Tensor]]):

@@ -130,7 +130,7 @@ class LearnedInpainter:
                 guide: np.ndarray | None = None) -> np.ndarray:
         """image HxWx3 uint8, mask HxW bool (True = missing), guide HxW bool limb skeleton
         (None = the model chooses) -> HxWx3 uint8, equal to ``image`` outside ``mask``."""
-        from restore.inpainting.data import crop_input
+        from restore.inpainting.model_input import crop_input
 
         y0, y1, x0, x1 = crop_box(mask, margin=CROP_MARGIN)
         h, w = y1 - y0, x1 - x0
