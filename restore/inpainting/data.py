@@ -15,9 +15,10 @@ inference (``crop_box`` around the hole, resize to ``S x S``):
 
 Raw samples are cached once as ``.npz`` files (no pickle) so training does not pay for
 rendering twice; real photos prepared by ``restore dataset build`` load too (:func:`load_built`).
-:class:`InpaintDataset` serves tensors; its augmentations (:mod:`restore.inpainting.augment`)
-keep marble marble: flips, brightness / contrast / gamma, a tiny grey-axis tint, and, on
-some crops, the statue recoloured or set in a street scene; never a hue rotation.
+:class:`InpaintDataset` serves tensors; its augmentations
+(:mod:`restore.training.inpainting_augment`) keep marble marble: flips, brightness / contrast /
+gamma, a tiny grey-axis tint, and, on some crops, the statue recoloured or set in a street
+scene; never a hue rotation.
 """
 
 from __future__ import annotations
@@ -31,18 +32,22 @@ import torch
 from torch.utils.data import Dataset
 
 from restore.inpainting import crop_box
-from restore.inpainting.augment import augment_colour, clutter_background, recolour_figure
 from restore.inpainting.model_input import crop_input
 from restore.masking import make_mask
 from restore.masking.shapes import polyline
 from restore.pose import Pose, Side
+from restore.training.inpainting_augment import (
+    augment_colour,
+    clutter_background,
+    recolour_figure,
+)
 
 STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elbow_shoulder",
                                    "static_box", "moving_box", "missing_arm", "seed_box")
 MASK_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
                    "missing_arm")
-# Shares of training crops that get each figure augmentation (restore.inpainting.augment);
-# the shipped weights were fine-tuned with these.
+# Shares of training crops that get each figure augmentation
+# (restore.training.inpainting_augment); the shipped weights were fine-tuned with these.
 RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
 _KEYS = ("image", "damaged", "missing", "mask", "keypoints", "side")
 
@@ -285,7 +290,8 @@ class InpaintDataset(Dataset[dict[str, torch.Tensor]]):
     1xSxS (1 = hole), ``strategy`` int64 index into :data:`STRATEGY_NAMES`. The guide is
     present with probability ``guide_prob`` (else zeros); ``augment`` adds flips and colour,
     and, on crops that know their statue's pixels, a recoloured statue (``recolour_prob``)
-    and a street-scene background (``clutter_prob``); see :mod:`restore.inpainting.augment`.
+    and a street-scene background (``clutter_prob``); see
+    :mod:`restore.training.inpainting_augment`.
     """
 
     def __init__(self, crops: list[Crop], guide_prob: float = 0.5, augment: bool = True,
