@@ -27,9 +27,15 @@ import cv2
 import numpy as np
 
 from restore.inpainting import INPAINTERS
-from restore.inpainting.data import RawSample, load_cache, missing_side, pose_of, synth_samples
 from restore.masking import make_mask
 from restore.pipeline import limb_guide
+from restore.training.inpainting_data import (
+    RawSample,
+    load_cache,
+    missing_side,
+    pose_of,
+    synth_samples,
+)
 
 SIZE = 512
 

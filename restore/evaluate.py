@@ -28,7 +28,7 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from restore.inpainting import INPAINTERS, composite, crop_box
-from restore.inpainting.data import (
+from restore.training.inpainting_data import (
     RawSample,
     case_hole,
     load_cache,

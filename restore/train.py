@@ -29,7 +29,9 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from restore.inpainting.data import (
+from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
+from restore.inpainting.unet import UNetInpainter
+from restore.training.inpainting_data import (
     CLUTTER_PROB,
     RECOLOUR_PROB,
     InpaintDataset,
@@ -39,8 +41,6 @@ from restore.inpainting.data import (
     save_cache,
     synth_samples,
 )
-from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
-from restore.inpainting.unet import UNetInpainter
 
 DEFAULT_CACHE = Path("/tmp/statue-restore-synth")
 LOSS_WEIGHTS = {"l1": 1.0, "adv": 0.02, "fm": 0.2}

@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from restore.inpainting.data import Crop, InpaintDataset
 from restore.training.inpainting_augment import (
     augment_colour,
     clutter_background,
     recolour_figure,
     street_scene,
 )
+from restore.training.inpainting_data import Crop, InpaintDataset
 
 MARBLE = (225, 220, 208)
 

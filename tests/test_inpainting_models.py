@@ -13,7 +13,6 @@ import torch
 from restore.errors import BackendUnavailable
 from restore.evaluate import cases
 from restore.inpainting import INPAINTERS, crop_box
-from restore.inpainting.data import RawSample, synth_samples
 from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
 from restore.inpainting.learned import (
     GAN_HUB,
@@ -27,6 +26,7 @@ from restore.inpainting.model_input import crop_input
 from restore.inpainting.unet import UNetInpainter
 from restore.masking import make_mask
 from restore.train import build_generator
+from restore.training.inpainting_data import RawSample, synth_samples
 from tests.conftest import draw_statue
 
 DEVICE, DTYPE = torch.device("cpu"), torch.float32

@@ -14,19 +14,19 @@ from safetensors.torch import load_file
 
 from restore.evaluate import add_evaluate_parser, metrics, run_evaluate
 from restore.inpainting import INPAINTERS
-from restore.inpainting.data import (
-    InpaintDataset,
-    RawSample,
-    random_crops,
-    sample_crops,
-    save_cache,
-)
 from restore.train import (
     add_train_parser,
     build_generator,
     optimizer_from_safetensors,
     optimizer_to_safetensors,
     train,
+)
+from restore.training.inpainting_data import (
+    InpaintDataset,
+    RawSample,
+    random_crops,
+    sample_crops,
+    save_cache,
 )
 from tests.conftest import draw_statue
 
@@ -142,8 +142,8 @@ def test_random_crops_are_tiny() -> None:
 def test_a_dataset_builder_folder_trains(tmp_path: Path, statue) -> None:
     """Real photos prepared by ``restore dataset build`` feed ``restore train --data DIR``."""
     from restore.dataset import BuildConfig, build
-    from restore.inpainting.data import load_cache
     from restore.train import build_dataset
+    from restore.training.inpainting_data import load_cache
 
     image, _, pose = statue
     photos, kps = tmp_path / "photos", tmp_path / "kps"
