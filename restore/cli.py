@@ -297,7 +297,7 @@ EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
               "write synthetic statue photos with full ground truth"),
     "dataset": ("restore.dataset", "add_parser", "run",
                 "build a training folder from real statue photos"),
-    "train": ("restore.train", "add_train_parser", "run_train",
+    "train": ("restore.training.inpainter", "add_train_parser", "run_train",
               "train the U-Net or GAN inpainting model"),
     "evaluate": ("restore.evaluate", "add_evaluate_parser", "run_evaluate",
                  "measure inpainting models (PSNR, SSIM, L1 per mask strategy)"),

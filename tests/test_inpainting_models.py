@@ -25,7 +25,7 @@ from restore.inpainting.learned import (
 from restore.inpainting.model_input import crop_input
 from restore.inpainting.unet import UNetInpainter
 from restore.masking import make_mask
-from restore.train import build_generator
+from restore.training.inpainter import build_generator
 from restore.training.inpainting_data import RawSample, synth_samples
 from tests.conftest import draw_statue
 

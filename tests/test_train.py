@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from restore.evaluate import add_evaluate_parser, metrics, run_evaluate
 from restore.inpainting import INPAINTERS
-from restore.train import (
+from restore.training.inpainter import (
     add_train_parser,
     build_generator,
     optimizer_from_safetensors,
@@ -142,7 +142,7 @@ def test_random_crops_are_tiny() -> None:
 def test_a_dataset_builder_folder_trains(tmp_path: Path, statue) -> None:
     """Real photos prepared by ``restore dataset build`` feed ``restore train --data DIR``."""
     from restore.dataset import BuildConfig, build
-    from restore.train import build_dataset
+    from restore.training.inpainter import build_dataset
     from restore.training.inpainting_data import load_cache
 
     image, _, pose = statue
