@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from restore.images import load_image, load_mask  # noqa: E402
 from restore.perception import perceive  # noqa: E402
-from restore.perception.data import load_cache  # noqa: E402
 from restore.pose import KEYPOINT_NAMES, estimate  # noqa: E402
 from restore.pose.heuristic import guess_from_mask  # noqa: E402
 from restore.segmentation import PART_NAMES, segment  # noqa: E402
+from restore.training.statue_data import load_cache  # noqa: E402
 
 HELDOUT = Path("/tmp/statue-net-heldout")
 FIREMAN = ROOT.parent / "shared" / "data" / "statues" / "fireman"

@@ -26,7 +26,7 @@ export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 mkdir -p "$RUNS"
 
 echo "== render: seeds from $START, $RENDER_MIN min on $CORES cores"
-$PY -m restore.perception.data --start "$START" --count "$COUNT" --out "$CACHE" --size 256 \
+$PY -m restore.training.statue_data --start "$START" --count "$COUNT" --out "$CACHE" --size 256 \
   --steps 48 --workers "$CORES" --shard 10 --minutes "$RENDER_MIN"
 N=$(( $(ls "$CACHE"/shard_*.npz | wc -l) * 10 ))
 echo "== rendered about $N statues"

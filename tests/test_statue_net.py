@@ -12,10 +12,10 @@ import torch
 from restore.errors import BackendUnavailable
 from restore.masking import make_mask
 from restore.perception import STATUE_NET_DIR, load, perceive, unavailable_reason
-from restore.perception.data import FLIP_PART, augment
 from restore.perception.net import StatueNet, decode_heatmaps, fit, predict
 from restore.pose import POSE_ESTIMATORS, estimate
 from restore.segmentation import PART_NAMES, SEGMENTERS, Segmentation, segment
+from restore.training.statue_data import FLIP_PART, augment
 from tests.conftest import iou
 
 # Floors a little under what the shipped weights measure (held-out synthetic seeds from
@@ -50,7 +50,7 @@ def test_outputs_shapes_and_dtypes(statue) -> None:  # noqa: ANN001
 
 def test_iou_on_synthetic_statues() -> None:
     synth = pytest.importorskip("restore.synth")
-    lut = __import__("restore.perception.data", fromlist=["x"]).synth_part_map()
+    lut = __import__("restore.training.statue_data", fromlist=["x"]).synth_part_map()
     ious = []
     for seed in (1_000_000, 1_000_001, 1_000_002):
         s = synth.generate(seed, synth.SynthConfig(size=256))
@@ -149,8 +149,8 @@ def test_bodypix_arm_strategy(statue) -> None:  # noqa: ANN001
 @pytest.mark.slow
 def test_training_runs_end_to_end(tmp_path: Path) -> None:
     pytest.importorskip("restore.synth")
-    from restore.perception.data import build_cache
     from restore.perception.train import train
+    from restore.training.statue_data import build_cache
 
     build_cache(2_000_000, 4, tmp_path / "cache", shard=4, size=128, steps=16)
     log = train(0.1, tmp_path / "out", tmp_path / "cache", batch_size=2, size=96)

@@ -1,6 +1,6 @@
 """Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
 
-    python -m restore.perception.data --start 0 --count 2000 --size 192 --steps 40  # once
+    python -m restore.training.statue_data --start 0 --count 2000 --size 192 --steps 40  # once
     python -m restore.perception.train --minutes 30 --out weights/statue-net
     # on a GPU machine: --device cuda --workers 6 --batch 32
 
@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from restore.names import PART_NAMES
-from restore.perception.data import CACHE_DIR, augment, load_cache
 from restore.perception.net import N_PARTS, STRIDE, StatueNet, count_parameters
+from restore.training.statue_data import CACHE_DIR, augment, load_cache
 
 ARM_IDS = [i for i, n in enumerate(PART_NAMES) if "arm" in n or "hand" in n]
 

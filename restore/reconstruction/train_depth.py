@@ -1,6 +1,6 @@
 """Train statue-depth on the synthetic cache (the same shards statue-net trains on).
 
-    python -m restore.perception.data --count 2000 --workers 2       # render once (CPU)
+    python -m restore.training.statue_data --count 2000 --workers 2       # render once (CPU)
     python -m restore.reconstruction.train_depth --minutes 30 --out weights/statue-depth
     # on a GPU machine: --device cuda --workers 4 --batch 32
 
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.perception.data import CACHE_DIR, load_cache, photometric
 from restore.perception.train import batches
 from restore.reconstruction.depth_net import StatueDepthNet, count_parameters, depth_target
+from restore.training.statue_data import CACHE_DIR, load_cache, photometric
 
 
 def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size: int
@@ -102,7 +102,7 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
     data = load_cache(cache)
     if "depth" not in data:
         raise ValueError(f"The shards in {cache} hold no depth; render them again with "
-                         "python -m restore.perception.data.")
+                         "python -m restore.training.statue_data.")
     stream = batches(data, size, batch_size, workers, seed, augment)
     log: dict = {"params": count_parameters(model), "samples": len(data["image"]),
                  "batch": batch_size, "size": size, "device": device, "steps": []}

@@ -113,7 +113,7 @@ def load_cache(out: Path = CACHE_DIR, limit: int | None = None) -> dict[str, np.
     """All shards stacked: {"image": Nx256x256x3 uint8, ...} (see the module docstring)."""
     shards = sorted(out.glob("shard_*.npz"))[:limit]
     if not shards:
-        raise FileNotFoundError(f"No shards in {out}; run python -m restore.perception.data.")
+        raise FileNotFoundError(f"No shards in {out}; run python -m restore.training.statue_data.")
     parts: dict[str, list[np.ndarray]] = {}
     for p in shards:
         with np.load(p, allow_pickle=False) as z:
