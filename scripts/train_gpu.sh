@@ -39,7 +39,7 @@ fi
 # The inpainters spend about 2 minutes cutting crops before their clock starts.
 INPAINT_MIN=$(awk "BEGIN{print $TRAIN_MIN - 2.0}")
 
-$PY -m restore.perception.train --device "$DEVICE" --workers 7 --batch 32 --size 192 \
+$PY -m restore.training.statue_net --device "$DEVICE" --workers 7 --batch 32 --size 192 \
   --widths 24,40,80,160,192 --head 64 --lr 2e-3 --minutes "$TRAIN_MIN" --cache "$CACHE" \
   --out "$RUNS/statue-net" "${sn_init[@]}" > "$RUNS/statue-net.log" 2>&1 &
 $PY -m restore.reconstruction.train_depth --device "$DEVICE" --workers 3 --batch 32 --size 192 --widths 24,32,64,128,160 \

@@ -149,8 +149,8 @@ def test_bodypix_arm_strategy(statue) -> None:  # noqa: ANN001
 @pytest.mark.slow
 def test_training_runs_end_to_end(tmp_path: Path) -> None:
     pytest.importorskip("restore.synth")
-    from restore.perception.train import train
     from restore.training.statue_data import build_cache
+    from restore.training.statue_net import train
 
     build_cache(2_000_000, 4, tmp_path / "cache", shard=4, size=128, steps=16)
     log = train(0.1, tmp_path / "out", tmp_path / "cache", batch_size=2, size=96)

@@ -2,7 +2,7 @@
 
 :func:`load` builds the network from ``weights/statue-net`` once per device and keeps it;
 :func:`perceive` runs it on a photo, remembering the last photo so that the segmentation and
-pose backends share one forward pass. Training code: :mod:`restore.perception.train`.
+pose backends share one forward pass. Training code: :mod:`restore.training.statue_net`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def unavailable_reason(folder: Path = STATUE_NET_DIR) -> str | None:
     """One sentence when the shipped weights are missing (cheap: two file checks)."""
     if not ((folder / "config.json").is_file() and (folder / "model.safetensors").is_file()):
         return (f"statue-net weights are missing from {folder}; restore them from the repository "
-                "or train them with: python -m restore.perception.train.")
+                "or train them with: python -m restore.training.statue_net.")
     return None
 
 

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.perception.train import batches
 from restore.reconstruction.depth_net import StatueDepthNet, count_parameters, depth_target
 from restore.training.statue_data import CACHE_DIR, load_cache, photometric
+from restore.training.statue_net import batches
 
 
 def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size: int

@@ -1,7 +1,7 @@
 """Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
 
     python -m restore.training.statue_data --start 0 --count 2000 --size 192 --steps 40  # once
-    python -m restore.perception.train --minutes 30 --out weights/statue-net
+    python -m restore.training.statue_net --minutes 30 --out weights/statue-net
     # on a GPU machine: --device cuda --workers 6 --batch 32
 
 Losses, all at the input resolution except the heatmaps (stride 4):
