@@ -42,7 +42,7 @@ INPAINT_MIN=$(awk "BEGIN{print $TRAIN_MIN - 2.0}")
 $PY -m restore.training.statue_net --device "$DEVICE" --workers 7 --batch 32 --size 192 \
   --widths 24,40,80,160,192 --head 64 --lr 2e-3 --minutes "$TRAIN_MIN" --cache "$CACHE" \
   --out "$RUNS/statue-net" "${sn_init[@]}" > "$RUNS/statue-net.log" 2>&1 &
-$PY -m restore.reconstruction.train_depth --device "$DEVICE" --workers 3 --batch 32 --size 192 --widths 24,32,64,128,160 \
+$PY -m restore.training.depth --device "$DEVICE" --workers 3 --batch 32 --size 192 --widths 24,32,64,128,160 \
   --minutes "$TRAIN_MIN" --cache "$CACHE" --out "$RUNS/statue-depth" "${sd_init[@]}" \
   > "$RUNS/statue-depth.log" 2>&1 &
 $PY -m restore train --model gan --data "$CACHE" --samples "$N" --size 96 --batch-size 64 \

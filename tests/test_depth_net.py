@@ -20,7 +20,7 @@ from restore.reconstruction.depth_net import (
     network_input,
     predict_depth,
 )
-from restore.reconstruction.train_depth import augment, depth_loss, train
+from restore.training.depth import augment, depth_loss, train
 
 TINY = (4, 4, 8, 8, 8)
 

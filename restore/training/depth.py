@@ -1,7 +1,7 @@
 """Train statue-depth on the synthetic cache (the same shards statue-net trains on).
 
     python -m restore.training.statue_data --count 2000 --workers 2       # render once (CPU)
-    python -m restore.reconstruction.train_depth --minutes 30 --out weights/statue-depth
+    python -m restore.training.depth --minutes 30 --out weights/statue-depth
     # on a GPU machine: --device cuda --workers 4 --batch 32
 
 The network sees only the statue (RGB outside the mask is zeroed), so backgrounds need no
