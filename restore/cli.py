@@ -295,7 +295,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
 EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
     "synth": ("restore.synth.cli", "add_parser", "run",
               "write synthetic statue photos with full ground truth"),
-    "dataset": ("restore.dataset", "add_parser", "run",
+    "dataset": ("restore.training.dataset", "add_parser", "run",
                 "build a training folder from real statue photos"),
     "train": ("restore.training.inpainter", "add_train_parser", "run_train",
               "train the U-Net or GAN inpainting model"),

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 
 from restore.cli import main
-from restore.dataset import BUILD_STRATEGIES, BuildConfig, build
+from restore.training.dataset import BUILD_STRATEGIES, BuildConfig, build
 
 
 def _folder(tmp_path: Path, statue) -> tuple[Path, Path]:

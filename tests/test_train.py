@@ -141,7 +141,7 @@ def test_random_crops_are_tiny() -> None:
 
 def test_a_dataset_builder_folder_trains(tmp_path: Path, statue) -> None:
     """Real photos prepared by ``restore dataset build`` feed ``restore train --data DIR``."""
-    from restore.dataset import BuildConfig, build
+    from restore.training.dataset import BuildConfig, build
     from restore.training.inpainter import build_dataset
     from restore.training.inpainting_data import load_cache
 
