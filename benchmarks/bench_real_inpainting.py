@@ -21,11 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from restore.evaluate import metrics
 from restore.images import load_image, load_mask
 from restore.inpainting import inpaint
 from restore.pipeline import limb_guide
 from restore.pose import estimate
+from restore.training.evaluate import metrics
 from restore.visualize import overlay_mask, side_by_side
 
 FIREMAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues" / "fireman"

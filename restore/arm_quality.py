@@ -8,7 +8,7 @@
   pixel (so it also counts shading and texture that differ in place, and favours blur);
 - ``colour_delta_e``: CIEDE2000 between the mean CIELAB colours of the hole, restored vs
   truth (the material's colour alone).
-- ``psnr`` / ``ssim``: masked, as in :mod:`restore.evaluate`.
+- ``psnr`` / ``ssim``: masked, as in :mod:`restore.training.evaluate`.
 
 Shapes: images HxWx3 uint8 RGB; masks HxW bool.
 """
@@ -58,7 +58,7 @@ def arm_scores(restored: np.ndarray, damaged: np.ndarray, truth: np.ndarray,
     photo; region: the repaint region; arm: the true missing arm's pixels that show
     background in ``damaged`` (where a restore must paint an arm).
     """
-    from restore.evaluate import metrics
+    from restore.training.evaluate import metrics
 
     painted = region & (np.abs(restored.astype(np.int16) - damaged).max(axis=2) > CHANGED)
     union = (painted | arm).sum()

@@ -299,7 +299,7 @@ EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
                 "build a training folder from real statue photos"),
     "train": ("restore.training.inpainter", "add_train_parser", "run_train",
               "train the U-Net or GAN inpainting model"),
-    "evaluate": ("restore.evaluate", "add_evaluate_parser", "run_evaluate",
+    "evaluate": ("restore.training.evaluate", "add_evaluate_parser", "run_evaluate",
                  "measure inpainting models (PSNR, SSIM, L1 per mask strategy)"),
     "hub": ("restore.inpainting.learned", "add_hub_parser", "run_hub",
             "push trained weights and the model card to the Hub"),

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from restore.errors import BackendUnavailable
-from restore.evaluate import cases
 from restore.inpainting import INPAINTERS, crop_box
 from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
 from restore.inpainting.learned import (
@@ -25,6 +24,7 @@ from restore.inpainting.learned import (
 from restore.inpainting.model_input import crop_input
 from restore.inpainting.unet import UNetInpainter
 from restore.masking import make_mask
+from restore.training.evaluate import cases
 from restore.training.inpainter import build_generator
 from restore.training.inpainting_data import RawSample, synth_samples
 from tests.conftest import draw_statue

@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from restore.evaluate import add_evaluate_parser, metrics, run_evaluate
 from restore.inpainting import INPAINTERS
+from restore.training.evaluate import add_evaluate_parser, metrics, run_evaluate
 from restore.training.inpainter import (
     add_train_parser,
     build_generator,
