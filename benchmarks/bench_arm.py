@@ -6,7 +6,7 @@ Held-out synthetic statues (seeds from 3_000_000, never rendered for training) w
 broken off. Each goes through the full restore (pipeline.run, default segmentation and pose)
 with the broken side chosen and, in the "placed" rows, that arm's true shoulder, elbow and
 wrist given as the points a user would place; the "auto" rows place nothing (the arm is
-drawn mirrored or hanging). Scored against the intact render (restore.arm_quality):
+drawn mirrored or hanging). Scored against the intact render (restore.training.arm_quality):
 silhouette IoU of the painted arm, detail ratio (|Laplacian| restored / truth), CIEDE2000
 (per pixel, and between the mean colours: the material alone), masked PSNR and SSIM; means
 over statues. Then the real fireman views with an arm removed
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from restore.arm_quality import arm_scores
 from restore.pipeline import RestoreConfig, run
 from restore.pose import KEYPOINT_NAMES, pose_from_points
+from restore.training.arm_quality import arm_scores
 
 SEED = 3_000_000
 KEYS = ("silhouette_iou", "detail", "delta_e", "colour_delta_e", "psnr", "ssim")

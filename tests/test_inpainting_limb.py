@@ -1,10 +1,10 @@
 import numpy as np
 from conftest import draw_statue
 
-from restore.arm_quality import arm_scores, laplacian_energy
 from restore.inpainting import inpaint
 from restore.masking.missing import missing_limb
 from restore.pose import Pose
+from restore.training.arm_quality import arm_scores, laplacian_energy
 
 
 def _one_armed():
