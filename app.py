@@ -1,6 +1,8 @@
 """statue-restore demo: wires gradio tabs to the ``restore`` package (which never imports gradio).
 
-Run ``bash scripts/demo.sh`` (or ``python app.py``) and open http://127.0.0.1:7860.
+Run ``bash scripts/demo.sh`` (or ``python app.py``) and open http://127.0.0.1:7860. The
+handlers are in app_handlers.py, the widgets the layout repeats and the server's limits in
+app_io.py.
 """
 
 from __future__ import annotations
@@ -10,279 +12,168 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
+from app_handlers import (
+    ARM_JOINTS,
+    drag_keypoints,
+    guess_keypoints,
+    load_editor,
+    place_keypoint,
+    refresh_mask,
+    run_inpaint,
+    run_mask,
+    run_reconstruct,
+    run_restore,
+    run_restore_3d,
+    run_segment,
+    show_keypoints,
+    to_inpainting,
+    to_masking,
+    to_restore,
+)
 from app_io import (
     DELETE_CACHE,
     HEAVY,
     LAUNCH_LIMITS,
     LIGHT,
     STATE_TTL_S,
-    dust3r_note,
-    friendly,
+    Live,
+    backend_picker,
     image_file,
     keypoint_editor,
+    model_viewer,
     paint_brush,
     recon_options_form,
+    refresh,
 )
-from restore import inpainting, masking, pipeline, pose, reconstruction, segmentation
-from restore.reconstruction import options as recon
-from restore.ui_helpers import (
-    backend_notes,
-    choices,
-    drawn,
-    editor_props,
-    glb_file,
-    limits_note,
-    mask_png,
-    painted_mask,
-    pose_from_json,
-    pose_json,
-    read_mask,
-    read_photo,
-    recon_options,
-    set_point,
-    side_of,
-)
-from restore.visualize import draw_pose, overlay_mask
+from restore import inpainting, masking, pose, reconstruction, segmentation
+from restore.ui_helpers import dust3r_ready, limits_note, strategy_choices
+
+__all__ = ["DELETE_CACHE", "LAUNCH_LIMITS", "STATE_TTL_S", "build_demo", "load_editor",
+           "place_keypoint", "run_mask", "run_reconstruct", "run_restore", "run_segment",
+           "show_keypoints"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-ARM_JOINTS = ("shoulder", "elbow", "wrist")
-# ---- handlers (thin: the work happens in restore/; every image comes as a file path) ----
-
-
-@friendly
-def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray]:
-    rgb = read_photo(image)
-    seg = segmentation.segment(rgb, backend)
-    return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
-
-
-@friendly
-def guess_keypoints(image: str | None, backend: str) -> tuple[str, str, np.ndarray]:
-    rgb = read_photo(image)
-    p = pose.estimate(rgb, backend)
-    return pose_json(p), pose_json(p), draw_pose(rgb, p)
-
-
-@friendly
-def place_keypoint(image: str | None, keypoints: str, side: str, joint: str,
-                   evt: gr.SelectData) -> tuple[str, str, np.ndarray, str]:
-    """A click on the preview puts ``side_joint`` there and moves on to the next joint."""
-    rgb = read_photo(image)
-    text = set_point(keypoints, f"{side}_{joint}", evt.index[0], evt.index[1])
-    following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
-    return text, text, drawn(rgb, text), following
-
-
-@friendly
-def show_keypoints(image: str | None, keypoints: str) -> tuple[Any, np.ndarray | None]:
-    """The photo or the typed JSON changed: redraw the draggable editor and the preview."""
-    if image is None:
-        return gr.HTML(value="", **editor_props(None)), None
-    rgb = read_photo(image)
-    text = pose_json(pose_from_json(keypoints))
-    return gr.HTML(value=text, **editor_props(rgb)), drawn(rgb, text)
-
-
-def load_editor(image: str | None) -> np.ndarray | None:
-    """The photo as the loader reads it (turned upright, RGB) for the painted-mask editor, so
-    its layers match the photo; one the loader refuses leaves it empty (the preview says why)."""
-    try:
-        return None if image is None else read_photo(image)
-    except ValueError:
-        return None
-
-
-@friendly
-def drag_keypoints(image: str | None, edited: str) -> tuple[str, np.ndarray | None]:
-    """The editor's keypoints changed (a joint was dropped): copy them into the JSON box and
-    redraw the preview."""
-    text = pose_json(pose_from_json(edited))
-    return text, None if image is None else drawn(read_photo(image), text)
-
-
-@friendly
-def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
-             radius: float, seed: float, editor: dict[str, Any] | None
-             ) -> tuple[np.ndarray, np.ndarray]:
-    rgb = read_photo(image)
-    painted = painted_mask(editor, rgb.shape[:2])
-    p = pose_from_json(keypoints)
-    if strategy == "missing_arm":  # the missing limb's place off the statue, as Restore does
-        region = pipeline.plan(rgb, pipeline.RestoreConfig(side=side_of(side), width=width or None
-                                                           ).resolved(), p, painted).arm_mask.mask
-        return overlay_mask(rgb, region), mask_png(region)
-    if p is None and strategy not in ("painted", "bodypix_arm"):
-        p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
-    arm = masking.make_mask(rgb, p, strategy, side_of(side), width or None, radius, int(seed),
-                            painted)
-    return overlay_mask(rgb, arm.mask), mask_png(arm.mask)
-
-
-def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
-                 radius: float, seed: float, editor: dict[str, Any] | None,
-                 shown: Any) -> tuple[Any, Any]:
-    """After the keypoints moved: remake the arm mask if one is shown, else leave it."""
-    if shown is None or image is None:
-        return gr.skip(), gr.skip()
-    return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
-
-
-@friendly
-def run_inpaint(image: str | None, mask: str | None, backend: str,
-                progress: gr.Progress = gr.Progress()) -> np.ndarray:
-    rgb = read_photo(image)
-    if mask is None:
-        raise ValueError("Upload or make a mask first (white = repaint).")
-    hole = read_mask(mask, rgb.shape[:2])
-    progress(0.1, desc=f"repainting with {backend}")
-    return inpainting.inpaint(rgb, hole, backend).image
-
-
-@friendly
-def run_reconstruct(image: str | None, mask: str | None, backend: str, output: str = "closed",
-                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
-                    region: str | None = None, views: list[str] | None = None,
-                    progress: gr.Progress = gr.Progress()) -> str:
-    """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
-    opts = recon_options(output, min_conf, clean, tint)
-    rgb = None if image is None and views else read_photo(image)
-    shape = (0, 0) if rgb is None else rgb.shape[:2]
-    m = None if mask is None or rgb is None else read_mask(mask, shape, "statue mask")
-    painted = None if region is None or rgb is None else read_mask(region, shape,
-                                                                   "restored region")
-    if not views:
-        progress(0.1, desc=f"lifting to 3D with {backend}")
-        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted))
-    photos = ([] if rgb is None else [rgb]) + [read_photo(p, "view") for p in views]
-    masks = ([] if rgb is None else [m]) + [None] * len(views)
-    progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
-    return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted))
-
-
-@friendly
-def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inpainter: str,
-                progress: gr.Progress = gr.Progress()
-                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, str, dict[str, np.ndarray]]:
-    """Before/after pair, the region and keypoints drawn, the per-arm verdict in words."""
-    rgb = read_photo(image)
-    config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
-                                    else side_of(side), inpainter=inpainter)
-    result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
-                          progress=lambda f, m: progress(f, desc=m))
-    state = {"restored": result.restored, "repainted": result.arm_mask.mask,
-             "statue": result.segmentation.mask | result.arm_mask.mask}
-    shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
-    return (rgb, result.restored), shown, "\n".join(f"- {n}" for n in result.notes), state
-
-
-@friendly
-def run_restore_3d(state: dict[str, np.ndarray] | None, backend: str, output: str = "closed",
-                   min_conf: float = 3.0, clean: bool = True, tint: bool = False,
-                   progress: gr.Progress = gr.Progress()) -> str:
-    if not state:
-        raise ValueError("Restore a photo first.")
-    progress(0.1, desc=f"lifting to 3D with {backend}")
-    return glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
-                                  recon_options(output, min_conf, clean, tint),
-                                  restored=state.get("repainted")))
+STEPS = ("**1.** Upload a photo of a statue, or pick an example below it.  \n"
+         "**2.** Press **Restore**: each arm is judged first, and only an arm that looks "
+         "missing is repainted.  \n"
+         "**3.** Drag the bar to compare before and after; download the results or turn the "
+         "statue in 3D below them.")
+TO_TOP = "(...args) => { window.scrollTo(0, 0); return args; }"  # a switched tab from its top
+SIDES = [("auto (the verdict decides)", "auto"), ("right", "right"), ("left", "left")]
 
 
 # ---- layout ----
 
 
 def _examples() -> list[str]:
-    return sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+    """The example photos, the real Met statues first."""
+    return sorted((str(p) for p in EXAMPLES_DIR.glob("*.png")),
+                  key=lambda p: (not Path(p).name.startswith("met_"), p))
 
 
-def _restore_tab(examples: list[str], note: str) -> None:
-    with gr.Row():
-        with gr.Column():
-            image = image_file("Statue photo")
-            keypoints = gr.Textbox(label="Keypoints (optional JSON; set them in Arm masking)",
-                                   placeholder='{"right_shoulder": [x, y]}')
-            with gr.Row():
-                side = gr.Radio(["auto", "right", "left"], value="auto", label="Arm (the "
-                                "statue's own side; auto: the one that looks missing)")
-                strategy = gr.Dropdown(list(masking.STRATEGIES), value="missing_arm",
-                                       label="Region to repaint")
-            inpainter = gr.Dropdown(choices(inpainting.INPAINTERS), label="Inpainting model",
-                                    value=pipeline.resolve("limb-inpainting", "auto"))
-            backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS), label="3D backend",
-                                  value=pipeline.resolve("reconstruction", "auto"))
-            output, conf, clean, tint = recon_options_form(note)
-            button = gr.Button("Restore", variant="primary")
+def _restore_advanced(live: Live) -> dict[str, Any]:
+    """The Restore tab's expert options, in a closed accordion."""
+    f: dict[str, Any] = {}
+    with gr.Accordion("Advanced", open=False):
+        f["side"] = gr.Radio(SIDES, value="auto", label="Arm to restore (the statue's own "
+                             "side)")
+        f["strategy"] = gr.Dropdown(strategy_choices(list(masking.STRATEGIES)),
+                                    value="missing_arm", label="Region to repaint")
+        f["inpainter"] = backend_picker(inpainting.INPAINTERS, "limb-inpainting",
+                                        "Inpainting model", live)
+        f["backend"] = backend_picker(reconstruction.RECONSTRUCTORS, "reconstruction",
+                                      "3D model", live)
+        f["keypoints"] = gr.Textbox(label="Keypoints (JSON; easier in Arm masking)",
+                                    placeholder='{"right_shoulder": [x, y]}')
+        f["recon"] = recon_options_form(live)
+    return f
+
+
+def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=300):
+            image = image_file("Statue photo", height=240)
+            if examples:
+                gr.Examples(examples, inputs=image, label="Or pick an example",
+                            examples_per_page=8)
+            button = gr.Button("Restore", variant="primary", size="lg")
             verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
-                                  "an intact statue comes back as is.")
-        with gr.Column():
+                                  "an intact statue comes back as it is.",
+                                  elem_id="restore-status", min_height=48)
+            edit = gr.Button("Edit keypoints / restore an unsure arm", size="sm")
+            f = _restore_advanced(live)
+        with gr.Column(scale=3, min_width=300):
             pair = gr.ImageSlider(label="Before / after (drag the bar)", format="png",
-                                  max_height=640)
-            shown = gr.Image(label="Repainted region and keypoints")
-            model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+                                  height=460, max_height=460)
+            with gr.Accordion("Repainted region (over the photo, with the keypoints)",
+                              open=False):
+                shown = gr.Image(label="Repainted region and keypoints", height=420)
+            files = gr.File(label="Downloads: restored.png, arm_mask.png (white = repainted), "
+                            "statue.glb", file_count="multiple", interactive=False, height=170)
+            model = model_viewer("3D (drag to turn, scroll to zoom)")
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
-    if examples:
-        gr.Examples(examples, inputs=image)
-    button.click(run_restore, [image, keypoints, strategy, side, inpainter],
-                 [pair, shown, verdict, state], api_name="restore", **HEAVY).success(
-        run_restore_3d, [state, backend, output, conf, clean, tint], model,
+    button.click(run_restore, [image, f["keypoints"], f["strategy"], f["side"], f["inpainter"]],
+                 [pair, shown, verdict, state, files], api_name="restore", **HEAVY).success(
+        run_restore_3d, [state, f["backend"], *f["recon"]], [model, files],
         api_name="restore_3d", **HEAVY)
+    return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
+            "edit": edit}
 
 
-def _segmentation_tab(examples: list[str]) -> None:
+def _segmentation_tab(examples: list[str], live: Live) -> None:
     with gr.Row():
         with gr.Column():
-            image = image_file("Statue photo")
-            backend = gr.Dropdown(choices(segmentation.SEGMENTERS), label="Backend",
-                                  value=pipeline.resolve("segmentation", "auto"))
-            gr.Markdown(backend_notes(segmentation.SEGMENTERS))
+            image = image_file("Statue photo", height=360)
+            backend = backend_picker(segmentation.SEGMENTERS, "segmentation", "Backend", live,
+                                     notes=True)
             button = gr.Button("Segment", variant="primary")
         with gr.Column():
-            overlay = gr.Image(label="Statue")
-            mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png")
+            overlay = gr.Image(label="Statue", height=360)
+            mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png",
+                            height=360)
     if examples:
         gr.Examples(examples, inputs=image)
     button.click(run_segment, [image, backend], [overlay, mask], api_name="segment", **HEAVY)
 
 
-def _masking_form() -> dict[str, Any]:
+def _masking_form(live: Live) -> dict[str, Any]:
     """The Arm masking tab's left column, by name."""
-    f: dict[str, Any] = {"image": image_file("Statue photo"),
+    f: dict[str, Any] = {"image": image_file("Statue photo", height=320),
                          "keypoints": gr.Textbox(label="Keypoints (JSON, x/y in pixels)",
                                                  lines=2)}
-    with gr.Row():
-        f["pose"] = gr.Dropdown(choices(pose.POSE_ESTIMATORS), label="Pose backend",
-                                value=pipeline.resolve("pose", "auto"))
-        f["guess"] = gr.Button("Detect keypoints")
-    with gr.Row():
-        f["side"] = gr.Radio(["right", "left"], value="right",
-                             label="Arm (the statue's own side)")
-        f["joint"] = gr.Radio(list(ARM_JOINTS), value="shoulder",
-                              label="Joint to place by clicking the preview")
-    f["strategy"] = gr.Dropdown(list(masking.STRATEGIES), value="wrist_elbow_shoulder",
-                                label="Strategy")
-    with gr.Row():
+    f["pose"] = backend_picker(pose.POSE_ESTIMATORS, "pose", "Pose backend", live)
+    f["guess"] = gr.Button("Detect keypoints")
+    f["side"] = gr.Radio(SIDES, value="auto", label="Arm (the statue's own side)")
+    f["strategy"] = gr.Dropdown(strategy_choices(list(masking.STRATEGIES)),
+                                value="missing_arm", label="Region to mask")
+    with gr.Accordion("Advanced", open=False), gr.Row():
         f["width"] = gr.Slider(0, 200, value=0, step=1, label="Width px (0 = from the arm)")
-        f["radius"] = gr.Slider(0, 100, value=30, step=1, label="Moving box radius px")
-        f["seed"] = gr.Number(value=0, precision=0, label="Seed")
-    with gr.Accordion("Paint the mask by hand (strategy: painted)", open=False):
-        f["editor"] = paint_brush("Paint over the region", brush=gr.Brush(
-            colors=["#ff0000"], color_mode="fixed"))
-    f["button"] = gr.Button("Make mask", variant="primary")
+        f["radius"] = gr.Slider(0, 100, value=30, step=1, label="Shifted box: radius px")
+        f["seed"] = gr.Number(value=0, precision=0, label="Shifted box: seed")
+    with gr.Accordion("Paint the mask by hand (your strokes then are the mask)", open=False):
+        f["editor"] = paint_brush("Paint over the region to repaint", height=420)
+    with gr.Row():
+        f["button"] = gr.Button("Make mask", variant="primary")
+        f["back"] = gr.Button("Restore this arm")
+    f["note"] = gr.Markdown("")
     return f
 
 
-def _masking_tab(examples: list[str]) -> tuple[gr.Image, gr.Image, gr.Button]:
+def _masking_tab(examples: list[str], live: Live) -> dict[str, Any]:
     with gr.Row():
         with gr.Column():
-            f = _masking_form()
+            f = _masking_form(live)
         with gr.Column():
             points = keypoint_editor()
             with gr.Accordion("Or click to place a joint", open=False):
-                preview = gr.Image(label="Keypoints (click to place the joint chosen on the "
-                                   "left)", interactive=False)
-            overlay = gr.Image(label="Arm mask")
-            mask = image_file("Mask (white = repaint)")
+                with gr.Row():
+                    place = gr.Radio(["right", "left"], value="right", label="Arm")
+                    joint = gr.Radio(list(ARM_JOINTS), value="shoulder", label="Joint")
+                preview = gr.Image(label="Click to place the joint chosen above",
+                                   interactive=False, height=420)
+            overlay = gr.Image(label="Arm mask", height=420)
+            mask = image_file("Mask (white = repaint)", height=240)
             send = gr.Button("Send to Inpainting")
     image, keypoints = f["image"], f["keypoints"]
     if examples:
@@ -294,74 +185,97 @@ def _masking_tab(examples: list[str]) -> tuple[gr.Image, gr.Image, gr.Button]:
     image.upload(load_editor, image, f["editor"], api_name="load_editor", **LIGHT)
     f["guess"].click(guess_keypoints, [image, f["pose"]], [keypoints, points, preview],
                      api_name="detect_keypoints", **HEAVY)
-    preview.select(place_keypoint, [image, keypoints, f["side"], f["joint"]],
-                   [keypoints, points, preview, f["joint"]], api_name="place_keypoint", **LIGHT)
+    preview.select(place_keypoint, [image, keypoints, place, joint],
+                   [keypoints, points, preview, joint], api_name="place_keypoint", **LIGHT)
     options = [f[k] for k in ("strategy", "side", "width", "radius", "seed", "editor")]
     # A drop in the editor (or any new keypoints) updates the JSON, the preview and, once a
     # mask has been made, the mask.
     points.change(drag_keypoints, [image, points], [keypoints, preview],
                   api_name="drag_keypoints", **LIGHT).success(
-        refresh_mask, [image, keypoints, *options, mask], [overlay, mask],
+        refresh_mask, [image, keypoints, *options, mask], [overlay, mask, f["note"]],
         api_name="refresh_mask", **HEAVY)
-    f["button"].click(run_mask, [image, keypoints, *options], [overlay, mask], api_name="mask",
-                      **HEAVY)
-    return image, mask, send
+    f["button"].click(run_mask, [image, keypoints, *options], [overlay, mask, f["note"]],
+                      api_name="mask", **HEAVY)
+    return {**f, "mask": mask, "send": send}
 
 
-def _inpainting_tab(photo: gr.Image, arm_mask: gr.Image, send: gr.Button
-                    ) -> tuple[gr.Image, gr.Image]:
+def _inpainting_tab(live: Live) -> dict[str, Any]:
     with gr.Row():
         with gr.Column():
-            image = image_file("Photo")
-            mask = image_file("Mask (white = repaint)")
-            backend = gr.Dropdown(choices(inpainting.INPAINTERS), label="Model",
-                                  value=pipeline.resolve("inpainting", "auto"))
-            gr.Markdown(backend_notes(inpainting.INPAINTERS))
+            image = image_file("Photo", height=320)
+            mask = image_file("Mask (white = repaint)", height=240)
+            gr.Markdown("A mask is white where the photo is repainted: make one in **Arm "
+                        "masking** and press *Send to Inpainting*, upload one, or paint it "
+                        "below (used when no mask file is given).")
+            with gr.Accordion("No mask? Paint over the region to repaint", open=False):
+                editor = paint_brush("Paint over the region to repaint", height=420)
+            backend = backend_picker(inpainting.INPAINTERS, "inpainting", "Model", live,
+                                     notes=True)
             button = gr.Button("Inpaint", variant="primary")
-        out = image_file("Inpainted")
-    button.click(run_inpaint, [image, mask, backend], out, api_name="inpaint", **HEAVY)
-    send.click(lambda im, m: (im, m), [photo, arm_mask], [image, mask],
-               api_name="send_to_inpainting")
-    return out, mask
+        out = image_file("Inpainted", height=480)
+    image.change(load_editor, image, editor, api_name="load_inpaint_editor", **LIGHT)
+    button.click(run_inpaint, [image, mask, backend, editor], out, api_name="inpaint", **HEAVY)
+    return {"image": image, "mask": mask, "out": out}
 
 
-def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, note: str) -> None:
+def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, live: Live) -> None:
     with gr.Row():
         with gr.Column():
-            image = image_file("(Restored) statue photo")
+            image = image_file("(Restored) statue photo", height=320)
             with gr.Row():
-                mask = image_file("Statue mask (optional)")
-                region = image_file("Restored region (white = repainted; for the colouring)")
-            views = gr.File(file_count="multiple", file_types=["image"],
-                            label=f"More photos of the same statue (optional, {note}): "
+                mask = image_file("Statue mask (optional)", height=200)
+                region = image_file("Restored region (white = repainted; for the colouring)",
+                                    height=200)
+            views = gr.File(file_count="multiple", file_types=["image"], visible=dust3r_ready(),
+                            height=120,
+                            label="More photos of the same statue (optional, DUSt3R only): "
                             "aligned with the photo above")
-            backend = gr.Dropdown(choices(reconstruction.RECONSTRUCTORS), label="Backend",
-                                  value=pipeline.resolve("reconstruction", "auto"))
-            output, conf, clean, tint = recon_options_form(note)
-            gr.Markdown(backend_notes(reconstruction.RECONSTRUCTORS))
+            backend = backend_picker(reconstruction.RECONSTRUCTORS, "reconstruction",
+                                     "Backend", live, notes=True)
+            output, conf, clean, tint = recon_options_form(live)
             button = gr.Button("Reconstruct", variant="primary")
-        model = gr.Model3D(label="3D", clear_color=(0.9, 0.9, 0.9, 1.0))
+        model = model_viewer("3D (drag to turn, scroll to zoom)")
+    live.append((views, lambda: gr.update(visible=dust3r_ready())))
     button.click(run_reconstruct, [image, mask, backend, output, conf, clean, tint, region,
                                    views], model, api_name="reconstruct", **HEAVY)
     inpainted.change(lambda im, m: (im, m), [inpainted, hole], [image, region],
                      api_name="send_to_3d")
 
 
+def _flows(tabs: gr.Tabs, restore: dict[str, Any], masks: dict[str, Any],
+           paint: dict[str, Any]) -> None:
+    """The buttons that carry the photo and its keypoints or mask to another tab."""
+    restore["edit"].click(to_masking, [restore["image"], restore["keypoints"], restore["state"]],
+                          [masks["image"], masks["keypoints"], masks["editor"], masks["side"],
+                           tabs], api_name="edit_keypoints_of_restore", js=TO_TOP)
+    masks["back"].click(to_restore, [masks["image"], masks["keypoints"], masks["side"]],
+                        [restore["image"], restore["keypoints"], restore["side"], tabs],
+                        api_name="back_to_restore", js=TO_TOP)
+    masks["send"].click(to_inpainting, [masks["image"], masks["mask"]],
+                        [paint["image"], paint["mask"], tabs], api_name="send_to_inpainting",
+                        js=TO_TOP)
+
+
 def build_demo() -> gr.Blocks:
-    examples, note = _examples(), dust3r_note()
+    examples, live = _examples(), Live()
     with gr.Blocks(title="statue-restore", delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown("# statue-restore\nRestore the missing arms of a statue photo, then lift "
-                    "it to 3D. Every step runs offline on embedded models.\n\n" + limits_note())
-        with gr.Tab("Restore"):
-            _restore_tab(examples, note)
-        with gr.Tab("Segmentation"):
-            _segmentation_tab(examples)
-        with gr.Tab("Arm masking"):
-            photo, arm_mask, send = _masking_tab(examples)
-        with gr.Tab("Inpainting"):
-            inpainted, hole = _inpainting_tab(photo, arm_mask, send)
-        with gr.Tab("3D reconstruction"):
-            _reconstruction_tab(inpainted, hole, note)
+        gr.Markdown("## statue-restore: put back a statue's missing arm\n" + STEPS)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Restore", id="restore"):
+                restore = _restore_tab(examples, live)
+            with gr.Tab("Segmentation", id="segmentation"):
+                _segmentation_tab(examples, live)
+            with gr.Tab("Arm masking", id="masking"):
+                masks = _masking_tab(examples, live)
+            with gr.Tab("Inpainting", id="inpainting"):
+                paint = _inpainting_tab(live)
+            with gr.Tab("3D reconstruction", id="3d"):
+                _reconstruction_tab(paint["out"], paint["mask"], live)
+        _flows(tabs, restore, masks, paint)
+        gr.Markdown("Every step runs on this server on embedded models; nothing is sent "
+                    "elsewhere. " + limits_note())
+        demo.load(lambda: refresh(live), None, [c for c, _ in live], api_name=False,
+                  queue=False)
     return demo
 
 

@@ -13,10 +13,18 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from restore import reconstruction
+from restore import pipeline
 from restore.errors import BackendUnavailable
-from restore.reconstruction import options as recon
-from restore.ui_helpers import MAX_UPLOAD_MB, UPLOAD_TTL_S, editor_props
+from restore.registry import Registry
+from restore.ui_helpers import (
+    MAX_UPLOAD_MB,
+    UPLOAD_TTL_S,
+    backend_notes,
+    dust3r_ready,
+    editor_props,
+    offered,
+    unavailable_note,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,7 +87,9 @@ def _editor_layers(block: gr.ImageEditor, payload: Any) -> Any:
 
 def paint_brush(label: str, **kwargs: Any) -> gr.ImageEditor:
     """The painted-mask editor (layers as RGBA arrays, as gr.ImageEditor gives them), with a
-    sentence instead of a bare error when a layer cannot be decoded."""
+    sentence instead of a bare error when a layer cannot be decoded. The brush paints red
+    only, as the CLI reads a painted mask."""
+    kwargs.setdefault("brush", gr.Brush(colors=["#ff0000"], color_mode="fixed"))
     block = gr.ImageEditor(type="numpy", label=label, **kwargs)
     block.preprocess = functools.partial(_editor_layers, block)  # type: ignore[method-assign]
     return block
@@ -103,20 +113,66 @@ def keypoint_editor() -> gr.HTML:
                    js_on_load=static_text("keypoint_editor.js"), **editor_props(None))
 
 
-def dust3r_note() -> str:
-    ready = any(reconstruction.RECONSTRUCTORS.unavailable_reason(n) is None
-                for n in recon.MULTI_VIEW)
-    return "DUSt3R backends only" + ("" if ready else " (none can run here; see the notes)")
+# ---- what the page re-reads when it loads (a backend may have become available) ----
+
+Live = list[tuple[Any, Callable[[], Any]]]  # (component, its update when the page loads)
 
 
-def recon_options_form(note: str) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+def refresh(live: Live) -> list[Any]:
+    """The updates of ``live``'s components, computed now (the page's load event)."""
+    return [update() for _, update in live]
+
+
+def _any_name(payload: Any) -> Any:
+    """A backend dropdown's preprocess: any name goes to the handler, whose registry accepts
+    one that can run and refuses the rest with a sentence (the page offers only the first)."""
+    return payload
+
+
+def backend_picker(registry: Registry[Any], stage: str, title: str, live: Live,
+                   notes: bool = False) -> gr.Dropdown:
+    """A dropdown offering only the backends that can run here, its default the pipeline's
+    choice; below it a closed "Not available here" accordion saying why for the rest, and with
+    ``notes`` a closed one saying what each offered backend does. All re-read on page load.
+    (API callers may name any backend: the registry says why one cannot run.)"""
+    def dropdown() -> gr.Dropdown:
+        return gr.Dropdown(choices=offered(registry), value=pipeline.resolve(stage, "auto"))
+
+    box = gr.Dropdown(offered(registry), value=pipeline.resolve(stage, "auto"), label=title,
+                      filterable=False)
+    box.preprocess = _any_name  # type: ignore[method-assign]
+    if notes:
+        with gr.Accordion("What each one does", open=False):
+            about = gr.Markdown(backend_notes(registry))
+        live.append((about, lambda: gr.Markdown(backend_notes(registry))))
+    missing = unavailable_note(registry)
+    with gr.Accordion("Not available here", open=False, visible=bool(missing)) as shelf:
+        why = gr.Markdown(missing)
+    live.extend([(box, dropdown),
+                 (shelf, lambda: gr.Accordion(visible=bool(unavailable_note(registry)))),
+                 (why, lambda: gr.Markdown(unavailable_note(registry)))])
+    return box
+
+
+def recon_options_form(live: Live) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+    """The 3D options; the DUSt3R-only ones are shown only where a DUSt3R backend can run."""
+    ready = dust3r_ready()
     with gr.Accordion("3D options", open=False):
         output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
-                          value="closed", label="Output", info=f"Point cloud: {note}.")
-        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence",
-                             info=f"{note}: drop the points it is less sure of (1 keeps all).")
-        clean = gr.Checkbox(value=True, label="Depth clean-up",
-                            info=f"{note}: median filter and outlier removal of the depth.")
+                          value="closed", label="Output", visible=ready,
+                          info="Point cloud: DUSt3R backends only.")
+        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence", visible=ready,
+                             info="DUSt3R only: drop the points it is less sure of (1 keeps "
+                             "all).")
+        clean = gr.Checkbox(value=True, label="Depth clean-up", visible=ready,
+                            info="DUSt3R only: median filter and outlier removal of the depth.")
         tint = gr.Checkbox(value=False, label="Colour the restored region",
                            info="Every backend: the repainted part turns orange in 3D.")
+    live.extend((c, lambda: gr.update(visible=dust3r_ready())) for c in (output, min_conf, clean))
     return output, min_conf, clean, tint
+
+
+def model_viewer(label: str) -> gr.Model3D:
+    """The 3D viewer: large, and facing the statue's front again for every new result."""
+    return gr.Model3D(label=label, clear_color=(0.9, 0.9, 0.9, 1.0), height=520,
+                      camera_position=(90, 90, None))

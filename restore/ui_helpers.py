@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -79,14 +80,29 @@ def prune_temp(folder: Path, keep: int = TEMP_KEEP, max_age_s: float = UPLOAD_TT
     return gone
 
 
-def glb_file(rec: recon.Result, folder: Path | None = None) -> str:
-    """Write a reconstruction to a fresh ``statue-*/statue.glb`` in the app's temp folder
-    (older ones pruned first, so the folder stays bounded) and return its path."""
+def out_folder(folder: Path | None = None) -> Path:
+    """A fresh ``statue-*`` folder in the app's temp folder (older ones pruned first, so the
+    folder stays bounded)."""
     folder = TEMP_DIR if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     prune_temp(folder, keep=TEMP_KEEP - 1)
-    out = Path(tempfile.mkdtemp(prefix="statue-", dir=folder)) / "statue.glb"
-    return str(rec.to_glb(out))
+    return Path(tempfile.mkdtemp(prefix="statue-", dir=folder))
+
+
+def glb_file(rec: recon.Result, folder: Path | None = None) -> str:
+    """Write a reconstruction to a fresh ``statue-*/statue.glb`` in the app's temp folder and
+    return its path."""
+    return str(rec.to_glb(out_folder(folder) / "statue.glb"))
+
+
+def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = None
+                  ) -> list[str]:
+    """The restore's downloads in a fresh ``statue-*`` folder: ``restored.png`` (the photo,
+    RGB) and ``arm_mask.png`` (the repainted region, 0/255 grey, white = repainted)."""
+    out = out_folder(folder)
+    Image.fromarray(np.ascontiguousarray(restored[..., :3])).save(out / "restored.png")
+    Image.fromarray(mask_png(np.asarray(mask, bool)), mode="L").save(out / "arm_mask.png")
+    return [str(out / "restored.png"), str(out / "arm_mask.png")]
 
 
 # ---- uploads: read by the CLI's own loader ----
@@ -193,13 +209,123 @@ def painted_mask(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.nd
     return painted if painted.any() else None
 
 
-def choices(registry: Registry[Any]) -> list[tuple[str, str]]:
-    """Dropdown entries; unavailable backends stay listed with the reason in their label."""
-    return [(name if reason is None else f"{name} (unavailable: {reason})", name)
-            for name, _desc, reason in registry.describe()]
+# ---- the choices in plain words ----
+
+# Every mask strategy and backend as the page names it: a human name and, in brackets, what it
+# is in a few words. The dropdowns offer (label, name) pairs; the name is what the code uses.
+LABELS: dict[str, dict[str, str]] = {
+    "strategy": {
+        "missing_arm": "Missing arm (where the lost limb would be)",
+        "wrist_elbow_shoulder": "Whole arm (a band along shoulder, elbow and wrist)",
+        "wrist_elbow": "Forearm (a band from the elbow to the wrist)",
+        "static_box": "Box (a rectangle around the arm's joints)",
+        "moving_box": "Shifted box (that rectangle moved at random)",
+        "painted": "Painted (the strokes you paint by hand)",
+        "bodypix_arm": "Arm parts (found by a body-part model; no keypoints needed)",
+    },
+    "segmentation": {
+        "grabcut": "GrabCut (OpenCV, classical; no model)",
+        "bodypix-mobilenet": "BodyPix MobileNet (person and body parts; fast)",
+        "bodypix-resnet50": "BodyPix ResNet50 (person and body parts; slower)",
+        "statue-net": "statue-net (small network trained on statues)",
+        "blazepose": "BlazePose (person outline from MediaPipe)",
+    },
+    "pose": {
+        "silhouette": "Silhouette (guessed from the statue's outline; no model)",
+        "manual": "Manual (only the points you place)",
+        "movenet-lightning": "MoveNet Lightning (human-pose network; fast)",
+        "movenet-thunder": "MoveNet Thunder (human-pose network; slower, more accurate)",
+        "statue-net": "statue-net (keypoints from a network trained on statues)",
+        "blazepose": "BlazePose (MediaPipe's human pose)",
+    },
+    "inpainting": {
+        "limb": "Limb (draws the arm as a lit stone limb; best for arms)",
+        "limb-refined": "Limb, refined (that drawing corrected by a small trained network)",
+        "telea": "Telea (OpenCV, classical)",
+        "ns": "Navier-Stokes (OpenCV, classical)",
+        "gan": "GAN (trained on synthetic statues; fast)",
+        "unet": "U-Net (trained on synthetic statues; a baseline)",
+        "stable-diffusion": "Stable Diffusion (large generative model; slow without a GPU)",
+    },
+    "reconstruction": {
+        "relief": "Relief (inflated from the outline; about a second)",
+        "statue-depth": "Statue depth (depth network trained on statues; fast)",
+        "dust3r": "DUSt3R 512 (large 3D network; takes several photos; slow)",
+        "dust3r-224": "DUSt3R 224 (smaller and faster DUSt3R, coarser)",
+        "depth-anything": "Depth Anything V2 small (general depth network)",
+    },
+}
+
+
+def label(kind: str, name: str, description: str = "") -> str:
+    """The page's name for strategy or backend ``name`` of ``kind`` (a registry's stage or
+    "strategy"); one not in LABELS is named with its description's first clause."""
+    known = LABELS.get(kind, {}).get(name)
+    if known is not None:
+        return known
+    first = re.split(r"[.;:(]", description, maxsplit=1)[0].strip()
+    return f"{name} ({first[:60]})" if first else name
+
+
+def strategy_choices(names: list[str]) -> list[tuple[str, str]]:
+    """Dropdown entries (label, name) for the mask strategies ``names``."""
+    return [(label("strategy", n), n) for n in names]
+
+
+def offered(registry: Registry[Any]) -> list[tuple[str, str]]:
+    """Dropdown entries (label, name): only the backends that can run here, in the
+    registry's order."""
+    return [(label(registry.stage, n, d), n) for n, d, r in registry.describe() if r is None]
+
+
+_ENV = re.compile(r"\$?\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b")
+
+
+def plain_reason(reason: str) -> str:
+    """A registry's reason in one plain sentence for the page: no commands, environment
+    variables or file paths (the README and the CLI say how to fix it)."""
+    text = re.sub(r"\s*\([^)]*\)", "", reason).split(";", 1)[0]
+    text = re.sub(r"\s+(from|in)\s+/\S+", "", text).strip().rstrip(".")
+    if _ENV.search(text) or not text:
+        text = "Its model files are not where this server was told to find them"
+    return text + "."
+
+
+def unavailable_note(registry: Registry[Any]) -> str:
+    """Markdown: each backend of ``registry`` that cannot run here, with why in a sentence;
+    "" when every one can."""
+    rows = [f"- **{label(registry.stage, n, d)}**: {plain_reason(r)}"
+            for n, d, r in registry.describe() if r is not None]
+    if not rows:
+        return ""
+    return ("These are installed with the project but cannot run on this server; whoever runs "
+            "it can add what they need (see the README).\n\n" + "\n".join(rows))
 
 
 def backend_notes(registry: Registry[Any]) -> str:
-    """A Markdown list of every backend with its description and, if any, why it cannot run."""
-    return "\n".join(f"- **{n}**: {d}" + ("" if r is None else f" *Unavailable: {r}*")
-                     for n, d, r in registry.describe())
+    """A Markdown list of the backends that can run here, each with its description."""
+    return "\n".join(f"- **{label(registry.stage, n, d)}**: {d}"
+                     for n, d, r in registry.describe() if r is None)
+
+
+def dust3r_ready() -> bool:
+    """Whether a DUSt3R backend (the only ones with 3D options and several photos) can run."""
+    from restore.reconstruction import RECONSTRUCTORS
+
+    return any(RECONSTRUCTORS.unavailable_reason(n) is None for n in recon.MULTI_VIEW)
+
+
+# ---- keypoints between the tabs ----
+
+ARM_STATES = {"present": "present", "missing_forearm": "missing below the elbow",
+              "missing_arm": "missing below the shoulder", "unsure": "unsure"}
+
+
+def only_arm(text: str | None, side: str) -> str:
+    """The keypoints JSON ``text`` without the other arm's elbow and wrist: placed elbows and
+    wrists tell Restore which arms to repaint, so only the chosen arm keeps them."""
+    other = "left" if side_of(side) == "right" else "right"
+    p = pose_from_json(text)
+    points = {} if p is None else json.loads(pose_json(p))
+    return json.dumps({k: v for k, v in points.items()
+                       if k not in (f"{other}_elbow", f"{other}_wrist")}) if points else ""

@@ -86,19 +86,19 @@ def test_segment_endpoint(client, files):
 
 def test_mask_endpoint(client, files):
     d, points = files
-    _, mask = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
-                             "wrist_elbow_shoulder", "right", 12, 30, 0, None,
-                             api_name="/mask")
+    _, mask, note = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
+                                   "wrist_elbow_shoulder", "right", 12, 30, 0, None,
+                                   api_name="/mask")
     m = _load(mask)
-    assert m.shape[:2] == (320, 240) and set(np.unique(m)) == {0, 255}
+    assert m.shape[:2] == (320, 240) and set(np.unique(m)) == {0, 255} and note == ""
 
 
 def test_missing_arm_mask_stays_off_the_statue(client, files, statue):
     """Arm masking with the missing_arm strategy draws what Restore would repaint: the limb's
     place off the statue (here around the drawn right arm the user chose), never the statue."""
     d, points = files
-    _, mask = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
-                             "missing_arm", "right", 0, 30, 0, None, api_name="/mask")
+    _, mask, _ = client.predict(gradio_client.handle_file(str(d / "photo.png")), points,
+                                "missing_arm", "right", 0, 30, 0, None, api_name="/mask")
     m = _load(mask) > 0
     arm = statue[1] & (np.abs(np.arange(240) - 70)[None, :] < 30)  # the drawn right arm's band
     # 12 % of the region is on the drawn figure (the segmenter's edge and the stump's seam);
@@ -129,16 +129,23 @@ def test_reconstruct_returns_a_glb_trimesh_loads(client, files):
 
 def test_full_restore_then_3d(client, files):
     d, points = files
-    pair, shown, verdict = client.predict(gradio_client.handle_file(str(d / "photo.png")),
-                                          points, "missing_arm", "right", "telea",
-                                          api_name="/restore")
+    pair, shown, verdict, files = client.predict(
+        gradio_client.handle_file(str(d / "photo.png")), points, "missing_arm", "right", "telea",
+        api_name="/restore")
     before, restored = (_load(p) for p in pair)
     assert restored.shape[:2] == before.shape[:2] == (320, 240)
-    assert "right arm:" in verdict and "as asked" in verdict
-    glb = client.predict("relief", api_name="/restore_3d")
-    assert Path(glb).suffix == ".glb" and len(trimesh.load(glb, force="mesh").faces) > 0
+    assert "Right arm:" in verdict and "as asked" in verdict
+    # the downloads, named as the page says; the mask is 0/255 where the photo changed
+    assert [Path(f).name for f in files] == ["restored.png", "arm_mask.png"]
+    assert np.array_equal(_load(files[0]), restored[:, :, :3])
+    mask = _load(files[1])
+    assert mask.ndim == 2 and set(np.unique(mask)) == {0, 255}
+    assert (mask > 0).any() and ((before != restored).any(-1) <= (mask > 0)).all()
+    glb, more = client.predict("relief", api_name="/restore_3d")
+    assert Path(glb).name == "statue.glb" and len(trimesh.load(glb, force="mesh").faces) > 0
+    assert [Path(f).name for f in more] == ["restored.png", "arm_mask.png", "statue.glb"]
     # the repainted region kept from the restore is coloured when asked
-    tinted = client.predict("relief", "closed", 3, True, True, api_name="/restore_3d")
+    tinted, _ = client.predict("relief", "closed", 3, True, True, api_name="/restore_3d")
     plain, warm = _texture(glb), _texture(tinted)
     changed = (plain != warm).any(-1)
     assert changed.any() and not changed.all()
@@ -308,14 +315,14 @@ def test_dragging_a_joint_updates_keypoints_preview_and_mask(client, files):
     assert json.loads(keypoints)["right_wrist"] == [60.0, 200.0]
     assert _load(preview).shape[:2] == (320, 240)
     options = ("wrist_elbow_shoulder", "right", 12, 30, 0, None)
-    _, shown = client.predict(photo, points, *options, api_name="/mask")
-    _, remade = client.predict(photo, keypoints, *options, _file(Path(shown).parent,
-                               Path(shown).name), api_name="/refresh_mask")
+    _, shown, _ = client.predict(photo, points, *options, api_name="/mask")
+    _, remade, _ = client.predict(photo, keypoints, *options, _file(Path(shown).parent,
+                                  Path(shown).name), api_name="/refresh_mask")
     before, after = _load(shown), _load(remade)
     assert after[200, 60] == 255 and before[200, 60] == 0
     # no mask made yet: nothing is made behind the user's back
     skipped = client.predict(photo, keypoints, *options, None, api_name="/refresh_mask")
-    assert skipped == ({"__type__": "update"},) * 2
+    assert skipped == ({"__type__": "update"},) * 3
     with pytest.raises(Exception, match="JSON like"):
         client.predict(photo, "not json", api_name="/drag_keypoints")
 
@@ -436,8 +443,8 @@ def test_a_red_painted_layer_is_the_clis_painted_mask(files, tmp_path):
     assert main(["mask", str(d / "photo.png"), "--strategy", "painted", "--side", "right",
                  "--painted", str(tmp_path / "painted.png"),
                  "--out", str(tmp_path / "cli.png")]) == 0
-    _, mask = app.run_mask(str(d / "photo.png"), "", "painted", "right", 0, 30, 0,
-                           {"background": None, "layers": [layer], "composite": None})
+    _, mask, _ = app.run_mask(str(d / "photo.png"), "", "painted", "right", 0, 30, 0,
+                              {"background": None, "layers": [layer], "composite": None})
     assert np.array_equal(mask > 0, _load(str(tmp_path / "cli.png")) > 0)
     assert (mask > 0).sum() == 50 * 40
 
@@ -480,3 +487,183 @@ def test_session_state_cache_and_queue_are_bounded():
     read = {b for fn in demo.fns.values() for b in fn.inputs if isinstance(b, gr.Image)}
     assert len(read) == 10  # 3 photos, 2 masks and 5 more in Inpainting and 3D
     assert all(b.type == "filepath" and "preprocess" in vars(b) for b in read)
+
+
+# ---- one screen for the main job; plain words; work carried between the tabs ----
+
+
+def _blocks(demo, kind, label=None):
+    return [b for b in demo.blocks.values() if isinstance(b, kind)
+            and (label is None or str(getattr(b, "label", "")).startswith(label))]
+
+
+def _load_updates(demo):
+    """What the page's load event sets, by component: {component: {property: value}}."""
+    (load,) = [fn for fn in demo.fns.values()
+               if any(t[1] == "load" for t in fn.targets)]
+    return {c: u if isinstance(u, dict) else u.constructor_args
+            for c, u in zip(load.outputs, load.fn(), strict=True)}
+
+
+def test_backend_dropdowns_offer_only_what_runs_here_read_on_page_load(monkeypatch):
+    import gradio as gr
+
+    import app
+    from restore.inpainting import INPAINTERS
+
+    real = INPAINTERS.unavailable_reason
+    monkeypatch.setattr(INPAINTERS, "unavailable_reason", lambda n: (
+        "Needs a package not installed here; pip install ns or set STATUE_RESTORE_NS."
+        if n == "ns" else real(n)))
+    demo = app.build_demo()
+    (model,) = _blocks(demo, gr.Dropdown, "Model")
+    values = [v for _, v in model.choices]
+    assert "ns" not in values and "telea" in values
+    assert ("Telea (OpenCV, classical)", "telea") in model.choices
+    shelves = [b for b in _blocks(demo, gr.Accordion) if b.label == "Not available here"]
+    notes = [b.value for b in _blocks(demo, gr.Markdown) if "Navier-Stokes" in str(b.value)]
+    assert shelves and all(s.open is False for s in shelves)
+    assert notes and all("STATUE_RESTORE" not in n and "pip" not in n for n in notes)
+    assert any("**Navier-Stokes (OpenCV, classical)**: Needs a package not installed here."
+               in n for n in notes)
+    # the page re-reads availability when it loads: ns can run again, and is offered
+    monkeypatch.setattr(INPAINTERS, "unavailable_reason", real)
+    updates = _load_updates(demo)
+    assert "ns" in [v for _, v in updates[model]["choices"]]
+    assert all("Navier-Stokes" not in str(updates[b].get("value", "")) for b in updates
+               if isinstance(b, gr.Markdown) and "Not available" in str(b.value))
+
+
+def test_restore_tab_layout(monkeypatch):
+    import gradio as gr
+
+    import app
+
+    demo = app.build_demo()
+    sides = _blocks(demo, gr.Radio, "Arm")  # Restore's and Arm masking's mask side
+    assert len([s for s in sides if s.value == "auto"]) == 2
+    assert all(("auto (the verdict decides)", "auto") in s.choices for s in sides
+               if s.value == "auto")
+    (strategy, *_) = _blocks(demo, gr.Dropdown, "Region to repaint")
+    assert strategy.value == "missing_arm"
+    assert ("Missing arm (where the lost limb would be)", "missing_arm") in strategy.choices
+    slider = _blocks(demo, gr.ImageSlider)[0]
+    assert slider.height and slider.height <= 480
+    viewers = _blocks(demo, gr.Model3D)
+    assert viewers and all(v.height >= 480 and v.camera_position == (90, 90, None)
+                           for v in viewers)
+    assert all(b.height for b in _blocks(demo, gr.Image) if b.label == "Statue photo")
+    assert [b.label for b in _blocks(demo, gr.Accordion) if b.label == "Advanced"]
+    markdown = " ".join(str(b.value) for b in _blocks(demo, gr.Markdown))
+    assert "**1.**" in markdown and "**2.**" in markdown and "**3.**" in markdown
+
+
+def test_dust3r_controls_hidden_where_no_dust3r_backend_runs(monkeypatch):
+    import gradio as gr
+
+    import app
+    from restore.reconstruction import RECONSTRUCTORS
+    from restore.reconstruction import options as recon
+
+    real = RECONSTRUCTORS.unavailable_reason
+    monkeypatch.setattr(RECONSTRUCTORS, "unavailable_reason", lambda n: (
+        "No weights." if n in recon.MULTI_VIEW else real(n)))
+    demo = app.build_demo()
+    dust3r_only = (_blocks(demo, gr.Radio, "Output") + _blocks(demo, gr.Slider, "Minimum")
+                   + _blocks(demo, gr.Checkbox, "Depth clean-up")
+                   + _blocks(demo, gr.File, "More photos"))
+    assert len(dust3r_only) == 7 and not any(b.visible for b in dust3r_only)
+    assert all(b.visible for b in _blocks(demo, gr.Checkbox, "Colour the restored"))
+    monkeypatch.setattr(RECONSTRUCTORS, "unavailable_reason", lambda n: None)
+    updates = _load_updates(demo)
+    assert all(updates[b]["visible"] is True for b in dust3r_only)
+
+
+def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
+    import gradio as gr
+
+    import app
+    import app_handlers as h
+
+    d, points = files
+    photo = str(d / "photo.png")
+    image, keypoints, editor, side, tabs = h.to_masking(photo, "", {"keypoints": points})
+    assert (image, keypoints, side) == (photo, points, "auto")
+    assert editor.shape == (320, 240, 3) and isinstance(tabs, gr.Tabs)
+    assert tabs.selected == "masking"
+    assert h.to_masking(photo, "typed", None)[1] == "typed"
+    image, kept, side, tabs = h.to_restore(photo, points, "right")
+    assert side == "right" and tabs.selected == "restore"
+    assert "left_elbow" not in json.loads(kept) and "right_elbow" in json.loads(kept)
+    with pytest.raises(gr.Error, match="Choose the arm"):
+        h.to_restore(photo, points, "auto")
+    assert h.to_inpainting(photo, "m.png")[2].selected == "inpainting"
+    demo = app.build_demo()
+    (tabs_block,) = _blocks(demo, gr.Tabs)
+    fns = {fn.api_name: fn for fn in demo.fns.values()}
+    ids = {b.id for b in _blocks(demo, gr.Tab)}
+    assert {"restore", "masking", "inpainting"} <= ids
+    for name in ("edit_keypoints_of_restore", "back_to_restore", "send_to_inpainting"):
+        assert tabs_block in fns[name].outputs, name
+
+
+def test_mask_side_auto_lets_the_verdict_choose():
+    import app
+
+    votary = str(app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png")
+    _, mask, note = app.run_mask(votary, "", "missing_arm", "auto", 0, 30, 0, None)
+    assert (mask > 0).any() and note.startswith("Auto: the verdict chose the left arm")
+
+
+def test_painted_strokes_are_used_and_said(files):
+    import app
+
+    d, points = files
+    layer = np.zeros((320, 240, 4), np.uint8)
+    layer[100:150, 40:80] = (255, 0, 0, 255)
+    editor = {"background": None, "layers": [layer], "composite": None}
+    _, mask, note = app.run_mask(str(d / "photo.png"), points, "wrist_elbow_shoulder", "right",
+                                 0, 30, 0, editor)
+    assert (mask > 0).sum() == 50 * 40 and "painted strokes are the mask" in note
+    # Inpainting without a mask file repaints the strokes painted on the photo
+    out = app.run_inpaint(str(d / "photo.png"), None, "telea", editor)
+    original = _load(str(d / "photo.png"))
+    changed = (out != original).any(-1)
+    assert changed.any() and not changed[layer[..., 3] == 0].any()
+    with pytest.raises(Exception, match="Make a mask first"):
+        app.run_inpaint(str(d / "photo.png"), None, "telea", None)
+
+
+@pytest.mark.slow
+def test_restore_button_and_first_example_above_the_fold_in_a_browser():
+    """A real browser at 1366x900: the upload, the first example and the Restore button are
+    on the first screen; at 390 px wide nothing scrolls sideways."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium on this machine")
+    import app
+
+    demo = app.build_demo()
+    demo.queue().launch(server_name="127.0.0.1", server_port=_free_port(),
+                        prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(demo.local_url)
+            button = page.get_by_role("button", name="Restore", exact=True)
+            button.wait_for(timeout=60000)
+            first = page.locator(".gallery-item").first
+            for box in (button.bounding_box(), first.bounding_box(),
+                        page.get_by_text("Drop Image Here").first.bounding_box()):
+                assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
+            narrow = browser.new_page(viewport={"width": 390, "height": 844})
+            narrow.goto(demo.local_url)
+            narrow.get_by_role("button", name="Restore", exact=True).wait_for(timeout=60000)
+            assert narrow.evaluate("document.documentElement.scrollWidth") <= 390
+            browser.close()
+    finally:
+        demo.close()

@@ -202,3 +202,100 @@ def test_limits_are_stated():
     note = limits_note()
     assert f"{ui_helpers.MAX_UPLOAD_MB} MB" in note and f"{MAX_PIXELS / 1e6:.0f} mega" in note
     assert f"{ui_helpers.UPLOAD_TTL_S // 60} minutes" in note
+
+
+# ---- the choices in plain words, the downloads, keypoints between tabs ----
+
+
+def _registries():
+    from restore.inpainting import INPAINTERS
+    from restore.pose import POSE_ESTIMATORS
+    from restore.reconstruction import RECONSTRUCTORS
+    from restore.segmentation import SEGMENTERS
+
+    return SEGMENTERS, POSE_ESTIMATORS, INPAINTERS, RECONSTRUCTORS
+
+
+def test_every_strategy_and_backend_has_a_plain_label_that_maps_to_its_name():
+    from restore.masking import STRATEGIES
+
+    pairs = ui_helpers.strategy_choices(list(STRATEGIES))
+    assert [v for _, v in pairs] == list(STRATEGIES)
+    assert dict(pairs)["Missing arm (where the lost limb would be)"] == "missing_arm"
+    for registry in _registries():
+        labels = ui_helpers.LABELS[registry.stage]
+        # a backend registered without a plain name: add it to restore/ui_helpers.LABELS
+        assert set(labels) == set(registry.names()), registry.stage
+        assert len(set(labels.values())) == len(labels)
+        for name, text in labels.items():  # a human name and, in brackets, what it is
+            assert text.endswith(")") and " (" in text and text != name
+    offered = dict(ui_helpers.offered(_registries()[2]))
+    assert offered["Telea (OpenCV, classical)"] == "telea"
+    # a backend no one named yet is labelled from its description
+    assert ui_helpers.label("inpainting", "new-one", "A new model; fast.") == \
+        "new-one (A new model)"
+
+
+def test_unavailable_backends_are_not_offered_and_say_why_without_commands():
+    from restore.registry import Registry
+
+    reg: Registry[object] = Registry("inpainting")
+    reg.register("telea", lambda d: object(), "OpenCV Telea.")
+    reg.register("gan", lambda d: object(), "A GAN.", check=lambda: (
+        "The gan weights (x/y) are neither in weights/ nor in the Hub cache and offline mode "
+        "is on; download them once or set STATUE_RESTORE_GAN_WEIGHTS to a local copy."))
+    reg.register("ns", lambda d: object(), "OpenCV NS.",
+                 check=lambda: "STATUE_RESTORE_NS=/x holds no config.json; point it at one.")
+    assert ui_helpers.offered(reg) == [("Telea (OpenCV, classical)", "telea")]
+    note = ui_helpers.unavailable_note(reg)
+    assert "GAN (trained on synthetic statues; fast)" in note and "Navier-Stokes" in note
+    assert "offline mode is on." in note
+    assert "model files are not where this server was told to find them" in note
+    assert "STATUE_RESTORE" not in note and "$" not in note and "pip install" not in note
+    assert "Telea" not in note and "Telea" in ui_helpers.backend_notes(reg)
+    assert "GAN" not in ui_helpers.backend_notes(reg)
+    reg2: Registry[object] = Registry("inpainting")
+    reg2.register("telea", lambda d: object(), "OpenCV Telea.")
+    assert ui_helpers.unavailable_note(reg2) == ""
+
+
+@pytest.mark.parametrize("reason, said", [
+    ("BodyPix resnet50 is not on this machine (download it once with: python -m x --download "
+     "resnet50); or set STATUE_RESTORE_BODYPIX to a local folder holding resnet50/.",
+     "BodyPix resnet50 is not on this machine."),
+    ("BodyPix needs TensorFlow; install it with: pip install tensorflow-cpu.",
+     "BodyPix needs TensorFlow."),
+    ("statue-net weights are missing from /opt/w/statue-net; restore them from the repository.",
+     "statue-net weights are missing."),
+])
+def test_plain_reason(reason, said):
+    assert ui_helpers.plain_reason(reason) == said
+
+
+def test_restore_downloads_are_named_and_the_mask_is_binary(tmp_path, statue):
+    image = statue[0]
+    region = np.zeros(image.shape[:2], bool)
+    region[100:150, 40:80] = True
+    restored, mask = ui_helpers.restore_files(image, region, tmp_path)
+    assert Path(restored).name == "restored.png" and Path(mask).name == "arm_mask.png"
+    assert Path(restored).parent.parent == tmp_path and Path(restored).parent.name.startswith(
+        "statue-")
+    assert np.array_equal(np.asarray(Image.open(restored)), image)
+    m = Image.open(mask)
+    assert m.mode == "L" and set(np.unique(np.asarray(m))) == {0, 255}
+    assert np.array_equal(np.asarray(m) > 0, region)
+    for _ in range(ui_helpers.TEMP_KEEP + 3):  # the folder stays bounded
+        ui_helpers.restore_files(image, region, tmp_path)
+    assert len(list(tmp_path.glob("statue-*"))) <= ui_helpers.TEMP_KEEP
+
+
+def test_only_the_chosen_arm_keeps_its_elbow_and_wrist():
+    import json
+
+    text = json.dumps({f"{s}_{j}": [10.0, 20.0] for s in ("left", "right")
+                       for j in ("shoulder", "elbow", "wrist")})
+    kept = json.loads(ui_helpers.only_arm(text, "left"))
+    assert set(kept) == {"left_shoulder", "left_elbow", "left_wrist", "right_shoulder"}
+    assert ui_helpers.only_arm("", "right") == ""
+    with pytest.raises(ValueError, match="left or right"):
+        ui_helpers.only_arm(text, "auto")

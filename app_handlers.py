@@ -1,0 +1,254 @@
+"""The demo's event handlers: thin, the work happens in ``restore/`` (which never imports
+gradio); every image comes as the uploaded file's path and is read by the CLI's loader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from app_io import friendly
+from restore import inpainting, masking, pipeline, pose
+from restore.reconstruction import options as recon
+from restore.ui_helpers import (
+    ARM_STATES,
+    drawn,
+    editor_props,
+    glb_file,
+    label,
+    mask_png,
+    only_arm,
+    painted_mask,
+    pose_from_json,
+    pose_json,
+    read_mask,
+    read_photo,
+    recon_options,
+    restore_files,
+    set_point,
+    side_of,
+)
+from restore.visualize import draw_pose, overlay_mask
+
+ARM_JOINTS = ("shoulder", "elbow", "wrist")
+# the ids of the page's tabs, for the buttons that carry the work from one tab to another
+TAB_IDS = ("restore", "segmentation", "masking", "inpainting", "3d")
+
+
+def _short(kind: str, name: str) -> str:
+    """A backend's name as the page says it, without the explanation in brackets."""
+    return label(kind, name).split(" (", 1)[0]
+
+
+@friendly
+def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray]:
+    from restore import segmentation
+
+    rgb = read_photo(image)
+    seg = segmentation.segment(rgb, backend)
+    return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
+
+
+# ---- Arm masking: keypoints ----
+
+
+@friendly
+def guess_keypoints(image: str | None, backend: str) -> tuple[str, str, np.ndarray]:
+    rgb = read_photo(image)
+    p = pose.estimate(rgb, backend)
+    return pose_json(p), pose_json(p), draw_pose(rgb, p)
+
+
+@friendly
+def place_keypoint(image: str | None, keypoints: str, side: str, joint: str,
+                   evt: gr.SelectData) -> tuple[str, str, np.ndarray, str]:
+    """A click on the preview puts ``side_joint`` there and moves on to the next joint."""
+    rgb = read_photo(image)
+    text = set_point(keypoints, f"{side_of(side)}_{joint}", evt.index[0], evt.index[1])
+    following = ARM_JOINTS[(ARM_JOINTS.index(joint) + 1) % len(ARM_JOINTS)]
+    return text, text, drawn(rgb, text), following
+
+
+@friendly
+def show_keypoints(image: str | None, keypoints: str) -> tuple[Any, np.ndarray | None]:
+    """The photo or the typed JSON changed: redraw the draggable editor and the preview."""
+    if image is None:
+        return gr.HTML(value="", **editor_props(None)), None
+    rgb = read_photo(image)
+    text = pose_json(pose_from_json(keypoints))
+    return gr.HTML(value=text, **editor_props(rgb)), drawn(rgb, text)
+
+
+def load_editor(image: str | None) -> np.ndarray | None:
+    """The photo as the loader reads it (turned upright, RGB) for a painted-mask editor, so
+    its layers match the photo; one the loader refuses leaves it empty (the preview says why)."""
+    try:
+        return None if image is None else read_photo(image)
+    except ValueError:
+        return None
+
+
+@friendly
+def drag_keypoints(image: str | None, edited: str) -> tuple[str, np.ndarray | None]:
+    """The editor's keypoints changed (a joint was dropped): copy them into the JSON box and
+    redraw the preview."""
+    text = pose_json(pose_from_json(edited))
+    return text, None if image is None else drawn(read_photo(image), text)
+
+
+# ---- Arm masking: the mask ----
+
+
+def _planned(rgb: np.ndarray, p: pose.Pose | None, strategy: str, side: str, width: float,
+             radius: float, seed: float, painted: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """The region Restore would draw (its arm verdicts choose the side when ``side`` is auto)
+    and, for auto, which arms it chose in words."""
+    config = pipeline.RestoreConfig(
+        strategy=strategy, side="auto" if side == "auto" else side_of(side),
+        width=width or None, radius=radius, seed=int(seed), inpainter="telea",
+        reconstructor="relief").resolved()
+    planned = pipeline.plan(rgb, config, p, painted)
+    if side != "auto":
+        return planned.arm_mask.mask, ""
+    todo = [f"the {v.side} arm ({ARM_STATES[v.state]})" for v in planned.todo]
+    if not todo:
+        return planned.arm_mask.mask, ("Auto: neither arm looks missing, so there is nothing to "
+                                       "mask; choose the left or right arm to mask it anyway.")
+    return planned.arm_mask.mask, "Auto: the verdict chose " + " and ".join(todo) + "."
+
+
+@friendly
+def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
+             radius: float, seed: float, editor: dict[str, Any] | None
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The arm mask over the photo, the mask (white = repaint) and what was done, in words.
+    Painted strokes, when there are any, are the mask whatever the strategy (and it says so)."""
+    rgb = read_photo(image)
+    painted = painted_mask(editor, rgb.shape[:2])
+    said = []
+    if painted is not None and strategy != "painted":
+        said.append(f"Your painted strokes are the mask (not “{label('strategy', strategy)}”);"
+                    " clear the brush to use that strategy.")
+        strategy = "painted"
+    p = pose_from_json(keypoints)
+    if strategy == "missing_arm" or (side == "auto" and strategy != "painted"):
+        region, why = _planned(rgb, p, strategy, side, width, radius, seed, painted)
+        said.append(why)
+    else:
+        if p is None and strategy not in ("painted", "bodypix_arm"):
+            p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
+        region = masking.make_mask(rgb, p, strategy, "right" if side == "auto" else side_of(side),
+                                   width or None, radius, int(seed), painted).mask
+    return overlay_mask(rgb, region), mask_png(region), " ".join(s for s in said if s)
+
+
+def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
+                 radius: float, seed: float, editor: dict[str, Any] | None,
+                 shown: Any) -> tuple[Any, Any, Any]:
+    """After the keypoints moved: remake the arm mask if one is shown, else leave it."""
+    if shown is None or image is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
+
+
+# ---- Inpainting and 3D ----
+
+
+@friendly
+def run_inpaint(image: str | None, mask: str | None, backend: str,
+                editor: dict[str, Any] | None = None,
+                progress: gr.Progress = gr.Progress()) -> np.ndarray:
+    """Repaint the white of the mask file, or, without one, the strokes painted on the photo."""
+    rgb = read_photo(image)
+    hole = painted_mask(editor, rgb.shape[:2]) if mask is None else None
+    if mask is None and hole is None:
+        raise ValueError("Make a mask first: paint over the region on the photo below, "
+                         "upload a mask (white = repaint), or send one from Arm masking.")
+    hole = read_mask(mask, rgb.shape[:2]) if hole is None else hole
+    progress(0.1, desc=f"repainting with {_short('inpainting', backend)}")
+    return inpainting.inpaint(rgb, hole, backend).image
+
+
+@friendly
+def run_reconstruct(image: str | None, mask: str | None, backend: str, output: str = "closed",
+                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
+                    region: str | None = None, views: list[str] | None = None,
+                    progress: gr.Progress = gr.Progress()) -> str:
+    """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
+    opts = recon_options(output, min_conf, clean, tint)
+    rgb = None if image is None and views else read_photo(image)
+    shape = (0, 0) if rgb is None else rgb.shape[:2]
+    m = None if mask is None or rgb is None else read_mask(mask, shape, "statue mask")
+    painted = None if region is None or rgb is None else read_mask(region, shape,
+                                                                   "restored region")
+    if not views:
+        progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
+        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted))
+    photos = ([] if rgb is None else [rgb]) + [read_photo(p, "view") for p in views]
+    masks = ([] if rgb is None else [m]) + [None] * len(views)
+    progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
+    return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted))
+
+
+# ---- Restore ----
+
+
+@friendly
+def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inpainter: str,
+                progress: gr.Progress = gr.Progress()
+                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, str, dict[str, Any],
+                           list[str]]:
+    """Before/after pair, the region and keypoints drawn, the per-arm verdict in words, what
+    the 3D step needs, and the downloads (restored.png, arm_mask.png)."""
+    rgb = read_photo(image)
+    config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
+                                    else side_of(side), inpainter=inpainter)
+    result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
+                          progress=lambda f, m: progress(f, desc=m))
+    files = restore_files(result.restored, result.arm_mask.mask)
+    state = {"restored": result.restored, "repainted": result.arm_mask.mask,
+             "statue": result.segmentation.mask | result.arm_mask.mask,
+             "keypoints": pose_json(result.pose), "files": files}
+    shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
+    verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
+    return (rgb, result.restored), shown, verdict, state, files
+
+
+@friendly
+def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "closed",
+                   min_conf: float = 3.0, clean: bool = True, tint: bool = False,
+                   progress: gr.Progress = gr.Progress()) -> tuple[str, list[str]]:
+    """The restored statue in 3D, and the downloads with statue.glb added."""
+    if not state:
+        raise ValueError("Restore a photo first.")
+    progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
+    glb = glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
+                                     recon_options(output, min_conf, clean, tint),
+                                     restored=state.get("repainted")))
+    return glb, [*state.get("files", []), glb]
+
+
+# ---- carrying the work from tab to tab ----
+
+
+def to_masking(image: str | None, keypoints: str, state: dict[str, Any] | None
+               ) -> tuple[str | None, str, np.ndarray | None, str, Any]:
+    """Restore -> Arm masking: the photo and the keypoints the restore found (else the typed
+    ones), the photo in the brush, the side left to the verdict, and the tab switched."""
+    found = (state or {}).get("keypoints") or keypoints
+    return image, found, load_editor(image), "auto", gr.Tabs(selected="masking")
+
+
+@friendly
+def to_restore(image: str | None, keypoints: str, side: str) -> tuple[str | None, str, str, Any]:
+    """Arm masking -> Restore: the photo, the keypoints with only the chosen arm's elbow and
+    wrist (placed ones tell Restore which arm to repaint), that arm, and the tab switched."""
+    if side == "auto":
+        raise ValueError("Choose the arm to restore (left or right) first.")
+    return image, only_arm(keypoints, side), side, gr.Tabs(selected="restore")
+
+
+def to_inpainting(image: str | None, mask: Any) -> tuple[str | None, Any, Any]:
+    """Arm masking -> Inpainting: the photo and the mask, and the tab switched."""
+    return image, mask, gr.Tabs(selected="inpainting")
