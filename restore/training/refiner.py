@@ -1,0 +1,211 @@
+"""Train the limb refiner (restore.inpainting.refiner.LimbRefiner) on synthetic statues.
+
+    python -m restore.training.refiner --samples 800 --steps 3000 --out runs/limb-refiner
+    # on a GPU, at full scale (scripts/train_gpu.sh): --samples 20000 --steps 40000
+    #   --batch 32 --workers 14 --device cuda
+
+Data: held-in synthetic statues (seeds from 5,000,000, disjoint from every benchmark and the
+other trainers' ranges) with one arm broken off. Each goes through the same code path as the
+product with the arm's true shoulder, elbow and wrist placed (``pipeline.plan`` draws the
+repaint region, ``limb.render_layers`` renders the limb in the same crop the backend uses);
+the target is the intact render. Renders vary light, material and background (restore.synth),
+so the network learns to correct the render's shading and colour, not one look. The loss is
+L1 plus an L1 on image gradients inside the hole (so sharpness is rewarded, not blur).
+Cached as one .npz per statue under ``--cache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SEED0 = 5_000_000
+
+
+@dataclass
+class RefinerTrainConfig:
+    samples: int = 800  # statues rendered (a few are skipped: arm hidden behind the body)
+    size: int = 256  # render side, px
+    steps: int = 3000
+    batch: int = 8
+    patch: int = 96  # training patches, px (the net has no downsampling: any size works)
+    lr: float = 2e-3
+    grad_weight: float = 1.0  # weight of the image-gradient L1 (sharpness)
+    width: int = 24
+    device: str = "cpu"
+    workers: int = 2
+    seed: int = 0
+
+
+def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
+    """One statue -> {"x": 9xHxW, "y": 3xHxW in [-1, 1], "hole": HxW} or None (skipped)."""
+    from restore.inpainting import crop_box
+    from restore.inpainting.limb import _near, render_layers
+    from restore.inpainting.refiner import model_input
+    from restore.pipeline import RestoreConfig, limb_guide, plan
+    from restore.pose import KEYPOINT_NAMES, pose_from_points
+    from restore.synth import SynthConfig, generate
+
+    s = generate(seed, SynthConfig(size=size, damage="one"))
+    side = s.meta["damaged_sides"][0]
+    if (s.missing & ~s.damaged_mask).sum() < 30:
+        return None
+    pts = {}
+    for joint in ("shoulder", "elbow", "wrist"):
+        x, y, v = s.keypoints[KEYPOINT_NAMES.index(f"{side}_{joint}")]
+        pts[f"{side}_{joint}"] = [float(x), float(y)]
+    try:
+        p = plan(s.damaged, RestoreConfig(side=side, inpainter="limb").resolved(),
+                 pose_from_points(pts))
+    except ValueError:
+        return None
+    region = p.arm_mask.mask
+    if not region.any():
+        return None
+    guide = limb_guide(region.shape, p.pose, side) & region
+    statue = p.segmentation.mask
+    y0, y1, x0, x1 = crop_box(region | _near(statue, region), margin=0.3, min_side=32)
+    c = (slice(y0, y1), slice(x0, x1))
+    layers = render_layers(s.damaged[c], region[c], statue[c], guide[c])
+    x = model_input(s.damaged[c], region[c], statue[c], layers)
+    y = s.image[c].astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+    return {"x": x, "y": y, "hole": region[c]}
+
+
+def _cached(args: tuple[int, int, str]) -> str | None:
+    seed, size, cache = args
+    path = Path(cache) / f"{seed}.npz"
+    if not path.exists():
+        sample = make_sample(seed, size)
+        if sample is None:
+            path.with_suffix(".skip").touch()
+            return None
+        np.savez_compressed(path, x=sample["x"], y=sample["y"], hole=sample["hole"])
+    return str(path)
+
+
+def build_cache(cfg: RefinerTrainConfig, cache: Path) -> list[Path]:
+    """Render and cache ``cfg.samples`` statues (in ``cfg.workers`` processes)."""
+    from tqdm import tqdm
+
+    cache.mkdir(parents=True, exist_ok=True)
+    todo = [(SEED0 + i, cfg.size, str(cache)) for i in range(cfg.samples)
+            if not (cache / f"{SEED0 + i}.skip").exists()]
+    with Pool(cfg.workers) as pool:
+        got = list(tqdm(pool.imap(_cached, todo, chunksize=4), total=len(todo),
+                        desc="rendering statues"))
+    return [Path(p) for p in got if p]
+
+
+def patches(data: list[dict[str, np.ndarray]], cfg: RefinerTrainConfig,
+            rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+    """A batch of ``cfg.patch`` px patches centred on hole pixels (zero-padded crops)."""
+    p = cfg.patch
+    xs, ys, hs = [], [], []
+    for _ in range(cfg.batch):
+        d = data[rng.integers(len(data))]
+        hy, hx = np.nonzero(d["hole"])
+        k = rng.integers(len(hy))
+        cy, cx = hy[k] - p // 2, hx[k] - p // 2
+        x = np.zeros((9, p, p), np.float32)
+        y = np.zeros((3, p, p), np.float32)
+        h = np.zeros((p, p), np.float32)
+        H, W = d["hole"].shape
+        sy0, sx0 = max(0, cy), max(0, cx)
+        sy1, sx1 = min(H, cy + p), min(W, cx + p)
+        ty, tx = sy0 - cy, sx0 - cx
+        x[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["x"][:, sy0:sy1, sx0:sx1]
+        y[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["y"][:, sy0:sy1, sx0:sx1]
+        h[ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["hole"][sy0:sy1, sx0:sx1]
+        if rng.random() < 0.5:  # mirror: the normals' x component flips with the image
+            x, y, h = x[:, :, ::-1].copy(), y[:, :, ::-1].copy(), h[:, ::-1].copy()
+            x[5] = -x[5]
+        xs.append(x)
+        ys.append(y)
+        hs.append(h)
+    dev = torch.device(cfg.device)
+    return (torch.from_numpy(np.stack(xs)).to(dev), torch.from_numpy(np.stack(ys)).to(dev),
+            torch.from_numpy(np.stack(hs))[:, None].to(dev))
+
+
+def loss_fn(pred: torch.Tensor, y: torch.Tensor, hole: torch.Tensor, grad_weight: float
+            ) -> torch.Tensor:
+    """Masked L1 + ``grad_weight`` x masked L1 of horizontal and vertical differences."""
+    n = hole.sum().clamp(min=1.0)
+    l1 = ((pred - y).abs() * hole).sum() / (3 * n)
+    hx = hole[..., :, 1:] * hole[..., :, :-1]
+    hy = hole[..., 1:, :] * hole[..., :-1, :]
+    dx = ((pred.diff(dim=-1) - y.diff(dim=-1)).abs() * hx).sum() / (3 * hx.sum().clamp(min=1))
+    dy = ((pred.diff(dim=-2) - y.diff(dim=-2)).abs() * hy).sum() / (3 * hy.sum().clamp(min=1))
+    return l1 + grad_weight * (dx + dy)
+
+
+def train(cfg: RefinerTrainConfig, cache: Path, out: Path) -> Path:
+    """Train and save ``config.json`` + ``model.safetensors`` + ``train_log.json`` to ``out``."""
+    from restore.inpainting.refiner import LimbRefiner
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    files = build_cache(cfg, cache)
+    data = [dict(np.load(f)) for f in files]
+    val, data = data[:max(1, len(data) // 10)], data[max(1, len(data) // 10):]
+    model = LimbRefiner(width=cfg.width).to(cfg.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps)
+    log, start = [], time.time()
+    for step in range(1, cfg.steps + 1):
+        x, y, h = patches(data, cfg, rng)
+        loss = loss_fn(model(x), y, h, cfg.grad_weight)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 250 == 0 or step == cfg.steps:
+            log.append({"step": step, "loss": loss.item(), "val": validate(model, val, cfg),
+                        "seconds": round(time.time() - start, 1)})
+            print(json.dumps(log[-1]), flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    (out / "train_log.json").write_text(json.dumps(
+        {"config": asdict(cfg), "statues": len(data), "val_statues": len(val), "log": log},
+        indent=1))
+    return out
+
+
+def validate(model: torch.nn.Module, val: list[dict[str, np.ndarray]],
+             cfg: RefinerTrainConfig) -> dict[str, float]:
+    """Masked L1 of the plain render and of the refined one, on whole validation crops."""
+    model.eval()
+    plain = refined = 0.0
+    with torch.no_grad():
+        for d in val:
+            x = torch.from_numpy(d["x"][None]).to(cfg.device)
+            y = torch.from_numpy(d["y"][None]).to(cfg.device)
+            h = torch.from_numpy(d["hole"][None, None].astype(np.float32)).to(cfg.device)
+            n = 3 * h.sum().clamp(min=1)
+            plain += float(((x[:, :3] - y).abs() * h).sum() / n)
+            refined += float(((model(x) - y).abs() * h).sum() / n)
+    model.train()
+    return {"render_l1": round(plain / len(val), 4), "refined_l1": round(refined / len(val), 4)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name, value in asdict(RefinerTrainConfig()).items():
+        ap.add_argument(f"--{name}", type=type(value), default=value)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/statue-restore-refiner"))
+    ap.add_argument("--out", type=Path, default=Path("runs/limb-refiner"))
+    args = vars(ap.parse_args(argv))
+    cache, out = args.pop("cache"), args.pop("out")
+    print(train(RefinerTrainConfig(**args), cache, out))
+
+
+if __name__ == "__main__":
+    main()
