@@ -39,17 +39,17 @@ fi
 # The inpainters spend about 2 minutes cutting crops before their clock starts.
 INPAINT_MIN=$(awk "BEGIN{print $TRAIN_MIN - 2.0}")
 
-$PY -m restore.training.statue_net --device "$DEVICE" --workers 7 --batch 32 --size 192 \
-  --widths 24,40,80,160,192 --head 64 --lr 2e-3 --minutes "$TRAIN_MIN" --cache "$CACHE" \
-  --out "$RUNS/statue-net" "${sn_init[@]}" > "$RUNS/statue-net.log" 2>&1 &
-$PY -m restore.training.depth --device "$DEVICE" --workers 3 --batch 32 --size 192 --widths 24,32,64,128,160 \
-  --minutes "$TRAIN_MIN" --cache "$CACHE" --out "$RUNS/statue-depth" "${sd_init[@]}" \
-  > "$RUNS/statue-depth.log" 2>&1 &
+$PY -m restore --device "$DEVICE" train --model statue-net --workers 7 --batch-size 32 \
+  --size 192 --widths 24,40,80,160,192 --head 64 --lr 2e-3 --minutes "$TRAIN_MIN" \
+  --cache "$CACHE" --out "$RUNS/statue-net" "${sn_init[@]}" > "$RUNS/statue-net.log" 2>&1 &
+$PY -m restore --device "$DEVICE" train --model statue-depth --workers 3 --batch-size 32 \
+  --size 192 --widths 24,32,64,128,160 --minutes "$TRAIN_MIN" --cache "$CACHE" \
+  --out "$RUNS/statue-depth" "${sd_init[@]}" > "$RUNS/statue-depth.log" 2>&1 &
 $PY -m restore train --model gan --data "$CACHE" --samples "$N" --size 96 --batch-size 64 \
-  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 3 --sample-every 2000 \
+  --lr 5e-4 --steps 1000000 --minutes "$INPAINT_MIN" --workers 3 --sample-every 2000 \
   --out "$RUNS/inpaint-gan" "${gan_init[@]}" > "$RUNS/inpaint-gan.log" 2>&1 &
 $PY -m restore train --model unet --data "$CACHE" --samples "$N" --size 128 --batch-size 64 \
-  --lr 5e-4 --steps 1000000 --time-limit "$INPAINT_MIN" --workers 3 --sample-every 2000 \
+  --lr 5e-4 --steps 1000000 --minutes "$INPAINT_MIN" --workers 3 --sample-every 2000 \
   --out "$RUNS/inpaint-unet" "${unet_init[@]}" > "$RUNS/inpaint-unet.log" 2>&1 &
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done

@@ -20,6 +20,7 @@ from restore.reconstruction.depth_net import (
     network_input,
     predict_depth,
 )
+from restore.training.config import TrainConfig
 from restore.training.depth import augment, depth_loss, train
 
 TINY = (4, 4, 8, 8, 8)
@@ -146,7 +147,8 @@ def test_training_runs_on_a_tiny_cache(tmp_path: Path) -> None:
              depth=np.repeat(depth[None], n, 0),
              K=np.repeat(np.array([[[80.0, 0, 32], [0, 80.0, 32], [0, 0, 1]]], np.float32), n,
                          0))
-    log = train(0.05, tmp_path / "out", tmp_path, batch_size=2, size=64, widths=TINY)
+    log = train(TrainConfig("statue-depth", out=tmp_path / "out", cache=tmp_path, minutes=0.05,
+                            batch_size=2, size=64, widths=TINY))
     assert log["total_steps"] > 0
     assert StatueDepthNet.from_pretrained(tmp_path / "out").config["widths"] == list(TINY)
 

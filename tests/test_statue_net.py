@@ -149,11 +149,13 @@ def test_bodypix_arm_strategy(statue) -> None:  # noqa: ANN001
 @pytest.mark.slow
 def test_training_runs_end_to_end(tmp_path: Path) -> None:
     pytest.importorskip("restore.synth")
+    from restore.training.config import TrainConfig
     from restore.training.statue_data import build_cache
     from restore.training.statue_net import train
 
     build_cache(2_000_000, 4, tmp_path / "cache", shard=4, size=128, steps=16)
-    log = train(0.1, tmp_path / "out", tmp_path / "cache", batch_size=2, size=96)
+    log = train(TrainConfig("statue-net", out=tmp_path / "out", cache=tmp_path / "cache",
+                            minutes=0.1, batch_size=2, size=96))
     assert log["total_steps"] > 0 and log["samples"] == 4
     again = StatueNet.from_pretrained(tmp_path / "out")
     assert again.config["widths"] == [16, 24, 48, 96, 128]

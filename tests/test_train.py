@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from restore.inpainting import INPAINTERS
+from restore.training.cli import add_train_parser, config_of
+from restore.training.config import TrainConfig
 from restore.training.evaluate import add_evaluate_parser, metrics, run_evaluate
 from restore.training.inpainter import (
-    add_train_parser,
     build_generator,
     optimizer_from_safetensors,
     optimizer_to_safetensors,
@@ -43,7 +45,9 @@ def _raw(n: int) -> list[RawSample]:
 @pytest.mark.parametrize("kind", ["gan", "unet"])
 def test_three_steps_write_a_checkpoint_and_resume(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "run"
-    res = train(kind, "random", 3, 32, out, batch_size=4, samples=8, tiny=True, sample_every=2)
+    config = TrainConfig(kind, out=out, data="random", steps=3, size=32, batch_size=4, samples=8,
+                         tiny=True, sample_every=2)
+    res = train(config)
     assert res["step"] == 3
     ckpt = out / "checkpoint"
     for f in ("generator.safetensors", "optim_g.safetensors", "optim_g.json", "state.json"):
@@ -53,8 +57,7 @@ def test_three_steps_write_a_checkpoint_and_resume(tmp_path: Path, kind: str) ->
     assert (out / "model" / "config.json").is_file() and (out / "loss.png").is_file()
     assert (out / "samples_00002.png").is_file()
     before = load_file(str(ckpt / "generator.safetensors"))
-    res = train(kind, "random", 5, 32, out, resume=True, batch_size=4, samples=8, tiny=True,
-                sample_every=100)
+    res = train(dataclasses.replace(config, steps=5, resume=True, sample_every=100))
     state = json.loads((ckpt / "state.json").read_text())
     assert res["step"] == 5 and state["step"] == 5 and len(state["history"]) == 5
     after = load_file(str(ckpt / "generator.safetensors"))
@@ -81,7 +84,9 @@ def test_train_parser_defaults() -> None:
     add_train_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["train", "--model", "gan", "--steps", "7", "--out", "runs/x",
                               "--resume"])
-    assert (args.model, args.steps, args.size, args.resume) == ("gan", 7, 128, True)
+    config = config_of(args)
+    assert (config.model, config.steps, config.size, config.resume) == ("gan", 7, 128, True)
+    assert (config.batch_size, config.lr, config.minutes) == (8, 1e-3, 0.0)
 
 
 def test_crops_cover_every_strategy() -> None:
@@ -157,11 +162,13 @@ def test_a_dataset_builder_folder_trains(tmp_path: Path, statue) -> None:
     raw = load_cache(folder)
     assert len(raw) == 4 and {str(r.side) for r in raw} == {"left", "right"}
     assert all(r.mask.any() and not r.missing.any() for r in raw)
-    ds = build_dataset(str(folder), 32, 10, 0, tmp_path / "unused", 96)
+    config = TrainConfig("gan", out=tmp_path / "run", data=str(folder), steps=2, size=32,
+                         batch_size=4, samples=10, cache=tmp_path / "unused", render_size=96,
+                         tiny=True, sample_every=100)
+    ds = build_dataset(config.resolved())
     strategies = {c.strategy for c in ds.crops}
     assert {"wrist_elbow", "wrist_elbow_shoulder", "static_box", "seed_box"} <= strategies
     assert "missing_arm_pair" not in strategies  # nothing is missing in a real photo
     assert all(c.figure is not None and c.figure.any() for c in ds.crops)
-    res = train("gan", str(folder), 2, 32, tmp_path / "run", batch_size=4, samples=10,
-                tiny=True, sample_every=100)
+    res = train(config)
     assert res["step"] == 2

@@ -30,7 +30,7 @@ def unavailable_reason(folder: Path = STATUE_NET_DIR) -> str | None:
     """One sentence when the shipped weights are missing (cheap: two file checks)."""
     if not ((folder / "config.json").is_file() and (folder / "model.safetensors").is_file()):
         return (f"statue-net weights are missing from {folder}; restore them from the repository "
-                "or train them with: python -m restore.training.statue_net.")
+                "or train them with: python -m restore train --model statue-net.")
     return None
 
 

@@ -78,7 +78,7 @@ def statue_depth_reason(folder: Path | None = None) -> str | None:
     folder = WEIGHTS_DIR / "statue-depth" if folder is None else Path(folder)
     if not (folder / "model.safetensors").is_file():
         return (f"statue-depth weights are missing from {folder}; restore them from the "
-                "repository or retrain: python -m restore.training.depth.")
+                "repository or retrain: python -m restore train --model statue-depth.")
     return None
 
 

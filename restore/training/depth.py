@@ -1,8 +1,9 @@
 """Train statue-depth on the synthetic cache (the same shards statue-net trains on).
 
     python -m restore.training.statue_data --count 2000 --workers 2       # render once (CPU)
-    python -m restore.training.depth --minutes 30 --out weights/statue-depth
-    # on a GPU machine: --device cuda --workers 4 --batch 32
+    python -m restore train --model statue-depth --minutes 30 --out weights/statue-depth
+    # on a GPU machine: python -m restore --device cuda train --model statue-depth \
+    #   --workers 4 --batch-size 32
 
 The network sees only the statue (RGB outside the mask is zeroed), so backgrounds need no
 augmenting; what varies is the mask (figure with or without plinth, eroded or dilated like a
@@ -14,11 +15,8 @@ creases and the step between an arm and the chest). Target: :func:`depth_target`
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,8 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from restore.reconstruction.depth_net import StatueDepthNet, count_parameters, depth_target
-from restore.training.statue_data import CACHE_DIR, load_cache, photometric
-from restore.training.statue_net import batches
+from restore.training.config import TrainConfig
+from restore.training.statue_data import photometric
+from restore.training.statue_net import Shards, finish, warm_cosine_lr
 
 
 def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size: int
@@ -89,31 +88,27 @@ def depth_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
     return {"l1": l1, "grad": grad}
 
 
-def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
-          size: int = 192, lr: float = 2e-3, seed: int = 0, device: str = "cpu",
-          workers: int = 0, widths: tuple[int, ...] = (16, 32, 48, 96, 128),
-          init: Path | None = None) -> dict:
-    """Train for ``minutes`` of wall clock on ``device``; saves to ``out`` (Hub mixin, plus
-    ``train_log.json``) and returns the log."""
-    torch.manual_seed(seed)
-    model = (StatueDepthNet.from_pretrained(str(init)) if init is not None
-             else StatueDepthNet(widths)).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    data = load_cache(cache)
-    if "depth" not in data:
-        raise ValueError(f"The shards in {cache} hold no depth; render them again with "
-                         "python -m restore.training.statue_data.")
-    stream = batches(data, size, batch_size, workers, seed, augment)
-    log: dict = {"params": count_parameters(model), "samples": len(data["image"]),
-                 "batch": batch_size, "size": size, "device": device, "steps": []}
+def train(config: TrainConfig) -> dict:
+    """Train statue-depth as ``config`` says on its ``device``; saves to ``out`` (Hub mixin,
+    plus ``train_log.json``) and returns the log."""
+    c = config.resolved()
+    assert c.out is not None
+    if c.threads > 0:
+        torch.set_num_threads(c.threads)
+    torch.manual_seed(c.seed)
+    model = (StatueDepthNet.from_pretrained(str(c.init)) if c.init is not None
+             else StatueDepthNet(c.widths)).to(c.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=1e-4)
+    shards = Shards(c, augment, require=("depth",))
+    log: dict = {"params": count_parameters(model), "samples": shards.samples,
+                 "batch": c.batch_size, "size": c.size, "device": c.device, "steps": []}
     print(f"{log['params']} parameters, {log['samples']} samples", flush=True)
-    budget, start, step = minutes * 60.0, time.time(), 0
+    start, step = time.time(), 0
     model.train()
-    while (elapsed := time.time() - start) < budget:
+    while c.within(step, elapsed := time.time() - start):
         for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
-            g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * elapsed
-                                                                            / budget))
-        x, target, valid = (t.to(device, non_blocking=True) for t in next(stream))
+            g["lr"] = warm_cosine_lr(c, step, elapsed)
+        x, target, valid = (t.to(c.device, non_blocking=True) for t in next(shards.stream))
         parts = depth_loss(model(x), target, valid)
         total = parts["l1"] + 0.5 * parts["grad"]
         opt.zero_grad()
@@ -126,33 +121,10 @@ def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 
             log["steps"].append(row)
             print(json.dumps(row), flush=True)
         if step % 1000 == 0:
-            model.save_pretrained(out)
-    model.eval()
-    model.save_pretrained(out)
-    log["total_steps"], log["minutes"] = step, round((time.time() - start) / 60, 2)
-    (Path(out) / "train_log.json").write_text(json.dumps(log, indent=1))
+            model.save_pretrained(c.out)
+    finish(model, c.out, log, step, start)
+    (c.out / "train_log.json").write_text(json.dumps(log, indent=1))
     return log
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Train statue-depth on the synthetic cache.")
-    p.add_argument("--minutes", type=float, default=30.0)
-    p.add_argument("--out", type=Path, default=Path("weights/statue-depth"))
-    p.add_argument("--cache", type=Path, default=CACHE_DIR)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--size", type=int, default=192)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--workers", type=int, default=0, help="augmenting processes")
-    p.add_argument("--init", type=Path, default=None, help="continue from these weights")
-    p.add_argument("--widths", default="16,32,48,96,128", help="five encoder widths")
-    args = p.parse_args(argv)
-    widths = tuple(int(w) for w in args.widths.split(","))
-    log = train(args.minutes, args.out, args.cache, args.batch, args.size, args.lr,
-                device=args.device, workers=args.workers, widths=widths, init=args.init)
-    print(f"done: {log['total_steps']} steps in {log['minutes']} min on {log['samples']} "
-          "samples")
-
-
-if __name__ == "__main__":
-    main()
+__all__ = ["augment", "depth_loss", "train"]

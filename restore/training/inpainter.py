@@ -15,7 +15,6 @@ the optimiser tensors (``optim_*.safetensors``) and their non-tensor state + the
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -31,9 +30,8 @@ from torch import nn
 
 from restore.inpainting.gan import GatedFFCGenerator, PatchDiscriminator
 from restore.inpainting.unet import UNetInpainter
+from restore.training.config import TrainConfig
 from restore.training.inpainting_data import (
-    CLUTTER_PROB,
-    RECOLOUR_PROB,
     InpaintDataset,
     RawSample,
     load_cache,
@@ -42,7 +40,6 @@ from restore.training.inpainting_data import (
     synth_samples,
 )
 
-DEFAULT_CACHE = Path("/tmp/statue-restore-synth")
 LOSS_WEIGHTS = {"l1": 1.0, "adv": 0.02, "fm": 0.2}
 
 
@@ -97,29 +94,29 @@ def _count(folders: list[Path]) -> int:
     return sum(len(list(f.glob("*.npz"))) for f in folders)
 
 
-def build_dataset(data: str, size: int, samples: int, seed: int, cache: Path,
-                  render_size: int, recolour: float = RECOLOUR_PROB,
-                  clutter: float = CLUTTER_PROB
-                  ) -> InpaintDataset:
-    """'synth' (rendered once into ``cache``), 'random' (smoke tests) or folders
-    (comma-separated; each holds ``sample_*.npz`` or ``shard_*.npz``, or is a real-photo
-    folder made by ``restore dataset build``), ``samples`` at most."""
-    if data == "random":
-        return InpaintDataset(random_crops(max(8, samples), size, seed), seed=seed)
-    if data == "synth":
-        have = sorted(cache.glob("*.npz"))
-        if len(have) < samples:
-            todo = samples - len(have)
-            print(f"rendering {todo} synthetic statues into {cache} (once)")
-            save_cache(synth_samples(todo, render_size, seed + len(have)), cache, len(have))
+def build_dataset(config: TrainConfig) -> InpaintDataset:
+    """The crops of a resolved ``config``: its ``data`` is 'synth' (rendered once into
+    ``cache``), 'random' (smoke tests) or folders (comma-separated; each holds
+    ``sample_*.npz`` or ``shard_*.npz``, or is a real-photo folder made by ``restore dataset
+    build``), ``samples`` statues at most."""
+    c = config
+    assert c.cache is not None, "resolve the config first"
+    if c.data == "random":
+        return InpaintDataset(random_crops(max(8, c.samples), c.size, c.seed), seed=c.seed)
+    if c.data == "synth":
+        have = sorted(c.cache.glob("*.npz"))
+        if len(have) < c.samples:
+            todo = c.samples - len(have)
+            print(f"rendering {todo} synthetic statues into {c.cache} (once)")
+            save_cache(synth_samples(todo, c.render_size, c.seed + len(have)), c.cache, len(have))
     raw: list[RawSample] = []
-    for folder in _folders(data, cache):
+    for folder in _folders(c.data, c.cache):
         if any(folder.glob("*.npz")) or (folder / "manifest.jsonl").is_file():
-            raw += load_cache(folder, samples - len(raw))
+            raw += load_cache(folder, c.samples - len(raw))
     if not raw:
-        raise ValueError(f"No samples in {data}; give 'synth' or a folder of .npz samples.")
-    return InpaintDataset.from_samples(raw, size, seed=seed, recolour_prob=recolour,
-                                       clutter_prob=clutter)
+        raise ValueError(f"No samples in {c.data}; give 'synth' or a folder of .npz samples.")
+    return InpaintDataset.from_samples(raw, c.size, seed=c.seed, recolour_prob=c.recolour,
+                                       clutter_prob=c.clutter)
 
 
 def save_grid(path: Path, x: torch.Tensor, pred: torch.Tensor, target: torch.Tensor,
@@ -166,186 +163,166 @@ def plot_losses(path: Path, history: list[dict[str, float]], size: tuple[int, in
     cv2.imwrite(str(path), canvas)
 
 
-def train(model: str, data: str, steps: int, size: int, out: Path, resume: bool = False,
-          batch_size: int = 8, lr: float = 1e-3, samples: int = 400, seed: int = 0,
-          cache: Path = DEFAULT_CACHE, render_size: int = 256, time_limit: float = 0.0,
-          sample_every: int = 200, threads: int = 0, tiny: bool = False, workers: int = 0,
-          init: Path | None = None, half_decoder: bool = True,
-          recolour: float = RECOLOUR_PROB, clutter: float = CLUTTER_PROB
-          ) -> dict[str, Any]:
-    """Train ``model`` for ``steps`` optimiser steps (or ``time_limit`` minutes); returns the
-    final state (step, seconds, last losses)."""
-    from accelerate import Accelerator
+class _Run:
+    """One training run's objects, so that each part of the loop is a short method."""
+
+    def __init__(self, c: TrainConfig) -> None:
+        from accelerate import Accelerator
+
+        assert c.out is not None and c.cache is not None, "resolve the config first"
+        self.c, self.out, self.ckpt = c, c.out, c.out / "checkpoint"
+        if c.threads > 0:
+            torch.set_num_threads(c.threads)
+        torch.manual_seed(c.seed)
+        self.acc = Accelerator()
+        self.ds = build_dataset(c)
+        loader = torch.utils.data.DataLoader(self.ds, batch_size=c.batch_size, shuffle=True,
+                                             drop_last=len(self.ds) >= c.batch_size,
+                                             num_workers=c.workers,
+                                             persistent_workers=c.workers > 0)
+        self.gen = build_generator(c.model, c.size, c.tiny, c.half_decoder)
+        if c.init is not None:  # warm start from a save_pretrained folder (same architecture)
+            self.gen.load_state_dict(load_file(str(Path(c.init) / "model.safetensors")))
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=c.lr, betas=(0.5, 0.9))
+        self.disc: PatchDiscriminator | None = None
+        self.opt_d: torch.optim.Optimizer | None = None
+        if c.model == "gan":
+            self.disc = PatchDiscriminator(width=16 if c.tiny else 32)
+            self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=c.lr * 0.4, betas=(0.5, 0.9))
+        self.state: dict[str, Any] = {"step": 0, "seconds": 0.0, "history": []}
+        if c.resume and (self.ckpt / "state.json").is_file():
+            self.resume()
+        self.start = time.time()
+        self.scheds = [torch.optim.lr_scheduler.LambdaLR(opt, self.cosine)
+                       for opt in (self.opt_g, self.opt_d) if opt is not None]
+        self.gen, self.opt_g, self.loader = self.acc.prepare(self.gen, self.opt_g, loader)
+        if self.disc is not None:
+            self.disc, self.opt_d = self.acc.prepare(self.disc, self.opt_d)
+        self.fixed = next(iter(self.loader))
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.step0 = self.state["step"]
+        self.seconds = self.base_seconds = float(self.state["seconds"])
+        self.n_files = -1 if c.data == "random" else _count(_folders(c.data, c.cache))
+
+    def cosine(self, _: int) -> float:
+        """Learning-rate factor: a cosine from 1 to 10 % over the run's progress."""
+        done = self.c.progress(self.state["step"], time.time() - self.start)
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * done))
+
+    def resume(self) -> None:
+        ckpt = self.ckpt
+        self.state = json.loads((ckpt / "state.json").read_text())
+        self.gen.load_state_dict(load_file(str(ckpt / "generator.safetensors")))
+        optimizer_from_safetensors(self.opt_g, ckpt / "optim_g.safetensors")
+        if self.disc is not None and self.opt_d is not None:
+            self.disc.load_state_dict(load_file(str(ckpt / "discriminator.safetensors")))
+            optimizer_from_safetensors(self.opt_d, ckpt / "optim_d.safetensors")
+
+    def save(self) -> None:
+        """Checkpoint (weights, optimisers, state), the shippable model and the loss plot."""
+        ckpt, unwrap = self.ckpt, self.acc.unwrap_model
+        ckpt.mkdir(parents=True, exist_ok=True)
+        self.state["seconds"] = self.seconds
+        save_file(unwrap(self.gen).state_dict(), str(ckpt / "generator.safetensors"))
+        optimizer_to_safetensors(self.opt_g, ckpt / "optim_g.safetensors")
+        if self.disc is not None and self.opt_d is not None:
+            sd = {k: v.contiguous() for k, v in unwrap(self.disc).state_dict().items()}
+            save_file(sd, str(ckpt / "discriminator.safetensors"))
+            optimizer_to_safetensors(self.opt_d, ckpt / "optim_d.safetensors")
+        (ckpt / "state.json").write_text(json.dumps(self.state))
+        unwrap(self.gen).save_pretrained(self.out / "model")
+        plot_losses(self.out / "loss.png", self.state["history"])
+
+    def sample(self) -> None:
+        """The fixed batch's predictions as ``samples_STEP.png``."""
+        self.gen.eval()
+        with torch.no_grad():
+            save_grid(self.out / f"samples_{self.state['step']:05d}.png", self.fixed["x"],
+                      self.gen(self.fixed["x"]), self.fixed["target"])
+
+    def grow(self) -> None:
+        """While the cache is still being rendered, take the new statues in."""
+        c = self.c
+        if self.n_files < 0:
+            return
+        n_files = _count(_folders(c.data, c.cache)) if c.cache is not None else 0
+        if n_files > self.n_files and len(self.ds.crops) < c.samples * 6:
+            self.n_files = n_files
+            self.ds = build_dataset(c)
+            self.loader = self.acc.prepare(torch.utils.data.DataLoader(
+                self.ds, batch_size=c.batch_size, shuffle=True, drop_last=True))
+            print(f"\ndataset grew to {len(self.ds)} crops")
+
+    def critic(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+               ) -> dict[str, torch.Tensor]:
+        """GAN: one hinge step of the critic, then the generator's adversarial and
+        feature-matching terms."""
+        assert self.disc is not None and self.opt_d is not None
+        d_real, _ = self.disc(target, mask)
+        d_fake, _ = self.disc(pred.detach(), mask)
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        self.acc.backward(loss_d)
+        self.opt_d.step()
+        g_fake, f_fake = self.disc(pred, mask)
+        with torch.no_grad():
+            _, f_real = self.disc(target, mask)
+        fm = sum((F.l1_loss(a, b) for a, b in zip(f_fake, f_real, strict=True)),
+                 torch.zeros((), device=pred.device)) / len(f_real)
+        return {"adv": -g_fake.mean(), "fm": fm, "d": loss_d.detach()}
+
+    def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """One optimiser step on ``batch``; returns the step's record (step and losses)."""
+        x, target, mask = batch["x"], batch["target"], batch["mask"]
+        self.gen.train()
+        pred = self.gen(x)
+        losses = {"l1": masked_l1(pred, target, mask)}
+        if self.disc is not None:
+            losses |= self.critic(pred, target, mask)
+        total = sum(LOSS_WEIGHTS[k] * v for k, v in losses.items() if k in LOSS_WEIGHTS)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.acc.backward(total)
+        self.opt_g.step()
+        for sch in self.scheds:
+            sch.step()
+        self.state["step"] += 1
+        self.seconds = self.base_seconds + time.time() - self.start
+        rec = {"step": self.state["step"], **{k: float(v.detach()) for k, v in losses.items()}}
+        self.state["history"].append(rec)
+        return rec
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
+    """Train ``config.model`` ('gan' or 'unet') for ``steps`` optimiser steps or ``minutes``
+    of wall clock, whichever ends first; returns the final state (step, seconds, last losses,
+    out)."""
     from tqdm import tqdm
 
-    if threads > 0:
-        torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    acc = Accelerator()
-    out = Path(out)
-    ckpt = out / "checkpoint"
-    ds = build_dataset(data, size, samples, seed, Path(cache), render_size, recolour, clutter)
-    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True
-                                         if len(ds) >= batch_size else False,
-                                         num_workers=workers, persistent_workers=workers > 0)
-    gen = build_generator(model, size, tiny, half_decoder)
-    if init is not None:  # warm start from a save_pretrained folder (same architecture)
-        gen.load_state_dict(load_file(str(Path(init) / "model.safetensors")))
-    opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.9))
-    disc: PatchDiscriminator | None = None
-    opt_d: torch.optim.Optimizer | None = None
-    if model == "gan":
-        disc = PatchDiscriminator(width=16 if tiny else 32)
-        opt_d = torch.optim.Adam(disc.parameters(), lr=lr * 0.4, betas=(0.5, 0.9))
-    state: dict[str, Any] = {"step": 0, "seconds": 0.0, "history": []}
-    if resume and (ckpt / "state.json").is_file():
-        state = json.loads((ckpt / "state.json").read_text())
-        gen.load_state_dict(load_file(str(ckpt / "generator.safetensors")))
-        optimizer_from_safetensors(opt_g, ckpt / "optim_g.safetensors")
-        if disc is not None and opt_d is not None:
-            disc.load_state_dict(load_file(str(ckpt / "discriminator.safetensors")))
-            optimizer_from_safetensors(opt_d, ckpt / "optim_d.safetensors")
-    def progress() -> float:
-        """Share of the run done: by steps, or by time when ``time_limit`` is set."""
-        done = state["step"] / steps
-        if time_limit > 0:
-            done = max(done, (time.time() - start) / (time_limit * 60))
-        return min(1.0, done)
-
-    def cosine(_: int) -> float:  # to 10 % of ``lr``
-        return 0.1 + 0.45 * (1 + math.cos(math.pi * progress()))
-
-    start = time.time()
-    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, cosine)
-    scheds = [sched_g]
-    if opt_d is not None:
-        scheds.append(torch.optim.lr_scheduler.LambdaLR(opt_d, cosine))
-    gen, opt_g, loader = acc.prepare(gen, opt_g, loader)
-    if disc is not None:
-        disc, opt_d = acc.prepare(disc, opt_d)
-    fixed = next(iter(loader))
-    out.mkdir(parents=True, exist_ok=True)
-    step0 = state["step"]
-    bar = tqdm(total=steps, initial=step0, desc=f"train {model}", disable=not acc.is_main_process)
-
-    def save() -> None:
-        ckpt.mkdir(parents=True, exist_ok=True)
-        state["seconds"] = seconds
-        save_file(acc.unwrap_model(gen).state_dict(), str(ckpt / "generator.safetensors"))
-        optimizer_to_safetensors(opt_g, ckpt / "optim_g.safetensors")
-        if disc is not None and opt_d is not None:
-            sd = {k: v.contiguous() for k, v in acc.unwrap_model(disc).state_dict().items()}
-            save_file(sd, str(ckpt / "discriminator.safetensors"))
-            optimizer_to_safetensors(opt_d, ckpt / "optim_d.safetensors")
-        (ckpt / "state.json").write_text(json.dumps(state))
-        acc.unwrap_model(gen).save_pretrained(out / "model")
-        plot_losses(out / "loss.png", state["history"])
-
-    seconds = base_seconds = float(state["seconds"])
-    n_files = -1 if data == "random" else _count(_folders(data, Path(cache)))
-    while state["step"] < steps:
-        if n_files >= 0 and _count(_folders(data, Path(cache))) > n_files and \
-                len(ds.crops) < samples * 6:  # caches still being rendered: take the new ones
-            n_files = _count(_folders(data, Path(cache)))
-            ds = build_dataset(data, size, samples, seed, Path(cache), render_size, recolour,
-                               clutter)
-            loader = acc.prepare(torch.utils.data.DataLoader(
-                ds, batch_size=batch_size, shuffle=True, drop_last=True))
-            print(f"\ndataset grew to {len(ds)} crops")
-        for batch in loader:
-            if state["step"] >= steps:
+    run = _Run(config.resolved())
+    c, state = run.c, run.state
+    bar = tqdm(total=c.steps, initial=run.step0, desc=f"train {c.model}",
+               disable=not run.acc.is_main_process)
+    stopped = False
+    while state["step"] < c.steps and not stopped:
+        run.grow()
+        for batch in run.loader:
+            if state["step"] >= c.steps:
                 break
-            x, target, mask = batch["x"], batch["target"], batch["mask"]
-            gen.train()
-            pred = gen(x)
-            losses = {"l1": masked_l1(pred, target, mask)}
-            if disc is not None and opt_d is not None:
-                # critic step (hinge)
-                d_real, _ = disc(target, mask)
-                d_fake, _ = disc(pred.detach(), mask)
-                loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-                opt_d.zero_grad(set_to_none=True)
-                acc.backward(loss_d)
-                opt_d.step()
-                # generator terms
-                g_fake, f_fake = disc(pred, mask)
-                with torch.no_grad():
-                    _, f_real = disc(target, mask)
-                losses["adv"] = -g_fake.mean()
-                losses["fm"] = sum((F.l1_loss(a, b) for a, b in zip(f_fake, f_real, strict=True)),
-                                   torch.zeros((), device=x.device)) / len(f_real)
-                losses["d"] = loss_d.detach()
-            total = sum(LOSS_WEIGHTS[k] * v for k, v in losses.items() if k in LOSS_WEIGHTS)
-            opt_g.zero_grad(set_to_none=True)
-            acc.backward(total)
-            opt_g.step()
-            for sch in scheds:
-                sch.step()
-            state["step"] += 1
-            seconds = base_seconds + time.time() - start
-            rec = {"step": state["step"], **{k: float(v.detach()) for k, v in losses.items()}}
-            state["history"].append(rec)
+            rec = run.step(batch)
             bar.update(1)
             bar.set_postfix({k: f"{v:.3f}" for k, v in rec.items() if k != "step"})
-            out_of_time = time_limit > 0 and time.time() - start > time_limit * 60
-            if state["step"] % sample_every == 0 or state["step"] == steps or out_of_time:
-                gen.eval()
-                with torch.no_grad():
-                    save_grid(out / f"samples_{state['step']:05d}.png", fixed["x"],
-                              gen(fixed["x"]), fixed["target"])
-                save()
-            if out_of_time:
-                steps = state["step"]
+            stopped = c.out_of_time(time.time() - run.start)
+            if state["step"] % c.sample_every == 0 or state["step"] == c.steps or stopped:
+                run.sample()
+                run.save()
+            if stopped:
                 break
     bar.close()
-    if state["step"] == step0 or state["step"] % sample_every != 0:
-        save()
+    if state["step"] == run.step0 or state["step"] % c.sample_every != 0:
+        run.save()
     last = state["history"][-1] if state["history"] else {}
-    return {"step": state["step"], "seconds": seconds, "last": last, "out": str(out)}
+    return {"step": state["step"], "seconds": run.seconds, "last": last, "out": str(c.out)}
 
 
-def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """The ``train`` sub-command (run it with :func:`run_train`)."""
-    p = sub.add_parser("train", help="train a learned inpainter (unet or gan) on CPU/GPU")
-    p.add_argument("--model", choices=("unet", "gan"), required=True)
-    p.add_argument("--data", default="synth",
-                   help="'synth' (render into --cache once), or comma-separated folders: cached "
-                   ".npz samples, or real photos from 'restore dataset build'")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--size", type=int, default=128, help="model resolution (divisible by 8)")
-    p.add_argument("--out", type=Path, default=Path("runs/inpaint"))
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--samples", type=int, default=400, help="synthetic statues to use")
-    p.add_argument("--render-size", type=int, default=256, help="synthetic photo size in px")
-    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-limit", type=float, default=0.0, help="stop after N minutes (0: off)")
-    p.add_argument("--sample-every", type=int, default=200)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    p.add_argument("--workers", type=int, default=0, help="data-loading processes")
-    p.add_argument("--init", type=Path, help="start from these weights (a model folder)")
-    p.add_argument("--decoder", choices=("half", "full"), default="half",
-                   help="gan: last decoder stage at 1/2 (faster) or full resolution (same "
-                   "weights, so --init works across both)")
-    p.add_argument("--recolour", type=float, default=RECOLOUR_PROB,
-                   help="share of crops whose statue is recoloured (bronze / patina / pale)")
-    p.add_argument("--clutter", type=float, default=CLUTTER_PROB,
-                   help="share of crops put in front of a procedural street scene")
-    return p
-
-
-def run_train(args: argparse.Namespace) -> str:
-    if args.size % 8:
-        raise ValueError(f"--size must be divisible by 8, got {args.size}; try 128.")
-    res = train(args.model, args.data, args.steps, args.size, args.out, args.resume,
-                args.batch_size, args.lr, args.samples, args.seed, args.cache, args.render_size,
-                args.time_limit, args.sample_every, args.threads, workers=args.workers,
-                init=args.init, half_decoder=args.decoder == "half",
-                recolour=args.recolour, clutter=args.clutter)
-    return (f"trained {args.model} to step {res['step']} in {res['seconds'] / 60:.1f} min; "
-            f"weights in {args.out / 'model'}")
-
-
-__all__ = ["add_train_parser", "build_generator", "masked_l1", "run_train", "train"]
+__all__ = ["build_dataset", "build_generator", "masked_l1", "optimizer_from_safetensors",
+           "optimizer_to_safetensors", "train"]

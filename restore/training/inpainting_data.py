@@ -36,6 +36,7 @@ from restore.inpainting.model_input import crop_input
 from restore.masking import make_mask
 from restore.masking.shapes import polyline
 from restore.pose import Pose, Side
+from restore.training.config import CLUTTER_PROB, RECOLOUR_PROB
 from restore.training.inpainting_augment import (
     augment_colour,
     clutter_background,
@@ -46,9 +47,6 @@ STRATEGY_NAMES: tuple[str, ...] = ("missing_arm_pair", "wrist_elbow", "wrist_elb
                                    "static_box", "moving_box", "missing_arm", "seed_box")
 MASK_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
                    "missing_arm")
-# Shares of training crops that get each figure augmentation
-# (restore.training.inpainting_augment); the shipped weights were fine-tuned with these.
-RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
 _KEYS = ("image", "damaged", "missing", "mask", "keypoints", "side")
 
 

@@ -27,8 +27,9 @@ import cv2
 import numpy as np
 
 from restore.names import KEYPOINT_NAMES, PART_NAMES
+from restore.training.config import SHARD_CACHE
 
-CACHE_DIR = Path("/tmp/statue-net-cache")
+CACHE_DIR = SHARD_CACHE
 SIZE = 256
 # restore.synth part name -> ours (drapery and held objects count as torso: statue material).
 SYNTH_TO_OURS = {"neck": "head", "pelvis": "torso", "drapery": "torso", "object": "torso"}
@@ -113,7 +114,7 @@ def load_cache(out: Path = CACHE_DIR, limit: int | None = None) -> dict[str, np.
     """All shards stacked: {"image": Nx256x256x3 uint8, ...} (see the module docstring)."""
     shards = sorted(out.glob("shard_*.npz"))[:limit]
     if not shards:
-        raise FileNotFoundError(f"No shards in {out}; run python -m restore.training.statue_data.")
+        raise FileNotFoundError(f"No shards in {out}; run python -m restore.training.statue_data")
     parts: dict[str, list[np.ndarray]] = {}
     for p in shards:
         with np.load(p, allow_pickle=False) as z:
@@ -204,6 +205,41 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def restage(img: np.ndarray, parts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A square render (HxWx3 uint8, ``parts`` its HxW part ids) with, at random, a new
+    backdrop behind the statue and plinth, real-photo surface detail on the statue and a
+    darker figure."""
+    side = img.shape[0]
+    if (pick := rng.random()) < 0.7:  # new backdrop behind the statue (and plinth)
+        statue = parts > 0
+        soft = cv2.GaussianBlur(statue.astype(np.float32), (0, 0), 0.7)[..., None]
+        new_bg = (photo_background if pick < 0.45 else background)(rng, side, side)
+        img = (img * soft + new_bg * (1 - soft)).astype(np.uint8)
+    if rng.random() < 0.5:  # real-photo surface detail on the statue (weathered bronze, stone)
+        tex = photo_background(rng, side, side).astype(np.float32).mean(2)
+        detail = (tex - cv2.GaussianBlur(tex, (0, 0), 4.0)) * rng.uniform(0.4, 1.5)
+        body = (parts > 0)[..., None]
+        img = np.clip(img + body * detail[..., None], 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:  # dark bronze / weathered stone: a figure darker than its scene
+        body = (parts > 0)[..., None]
+        img = np.where(body, img * rng.uniform(0.25, 0.6), img).astype(np.uint8)
+    return img
+
+
+def known_joints(data: dict[str, np.ndarray], i: int) -> np.ndarray:
+    """17 float32 weights of damaged sample ``i``'s keypoints: 0 for an elbow or wrist whose
+    place is in the broken-off part (where it should be is not in the photo), else 1."""
+    use = np.ones(17, np.float32)
+    gone = data["missing"][i]
+    side = gone.shape[0]
+    for j, name in enumerate(KEYPOINT_NAMES):
+        if name.endswith(("elbow", "wrist")):
+            x, y = data["kp"][i][j, :2].round().astype(int).clip(0, side - 1)
+            if gone[y, x]:
+                use[j] = 0.0
+    return use
+
+
 def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size: int = 192
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sample ``i`` augmented to a ``size`` square: (image HxWx3 uint8, mask HxW bool,
@@ -218,19 +254,7 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     kp = data["kp"][i].copy()
     valid = kp[:, 2] > 0
     side = img.shape[0]  # cached renders are square
-    if (pick := rng.random()) < 0.7:  # new backdrop behind the statue (and plinth)
-        statue = parts > 0
-        soft = cv2.GaussianBlur(statue.astype(np.float32), (0, 0), 0.7)[..., None]
-        new_bg = (photo_background if pick < 0.45 else background)(rng, side, side)
-        img = (img * soft + new_bg * (1 - soft)).astype(np.uint8)
-    if rng.random() < 0.5:  # real-photo surface detail on the statue (weathered bronze, stone)
-        tex = photo_background(rng, side, side).astype(np.float32).mean(2)
-        detail = (tex - cv2.GaussianBlur(tex, (0, 0), 4.0)) * rng.uniform(0.4, 1.5)
-        body = (parts > 0)[..., None]
-        img = np.clip(img + body * detail[..., None], 0, 255).astype(np.uint8)
-    if rng.random() < 0.25:  # dark bronze / weathered stone: a figure darker than its scene
-        body = (parts > 0)[..., None]
-        img = np.where(body, img * rng.uniform(0.25, 0.6), img).astype(np.uint8)
+    img = restage(img, parts, rng)
     # random crop of random aspect, letterboxed into the square (like a portrait photo).
     scale = rng.uniform(0.55, 1.0)
     aspect = float(np.exp(rng.uniform(np.log(0.5), np.log(1.5))))
@@ -258,14 +282,7 @@ def augment(data: dict[str, np.ndarray], i: int, rng: np.random.Generator, size:
     kp[:, 1] = (kp[:, 1] - y0 + 0.5) * f - 0.5 + oy
     inside = (kp[:, 0] >= ox) & (kp[:, 0] < ox + nw) & (kp[:, 1] >= oy) & (kp[:, 1] < oy + nh)
     weight = np.where(valid & inside, np.where(kp[:, 2] > 1, 1.0, 0.6), 0.0).astype(np.float32)
-    use = np.ones(17, np.float32)
-    if damaged:  # where a broken-off arm's elbow/wrist should be is not in the photo
-        gone = data["missing"][i]
-        for j, name in enumerate(KEYPOINT_NAMES):
-            if name.endswith(("elbow", "wrist")):
-                x, y = data["kp"][i][j, :2].round().astype(int).clip(0, side - 1)
-                if gone[y, x]:
-                    use[j] = 0.0
+    use = known_joints(data, i) if damaged else np.ones(17, np.float32)
     kp[:, 2] = weight
     out_img = photometric(out_img, rng)
     if rng.random() < 0.5:

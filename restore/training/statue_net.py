@@ -1,8 +1,9 @@
 """Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
 
     python -m restore.training.statue_data --start 0 --count 2000 --size 192 --steps 40  # once
-    python -m restore.training.statue_net --minutes 30 --out weights/statue-net
-    # on a GPU machine: --device cuda --workers 6 --batch 32
+    python -m restore train --model statue-net --minutes 30 --out weights/statue-net
+    # on a GPU machine: python -m restore --device cuda train --model statue-net --workers 6 \
+    #   --batch-size 32
 
 Losses, all at the input resolution except the heatmaps (stride 4):
 mask: BCE + soft Dice; parts: cross-entropy with arm classes weighted x3; heatmaps: BCE
@@ -13,7 +14,6 @@ The shard list is re-read while training, so training can start while the cache 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -26,7 +26,8 @@ import torch.nn.functional as F
 
 from restore.names import PART_NAMES
 from restore.perception.net import N_PARTS, STRIDE, StatueNet, count_parameters
-from restore.training.statue_data import CACHE_DIR, augment, load_cache
+from restore.training.config import TrainConfig
+from restore.training.statue_data import augment, load_cache
 
 ARM_IDS = [i for i, n in enumerate(PART_NAMES) if "arm" in n or "hand" in n]
 
@@ -89,85 +90,105 @@ def batches(data: dict[str, np.ndarray], size: int, batch_size: int, workers: in
     return iter(loader)
 
 
-def train(minutes: float, out: Path, cache: Path = CACHE_DIR, batch_size: int = 16,
-          size: int = 160, lr: float = 2e-3, seed: int = 0, threads: int = 1,
-          init: Path | None = None, device: str = "cpu", workers: int = 0,
-          widths: tuple[int, ...] = (16, 24, 48, 96, 128), head: int = 48) -> dict:
-    """Train for ``minutes`` of wall clock (from ``init``'s weights if given) on ``device``,
-    ``workers`` processes augmenting; saves to ``out`` (Hub mixin) and returns a log (steps,
-    wall and CPU minutes)."""
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    model = (StatueNet.from_pretrained(init) if init is not None
-             else StatueNet(widths=widths, head=head)).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    part_w = torch.ones(N_PARTS, device=device)
-    part_w[ARM_IDS] = 3.0
-    data = load_cache(cache)
-    n_samples, stream = len(data["image"]), batches(data, size, batch_size, workers, seed)
-    n_shards = len(list(cache.glob("shard_*.npz")))
-    budget, start, cpu0, step = minutes * 60.0, time.time(), time.process_time(), 0
-    log: dict = {"params": count_parameters(model), "steps": [], "threads": threads,
-                 "batch": batch_size, "size": size, "device": device, "workers": workers}
-    print(f"{log['params']} parameters, {n_samples} samples", flush=True)
-    model.train()
-    while (elapsed := time.time() - start) < budget:
-        frac = elapsed / budget
-        for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
-            g["lr"] = lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * frac))
-        img, mask, parts, kp, use = (t.to(device, non_blocking=True) for t in next(stream))
-        # uint8 / bool cross to the device; the float conversion happens there
-        img = img.permute(0, 3, 1, 2).float() / 127.5 - 1
-        mask, parts = mask.float(), parts.long()
-        parts_loss = losses(model(img), mask, parts, kp, use, part_w)
-        total = sum(parts_loss.values())
-        opt.zero_grad()
-        total.backward()  # type: ignore[union-attr]
-        opt.step()
-        step += 1
-        if step % 50 == 0:
-            row = {"step": step, "min": round(elapsed / 60, 2), "n": n_samples,
-                   **{k: round(float(v.detach()), 4) for k, v in parts_loss.items()}}
-            log["steps"].append(row)
-            print(json.dumps(row), flush=True)
-        if step % 200 == 0 and len(list(cache.glob("shard_*.npz"))) > n_shards:
-            # the cache is still being rendered: start drawing from the new shards too
-            data = load_cache(cache)
-            n_samples = len(data["image"])
-            stream = batches(data, size, batch_size, workers, seed + step)
-            n_shards = len(list(cache.glob("shard_*.npz")))
-        if step % 1000 == 0:
-            model.save_pretrained(out)
+class Shards:
+    """A loaded shard cache and its endless batches, reloaded when the cache has grown (so
+    training can start while the cache is still being rendered)."""
+
+    def __init__(self, config: TrainConfig,
+                 augment_fn: Callable[..., tuple[np.ndarray, ...]] = augment,
+                 require: tuple[str, ...] = ()) -> None:
+        assert config.cache is not None, "resolve the config first"
+        self.c, self.cache, self.augment_fn = config, config.cache, augment_fn
+        self.require = require
+        self.load(config.seed)
+
+    def load(self, seed: int) -> None:
+        c = self.c
+        self.data = load_cache(self.cache)
+        for key in self.require:  # e.g. depth, which shards rendered before it was added lack
+            if key not in self.data:
+                raise ValueError(f"The shards in {self.cache} hold no {key}; render them again "
+                                 "with python -m restore.training.statue_data.")
+        self.samples = len(self.data["image"])
+        self.stream = batches(self.data, c.size, c.batch_size, c.workers, seed, self.augment_fn)
+        self.n_shards = self.count()
+
+    def count(self) -> int:
+        return len(list(self.cache.glob("shard_*.npz")))
+
+    def refresh(self, step: int) -> None:
+        """Take newly rendered shards in (a new random stream, seeded by ``step``)."""
+        if self.count() > self.n_shards:
+            self.load(self.c.seed + step)
+
+
+def warm_cosine_lr(config: TrainConfig, step: int, elapsed: float) -> float:
+    """Learning rate: a linear warm-up over 200 steps, then a cosine decay to 0 over the
+    budget (by wall clock, or by steps when those end first)."""
+    done = config.progress(step, elapsed)
+    return config.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * done))
+
+
+def finish(model: torch.nn.Module, out: Path, log: dict, steps: int, start: float) -> dict:
+    """Save the final weights to ``out``; ``log`` gets the step count and the wall minutes."""
     model.eval()
-    model.save_pretrained(out)
-    log["total_steps"], log["minutes"] = step, round((time.time() - start) / 60, 2)
-    log["cpu_minutes"] = round((time.process_time() - cpu0) / 60, 2)
-    log["init"] = str(init) if init is not None else None
-    log["samples"] = n_samples
-    (out / "train_log.json").write_text(json.dumps(log, indent=1))
+    model.save_pretrained(out)  # type: ignore[operator]
+    log["total_steps"], log["minutes"] = steps, round((time.time() - start) / 60, 2)
     return log
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train statue-net on the synthetic cache.")
-    parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--out", type=Path, default=Path("weights/statue-net"))
-    parser.add_argument("--cache", type=Path, default=CACHE_DIR)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--size", type=int, default=160)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--init", type=Path, default=None, help="continue from these weights")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--workers", type=int, default=0, help="augmenting processes")
-    parser.add_argument("--widths", default="16,24,48,96,128", help="five encoder widths")
-    parser.add_argument("--head", type=int, default=48)
-    args = parser.parse_args(argv)
-    widths = tuple(int(w) for w in args.widths.split(","))
-    log = train(args.minutes, args.out, args.cache, args.batch, args.size, args.lr, init=args.init,
-                device=args.device, workers=args.workers, widths=widths, head=args.head)
-    print(f"done: {log['total_steps']} steps in {log['minutes']} min ({log['cpu_minutes']} CPU "
-          f"min) on {log['samples']} samples")
+def _batch_losses(model: StatueNet, batch: list[torch.Tensor], part_w: torch.Tensor,
+                  device: str) -> dict[str, torch.Tensor]:
+    img, mask, parts, kp, use = (t.to(device, non_blocking=True) for t in batch)
+    # uint8 / bool cross to the device; the float conversion happens there
+    img = img.permute(0, 3, 1, 2).float() / 127.5 - 1
+    return losses(model(img), mask.float(), parts.long(), kp, use, part_w)
 
 
-if __name__ == "__main__":
-    main()
+def train(config: TrainConfig) -> dict:
+    """Train statue-net as ``config`` says (from ``init``'s weights if given) on its
+    ``device``, ``workers`` processes augmenting; saves to ``out`` (Hub mixin) and returns a
+    log (steps, wall and CPU minutes)."""
+    c = config.resolved()
+    assert c.out is not None
+    if c.threads > 0:
+        torch.set_num_threads(c.threads)
+    torch.manual_seed(c.seed)
+    model = (StatueNet.from_pretrained(c.init) if c.init is not None
+             else StatueNet(widths=c.widths, head=c.head)).to(c.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=c.lr, weight_decay=1e-4)
+    part_w = torch.ones(N_PARTS, device=c.device)
+    part_w[ARM_IDS] = 3.0
+    shards = Shards(c)
+    start, cpu0, step = time.time(), time.process_time(), 0
+    log: dict = {"params": count_parameters(model), "steps": [], "threads": c.threads,
+                 "batch": c.batch_size, "size": c.size, "device": c.device, "workers": c.workers}
+    print(f"{log['params']} parameters, {shards.samples} samples", flush=True)
+    model.train()
+    while c.within(step, elapsed := time.time() - start):
+        for g in opt.param_groups:  # warm-up then cosine decay, by wall clock
+            g["lr"] = warm_cosine_lr(c, step, elapsed)
+        parts_loss = _batch_losses(model, next(shards.stream), part_w, c.device)
+        opt.zero_grad()
+        sum(parts_loss.values()).backward()  # type: ignore[union-attr]
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            row = {"step": step, "min": round(elapsed / 60, 2), "n": shards.samples,
+                   **{k: round(float(v.detach()), 4) for k, v in parts_loss.items()}}
+            log["steps"].append(row)
+            print(json.dumps(row), flush=True)
+        if step % 200 == 0:
+            shards.refresh(step)
+        if step % 1000 == 0:
+            model.save_pretrained(c.out)
+    finish(model, c.out, log, step, start)
+    log["cpu_minutes"] = round((time.process_time() - cpu0) / 60, 2)
+    log["init"] = str(c.init) if c.init is not None else None
+    log["samples"] = shards.samples
+    (c.out / "train_log.json").write_text(json.dumps(log, indent=1))
+    return log
+
+
+__all__ = ["AugmentedStream", "Shards", "batches", "finish", "gaussian_targets", "losses",
+           "train", "warm_cosine_lr"]

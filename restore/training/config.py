@@ -1,0 +1,145 @@
+"""One configuration for every trainer (``restore train --model gan|unet|statue-net|statue-depth``).
+
+:class:`TrainConfig` holds the options the four trainers share (output, data, budget,
+optimiser) and the few that belong to one model, each with a default. Options whose right value
+depends on the model (resolution, batch, learning rate, where the data and the weights live,
+the architecture's widths) default to "unset" and :meth:`TrainConfig.resolved` fills them from
+:data:`MODEL_DEFAULTS`, which record what each model's shipped weights were trained with, so a
+bare ``restore train --model X`` does what the model's own command did before.
+
+This module imports nothing heavy, so ``restore train --help`` does not load torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+INPAINTERS = ("gan", "unet")
+MODELS = (*INPAINTERS, "statue-net", "statue-depth")
+
+# Shares of the inpainters' training crops that get each figure augmentation
+# (restore.training.inpainting_augment); the shipped weights were fine-tuned with these.
+RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
+INPAINT_CACHE = Path("/tmp/statue-restore-synth")  # the inpainters' rendered samples
+SHARD_CACHE = Path("/tmp/statue-net-cache")  # the shards of restore.training.statue_data
+
+# Each model's value for the fields left unset (UNSET below). statue-net and statue-depth read
+# the same shard cache (restore.training.statue_data renders it once for both); the inpainters
+# keep their own (restore.training.inpainting_data). statue-net trains on one CPU thread (its
+# augmenting workers are the parallel part); 0 threads leaves torch's default.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    **{m: {"out": Path("runs/inpaint"), "cache": INPAINT_CACHE,
+           "steps": 2000, "minutes": 0.0, "size": 128, "batch_size": 8, "lr": 1e-3,
+           "threads": 0, "widths": ()} for m in INPAINTERS},
+    "statue-net": {"out": Path("weights/statue-net"), "cache": SHARD_CACHE,
+                   "steps": 0, "minutes": 30.0, "size": 160, "batch_size": 16, "lr": 2e-3,
+                   "threads": 1, "widths": (16, 24, 48, 96, 128)},
+    "statue-depth": {"out": Path("weights/statue-depth"), "cache": SHARD_CACHE,
+                     "steps": 0, "minutes": 30.0, "size": 192, "batch_size": 16, "lr": 2e-3,
+                     "threads": 0, "widths": (16, 32, 48, 96, 128)},
+}
+
+# The value of each per-model field that means "not set: use the model's default".
+UNSET: dict[str, Any] = {"out": None, "cache": None, "steps": -1, "minutes": -1.0, "size": 0,
+                         "batch_size": 0, "lr": 0.0, "threads": -1, "widths": ()}
+
+# Options that only some models read; giving one to another model is refused (a typo or a
+# misunderstanding, not something to ignore silently).
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "data": INPAINTERS, "samples": INPAINTERS, "render_size": INPAINTERS,
+    "recolour": INPAINTERS, "clutter": INPAINTERS, "resume": INPAINTERS,
+    "sample_every": INPAINTERS, "tiny": INPAINTERS, "half_decoder": INPAINTERS,
+    "widths": ("statue-net", "statue-depth"), "head": ("statue-net",),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs; see the module docstring for the unset fields."""
+
+    model: str  # one of MODELS
+    out: Path | None = None  # the weights (save_pretrained folder) and logs go here
+    init: Path | None = None  # start from these weights (a save_pretrained folder)
+
+    # data
+    cache: Path | None = None  # rendered synthetic statues (statue-* read shards from it)
+    data: str = "synth"  # inpainters: 'synth' (render into cache once), 'random' (smoke
+    #   tests) or comma-separated folders of .npz samples / real photos from `restore dataset`
+    samples: int = 400  # inpainters: statues to cut crops from (more are rendered if missing)
+    render_size: int = 256  # inpainters: px of the statues rendered for --data synth
+    recolour: float = RECOLOUR_PROB  # inpainters: share of crops with the statue recoloured
+    clutter: float = CLUTTER_PROB  # inpainters: share of crops set in a street scene
+
+    # budget: a run stops at whichever limit comes first; 0 turns a limit off
+    steps: int = -1  # optimiser steps (the inpainters' schedule runs over these)
+    minutes: float = -1.0  # wall clock (statue-net's and statue-depth's schedule runs over it)
+
+    # optimisation
+    size: int = 0  # training resolution in px (inpainters: divisible by 8)
+    batch_size: int = 0
+    lr: float = 0.0  # peak learning rate; every model decays it on a cosine
+    seed: int = 0
+    threads: int = -1  # torch CPU threads (0: torch's default)
+    workers: int = 0  # data-loading / augmenting processes (0: in the training process)
+    device: str = "cpu"  # statue-*: torch device; the inpainters let Accelerate choose
+    resume: bool = False  # inpainters: continue from OUT/checkpoint (weights, optimiser, step)
+    sample_every: int = 200  # inpainters: steps between sample grids and checkpoints
+
+    # architecture (ignored with init: the weights' own config wins)
+    widths: tuple[int, ...] = ()  # statue-*: the five encoder widths
+    head: int = 48  # statue-net: width of the shared head
+    half_decoder: bool = True  # gan: last decoder stage at 1/2 resolution (faster)
+    tiny: bool = False  # inpainters: test-size networks
+
+    def resolved(self) -> TrainConfig:
+        """A copy with the fields still at their "unset" value (:data:`UNSET`) set to the
+        model's defaults, checked; ValueError in one sentence for an unknown model or a budget
+        or size that cannot train."""
+        if self.model not in MODELS:
+            raise ValueError(f"Unknown model {self.model!r}; use one of {', '.join(MODELS)}.")
+        c = dataclasses.replace(self, **{k: v for k, v in MODEL_DEFAULTS[self.model].items()
+                                         if getattr(self, k) == UNSET[k]})
+        if c.model in INPAINTERS and c.size % 8:
+            raise ValueError(f"--size must be divisible by 8, got {c.size}; try 128.")
+        if c.model in INPAINTERS and c.steps < 1:
+            raise ValueError(f"--steps must be at least 1 for {c.model}, got {c.steps}.")
+        if c.steps <= 0 and c.minutes <= 0:
+            raise ValueError(f"{c.model} needs a budget: give --minutes or --steps above 0.")
+        return c
+
+    def progress(self, step: int, elapsed: float) -> float:
+        """Share of the run done after ``step`` steps and ``elapsed`` seconds, in [0, 1]: the
+        further along of the limits that are on (the learning-rate schedules follow it)."""
+        done = step / self.steps if self.steps > 0 else 0.0
+        if self.minutes > 0:
+            done = max(done, elapsed / (self.minutes * 60))
+        return min(1.0, done)
+
+    def within(self, step: int, elapsed: float) -> bool:
+        """Whether a run may take another step after ``step`` steps and ``elapsed`` seconds."""
+        return ((self.steps <= 0 or step < self.steps)
+                and (self.minutes <= 0 or elapsed < self.minutes * 60))
+
+    def out_of_time(self, elapsed: float) -> bool:
+        """Whether ``elapsed`` seconds are past the wall-clock limit (never when it is off)."""
+        return self.minutes > 0 and elapsed > self.minutes * 60
+
+
+def config_from(model: str, given: dict[str, Any]) -> TrainConfig:
+    """A config from options given by name (None = not given); ValueError when one of them
+    does not apply to ``model``."""
+    given = {k: v for k, v in given.items() if v is not None}
+    for name in given:
+        users = ONLY_FOR.get(name)
+        if users is not None and model in MODELS and model not in users:
+            flag = "--" + {"half_decoder": "decoder"}.get(name, name).replace("_", "-")
+            raise ValueError(f"{flag} does not apply to {model}; it is for "
+                             f"{', '.join(users)}.")
+    return TrainConfig(model=model, **given)
+
+
+__all__ = ["CLUTTER_PROB", "INPAINTERS", "INPAINT_CACHE", "MODELS", "MODEL_DEFAULTS",
+           "RECOLOUR_PROB", "SHARD_CACHE", "UNSET", "TrainConfig", "config_from"]
