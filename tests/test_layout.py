@@ -1,0 +1,101 @@
+"""The package layout shows the architecture: inference never imports training.
+
+Training, training data, evaluation (``restore/training/``) and the synthetic statue renderer
+(``restore/synth/``) may import the inference packages; no module elsewhere in ``restore/``
+may import them, not even lazily inside a function. The CLI reaches the training commands
+only through its command table (module names as strings, imported when the command runs).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from restore.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "restore"
+TRAINING_SIDE = ("restore.training", "restore.synth")
+# (importing module, imported module) pairs allowed despite the rule, each with the reason.
+# Empty: keep it so.
+ALLOWED: set[tuple[str, str]] = set()
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside functions (relative imports
+    resolved; ``from a import b`` counts as both ``a`` and ``a.b``)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def on_training_side(module: str) -> bool:
+    return any(module == side or module.startswith(side + ".") for side in TRAINING_SIDE)
+
+
+def test_inference_never_imports_training_or_synth() -> None:
+    arrows = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = module_name(path)
+        if on_training_side(source):
+            continue
+        arrows += [(source, target) for target in sorted(imports(path))
+                   if on_training_side(target) and (source, target) not in ALLOWED]
+    assert not arrows, f"inference imports training: {arrows}"
+
+
+def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    """The AST walk finds an import inside a function and resolves a relative one."""
+    lazy = PACKAGE / "inpainting" / "learned.py"
+    assert "restore.inpainting.model_input" in imports(lazy)  # imported inside inpaint()
+    assert on_training_side("restore.training.statue_net") and not on_training_side("restore")
+    assert not on_training_side("restore.trainingx")
+
+
+def test_importing_inference_loads_no_training_module() -> None:
+    """At run time too: the CLI, the pipeline and every stage load without restore.training
+    or restore.synth."""
+    code = (
+        "import sys\n"
+        "import restore.cli, restore.pipeline, restore.hub, restore.images, restore.names\n"
+        "import restore.segmentation, restore.pose, restore.masking, restore.inpainting\n"
+        "import restore.reconstruction, restore.perception, restore.perception.net\n"
+        "import restore.inpainting.learned, restore.reconstruction.depth_net\n"
+        "restore.cli.build_parser('segment')\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('restore.training', "
+        "'restore.synth')))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_train_help_lists_the_four_models(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "{gan,unet,statue-net,statue-depth}" in text
+    for model in ("gan", "unet", "statue-net", "statue-depth"):
+        assert model in text
