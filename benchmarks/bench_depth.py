@@ -1,8 +1,11 @@
 """Embedded relief (silhouette inflation) vs ground-truth depth on synthetic statues.
 
 For each ``restore.synth`` sample (intact statue, its mask, metric depth and intrinsics K),
-the relief backend's front surface is read back per pixel (one grid sample per pixel) as a
-relative depth (larger = farther) and compared with the true camera depth inside the mask:
+each method's depth inside the mask is compared with the true camera depth. For the meshes
+(``relief``, ``statue-depth mesh``: the closed mesh the product exports, at its default
+grid) the front faces are rasterised back into the photo's pixels (orthographic, as the mesh
+was lifted), so the number measures the mesh a visitor turns, slope limit and outline
+included; ``statue-depth`` alone is the network's depth map before meshing:
 
 - scale-and-shift alignment first (least squares, the usual protocol for relative depth:
   the relief has no absolute scale or distance), then
@@ -28,24 +31,42 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import trimesh
 from scipy.spatial import cKDTree
 
 from restore.reconstruction.depth_net import WEIGHTS, StatueDepthNet
 from restore.reconstruction.depth_net import predict_depth as net_depth
-from restore.reconstruction.meshing import grid_surface
+from restore.reconstruction.meshing import figure_frame, mesh_from_depth
 from restore.reconstruction.relief import relief_mesh
+from restore.reconstruction.turntable import fragments, nearest
 
 HELD_OUT = 1_000_000
 
 
+def front_depth(mesh: trimesh.Trimesh, mask: np.ndarray) -> np.ndarray:
+    """HxW relative depth (larger = farther, NaN where no front face covers the pixel centre)
+    of a mesh from :mod:`restore.reconstruction.meshing` lifted from a photo with ``mask``:
+    its front faces (those using only the first ``metadata["front_vertices"]`` vertices)
+    rasterised back into the photo's pixels."""
+    h, w = mask.shape
+    n = int(mesh.metadata["front_vertices"])
+    faces = np.asarray(mesh.faces)
+    faces = faces[(faces < n).all(1)]
+    unit, cx, cy = figure_frame(mask)
+    v = np.asarray(mesh.vertices)[:n]
+    screen = np.column_stack([v[:, 0] / unit + cx, cy - v[:, 1] / unit, v[:, 2]])
+    side = max(h, w)
+    face, pixel, _, depth = fragments(screen[faces], side)
+    win = nearest(face, pixel, depth)
+    out = np.full(side * side, np.nan)
+    out[pixel[win]] = -depth[win]
+    return out.reshape(side, side)[:h, :w]
+
+
 def relief_depth(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """HxW relative depth (larger = farther, NaN off the surface) of the relief backend."""
-    grid = max(mask.shape)
-    mesh = relief_mesh(image, mask, grid=grid)
-    surface = grid_surface(mask, grid)
-    out = np.full(mask.shape, np.nan)
-    out[surface.rows, surface.cols] = -mesh.vertices[: len(surface.rows), 2]
-    return out
+    """HxW relative depth (larger = farther, NaN off the surface) of the relief backend's
+    mesh, as exported (default grid)."""
+    return front_depth(relief_mesh(image, mask), mask)
 
 
 def flat_depth(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -95,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if Path(args.depth_net, "model.safetensors").is_file():
         net = StatueDepthNet.from_pretrained(args.depth_net).eval()
         methods["statue-depth"] = lambda im, m: net_depth(net, im, m)
+        methods["statue-depth mesh"] = lambda im, m: front_depth(
+            mesh_from_depth(im, m, net_depth(net, im, m), relief=None), m)
     if args.depth_model:
         from restore.reconstruction.depth import load_model, predict_depth
 

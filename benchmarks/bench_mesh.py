@@ -11,9 +11,15 @@ turning it would see it:
 - largest: share of the surface area in the largest connected component (one body: 100 %),
   and the number of components;
 - watertight: whether every edge has exactly two faces (a closed solid);
+- depth / width: the mesh's extent along z (seen from the side) over its extent along x
+  (seen from the front): a thin relief is near 0, a body of plausible thickness 0.3-0.7;
+- rim px: how far the front's rim vertices lie from the mask's true contour, in photo
+  pixels (largest over the photo; a grid staircase is about half a grid step, 5-6 px on a
+  2 MP photo);
 - seconds per mesh.
 
-Goals (issue 16): stretched < 0.5 %, largest >= 98 %, watertight. Prints one table per set.
+Goals (issue 16): stretched < 0.5 %, largest >= 98 %, watertight, rim px < 1. Prints one
+table per set.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from PIL import Image
 
 from restore.images import load_image, load_mask
 from restore.reconstruction import reconstruct
+from restore.reconstruction.meshing import figure_frame
+from restore.reconstruction.outline import rim_edges, sample, signed_distance, statue_region
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
 HELD_OUT = 1_000_000  # render seeds never used for training
@@ -43,9 +51,28 @@ def quality(mesh: trimesh.Trimesh) -> dict[str, float]:
     lengths = np.linalg.norm(per_face - np.roll(per_face, 1, axis=1), axis=2).max(axis=1)
     parts = mesh.split(only_watertight=False)
     areas = np.array([p.area for p in parts]) if len(parts) else np.array([mesh.area])
+    extent = mesh.bounds[1] - mesh.bounds[0]
     return {"stretched": float((lengths > 4 * median).mean()) if median else 0.0,
             "largest": float(areas.max() / max(areas.sum(), 1e-12)),
-            "components": float(len(parts)), "watertight": float(mesh.is_watertight)}
+            "components": float(len(parts)), "watertight": float(mesh.is_watertight),
+            "depth": float(extent[2] / max(extent[0], 1e-12))}
+
+
+def rim_error(mesh: trimesh.Trimesh, mask: np.ndarray) -> float:
+    """Largest distance (photo px) of the front's rim vertices from the contour of the part
+    of ``mask`` that was meshed (small pieces dropped, as the meshing does); NaN for meshes
+    without ``metadata["front_vertices"]``."""
+    n = mesh.metadata.get("front_vertices")
+    if n is None:
+        return float("nan")
+    faces = np.asarray(mesh.faces)
+    rim = np.unique(rim_edges(faces[(faces < n).all(1)]))
+    unit, cx, cy = figure_frame(mask)
+    v = np.asarray(mesh.vertices)[rim]
+    points = np.column_stack([v[:, 0] / unit + cx, cy - v[:, 1] / unit])
+    h, w = mask.shape
+    sdf = signed_distance(statue_region(mask), (-2, -2, h + 2, w + 2))
+    return float(np.abs(sample(sdf, points, (-2, -2))).max())
 
 
 def fireman() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -77,20 +104,23 @@ def table(name: str, cases: list[tuple[str, np.ndarray, np.ndarray]],
           backends: list[str]) -> None:
     print(f"\n{name}: {len(cases)} photos\n")
     print("| backend | stretched, mean / max | largest component, mean / min | components, "
-          "max | watertight | s per mesh |")
-    print("|---|---|---|---|---|---|")
+          "max | watertight | depth / width, mean / min | rim px, max | s per mesh |")
+    print("|---|---|---|---|---|---|---|---|")
     for b in backends:
+        reconstruct(*cases[0][1:], b)  # load the backend's weights outside the timing
         rows, seconds = [], 0.0
         for _, image, mask in cases:
             start = time.perf_counter()
             mesh = reconstruct(image, mask, b).mesh
             seconds += time.perf_counter() - start
-            rows.append(quality(mesh))
+            rows.append(quality(mesh) | {"rim": rim_error(mesh, mask)})
         col = {k: np.array([r[k] for r in rows]) for k in rows[0]}
         print(f"| {b} | {col['stretched'].mean():.2%} / {col['stretched'].max():.2%} | "
               f"{col['largest'].mean():.1%} / {col['largest'].min():.1%} | "
               f"{int(col['components'].max())} | {int(col['watertight'].sum())}/{len(rows)} | "
-              f"{seconds / len(rows):.2f} |")
+              f"{col['depth'].mean():.2f} / {col['depth'].min():.2f} | "
+              f"{np.nanmax(col['rim']) if np.isfinite(col['rim']).any() else float('nan'):.2f} "
+              f"| {seconds / len(rows):.2f} |")
 
 
 def main() -> None:

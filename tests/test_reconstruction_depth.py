@@ -10,7 +10,8 @@ import trimesh
 
 from restore.errors import BackendUnavailable
 from restore.reconstruction import RECONSTRUCTORS, Reconstruction
-from restore.reconstruction.meshing import grid_surface, mesh_from_depth, tint
+from restore.reconstruction.meshing import mesh_from_depth, tint
+from restore.reconstruction.outline import outline_mesh
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -65,7 +66,7 @@ def test_front_follows_the_depth(statue):
     depth = 5.0 - bump  # closer in the middle of the torso
     mesh = mesh_from_depth(image, mask, depth, grid=100)
     _closed_textured(mesh)
-    front = mesh.vertices[: len(mesh.vertices) // 2]
+    front = mesh.vertices[: mesh.metadata["front_vertices"]]
     centre = np.linalg.norm(front[:, :2] - front[:, :2].mean(0), axis=1) < 0.05
     assert front[centre, 2].mean() > np.median(front[:, 2])
     flat = mesh_from_depth(image, mask, np.ones((h, w)), grid=100)
@@ -79,9 +80,14 @@ def test_pinched_masks_still_close(statue):
     mask = np.zeros(image.shape[:2], bool)
     mask[40:120, 40:120] = True
     mask[120:200, 120:200] = True  # touches the first square only at a corner
-    mesh = mesh_from_depth(image, mask, np.ones(mask.shape), grid=60)
-    assert mesh.is_watertight
-    assert grid_surface(mask, 60).faces.max() < len(grid_surface(mask, 60).rows)
+    mesh = mesh_from_depth(image, mask, np.ones(mask.shape), grid=60, keep_pieces=True)
+    assert mesh.is_watertight and mesh.is_winding_consistent
+    outline = outline_mesh(mask, 60, keep_pieces=True)
+    assert outline.faces.max() < len(outline.points)
+    # every contour vertex starts one rim edge and ends one: simple loops, no pinch
+    starts = np.bincount(outline.rim[:, 0], minlength=len(outline.points))
+    ends = np.bincount(outline.rim[:, 1], minlength=len(outline.points))
+    assert set(starts[outline.rim_vertices]) == {1} and set(ends[outline.rim_vertices]) == {1}
 
 
 def test_tint_marks_only_the_region(statue):

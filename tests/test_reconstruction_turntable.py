@@ -127,3 +127,18 @@ def test_sheet_has_a_row_per_mesh_and_a_column_per_angle():
     assert out.dtype == np.uint8 and out.ndim == 3
     assert out.shape[1] >= 4 * 96 and out.shape[0] >= 2 * 96
     assert out.shape[1] < 4 * 96 + 40 and out.shape[0] < 2 * 96 + 120
+
+
+def test_meshes_with_vertex_normals_are_shaded_smoothly():
+    flat = trimesh.creation.icosphere(subdivisions=2)
+    smooth = trimesh.creation.icosphere(subdivisions=2)
+    _ = smooth.vertex_normals  # cached: a GLB export would carry them, so does the render
+    a, b = render(flat, 0, SIZE, BG), render(smooth, 0, SIZE, BG)
+    assert np.array_equal(covered(a), covered(b))
+    def jumps(img: np.ndarray) -> np.ndarray:
+        """Largest colour step between horizontally neighbouring pixels of the sphere."""
+        both = covered(img)[:, 1:] & covered(img)[:, :-1]
+        return np.abs(np.diff(img.astype(int), axis=1)).max(2)[both]
+
+    # facets meet with steps of 10-40 grey levels; interpolated normals change by a few
+    assert np.percentile(jumps(a), 99) > 10 and np.percentile(jumps(b), 99) <= 6

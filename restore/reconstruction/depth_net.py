@@ -132,13 +132,18 @@ class DepthNetReconstructor:
     """Statue photo + mask -> closed textured mesh from statue-depth's prediction.
 
     model: an already built network (tests); otherwise ``weights/statue-depth`` (or ``path``)
-    is loaded on first use. back: depth of the back relative to the front's bulge.
+    is loaded on first use. back: depth of the back behind the figure's middle surface,
+    times the local half-width; keep_pieces: keep small separate mask pieces (dropped by
+    default); plinth: keep the plinth (see :func:`~restore.reconstruction.meshing.
+    mesh_from_depth`).
     """
 
     def __init__(self, device: str = "cpu", *, model: StatueDepthNet | None = None,
-                 path: str | Path | None = None, grid: int = 160, back: float = 0.6) -> None:
+                 path: str | Path | None = None, grid: int = 160, back: float = 0.7,
+                 keep_pieces: bool = False, plinth: bool = True) -> None:
         self.device, self._model, self.path = device, model, Path(path or WEIGHTS)
-        self.grid, self.back = grid, back
+        self.grid, self.back, self.keep_pieces = grid, back, keep_pieces
+        self.plinth = plinth
 
     @property
     def model(self) -> StatueDepthNet:
@@ -162,7 +167,8 @@ class DepthNetReconstructor:
 
         depth = predict_depth(self.model, image, mask, self.device)
         return mesh_from_depth(image if texture is None else texture, mask, depth,
-                               grid=self.grid, relief=None, back=self.back)
+                               grid=self.grid, relief=None, back=self.back,
+                               keep_pieces=self.keep_pieces, plinth=self.plinth)
 
 
 __all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",

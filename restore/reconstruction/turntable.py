@@ -8,8 +8,10 @@ front view faces it), at 180 it sees the back. The framing depends on the mesh o
 the yaw, so every angle of one mesh has the same scale: ``scale = size / (2 * MARGIN * r)``
 pixels per unit, where ``r`` is the larger of the half height and the largest distance of a
 vertex from the vertical axis. Pixels are coloured by texture (barycentric uv, nearest texel,
-v up as in glTF), vertex or face colours, or grey, times Lambert shading from the face
-normals plus ambient (light fixed to the camera, from the upper left).
+v up as in glTF), vertex or face colours, or grey, times Lambert shading plus ambient (light
+fixed to the camera, from the upper left). The normals are the mesh's own vertex normals,
+interpolated, when it carries them (as a GLB export would: trimesh writes cached vertex
+normals), else the face normals (flat shading).
 """
 
 from __future__ import annotations
@@ -124,6 +126,20 @@ def albedo(mesh: trimesh.Trimesh, face: np.ndarray, bary: np.ndarray) -> np.ndar
     return np.broadcast_to(GREY, (len(face), 3))
 
 
+def shading_normals(mesh: trimesh.Trimesh, yaw_degrees: float, face: np.ndarray,
+                    bary: np.ndarray, face_normals: np.ndarray) -> np.ndarray:
+    """(N, 3) unit normals of the fragments in the camera frame: the mesh's cached vertex
+    normals interpolated with ``bary`` (N, 3), else ``face_normals`` (F, 3) of ``face``."""
+    if "vertex_normals" not in mesh._cache.cache:
+        return face_normals[face]
+    t = math.radians(yaw_degrees)
+    rot = np.array([[math.cos(t), 0.0, -math.sin(t)], [0.0, 1.0, 0.0],
+                    [math.sin(t), 0.0, math.cos(t)]])
+    vn = np.asarray(mesh.vertex_normals, float) @ rot.T
+    n = (bary[:, :, None] * vn[np.asarray(mesh.faces)[face]]).sum(1)
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
 def render(mesh: trimesh.Trimesh, yaw_degrees: float, size: int = 384,
            background: tuple[int, int, int] = (24, 24, 24)) -> np.ndarray:
     """``mesh`` seen from ``yaw_degrees`` (see the module docstring): (size, size, 3) uint8."""
@@ -135,7 +151,7 @@ def render(mesh: trimesh.Trimesh, yaw_degrees: float, size: int = 384,
     face, pixel, bary, depth = fragments(screen[np.asarray(mesh.faces)], size)
     win = nearest(face, pixel, depth)
     face, pixel, bary = face[win], pixel[win], bary[win]
-    n = normals[face]
+    n = shading_normals(mesh, yaw_degrees, face, bary, normals)
     n = n * np.where(n[:, 2] < 0, -1.0, 1.0)[:, None]  # open meshes: light the inside too
     shade = AMBIENT + (1 - AMBIENT) * np.clip(n @ LIGHT, 0, 1)
     out[pixel] = np.clip(albedo(mesh, face, bary) * shade[:, None], 0, 255).astype(np.uint8)
@@ -172,4 +188,4 @@ def sheet(meshes: Sequence[tuple[str, trimesh.Trimesh]], yaws: Sequence[float] =
 
 
 __all__ = ["AMBIENT", "MARGIN", "VIEW_NAMES", "albedo", "fragments", "framing", "nearest",
-           "project", "render", "sheet"]
+           "project", "render", "shading_normals", "sheet"]
