@@ -36,3 +36,21 @@ def test_tiny_or_empty_masks_are_refused(statue):
     speck[5, 5] = True
     with pytest.raises(ValueError, match="too"):
         reconstruct(image, speck)
+
+
+@pytest.mark.parametrize("backend", ["relief", "statue-depth"])
+def test_options_choose_whether_small_mask_pieces_are_kept(statue, backend):
+    """A speck apart from the statue (a stray label) is dropped by default and kept when
+    ``Options.keep_pieces`` asks, through the one 3D front door."""
+    from restore.reconstruction.options import Options
+    from restore.reconstruction.options import reconstruct as lift
+
+    image, mask, _ = statue
+    speck = mask.copy()
+    h, w = mask.shape
+    speck[h - 14:h - 4, 4:14] = True  # about 1 % of the statue, far from it
+    assert not mask[h - 14:h - 4, 4:14].any()
+    dropped = lift(image, speck, backend).mesh  # type: ignore[union-attr]
+    kept = lift(image, speck, backend, Options(keep_pieces=True)).mesh  # type: ignore[union-attr]
+    assert len(dropped.split(only_watertight=False)) == 1
+    assert len(kept.split(only_watertight=False)) == 2

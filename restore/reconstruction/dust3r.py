@@ -176,18 +176,22 @@ class Dust3rReconstructor:
     min_conf: confidence below which points are dropped (then filled from neighbours for the
     closed mesh); clean_depth: median filter + robust outlier removal of the depth;
     dtype: ``torch.bfloat16`` for a faster, looser transformer; model: an already built
-    network (tests); otherwise the pretrained ``variant`` is loaded on first use.
+    network (tests); otherwise the pretrained ``variant`` is loaded on first use;
+    keep_pieces, plinth: as for the other backends' closed mesh (small separate mask pieces
+    dropped by default; the plinth kept).
     """
 
     def __init__(self, device: str = "cpu", variant: str = "512_dpt", *, model: Any = None,
                  image_size: int | None = None, output: str = "closed", min_conf: float = 3.0,
-                 clean_depth: bool = True, grid: int = 160, dtype: Any = None) -> None:
+                 clean_depth: bool = True, grid: int = 160, dtype: Any = None,
+                 keep_pieces: bool = False, plinth: bool = True) -> None:
         if output not in ("closed", "surface"):
             raise ValueError(f"Unknown DUSt3R output {output!r}; choose closed or surface.")
         self.device, self.variant, self._model = device, variant, model
         self.size = image_size or IMAGE_SIZE[variant]
         self.output, self.min_conf, self.clean_depth = output, min_conf, clean_depth
         self.grid, self.dtype = grid, dtype
+        self.keep_pieces, self.plinth = keep_pieces, plinth  # for the closed mesh
 
     @property
     def model(self) -> Any:
@@ -267,7 +271,8 @@ class Dust3rReconstructor:
         ch, cw = mask_c.shape
         big = cv2.resize(depth, (cw, ch), interpolation=cv2.INTER_LINEAR).astype(np.float64)
         points = meshing.unproject(big, pm.focal, pm.crop.size)
-        return meshing.mesh_from_points(photo, mask_c, points, grid=self.grid)
+        return meshing.mesh_from_points(photo, mask_c, points, grid=self.grid,
+                                        keep_pieces=self.keep_pieces, plinth=self.plinth)
 
     def point_cloud(self, image: np.ndarray, mask: np.ndarray,
                     restored: np.ndarray | None = None) -> trimesh.PointCloud:

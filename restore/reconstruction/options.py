@@ -13,6 +13,9 @@ them). What each option does per backend:
   DUSt3R and ``statue-depth`` tint their texture only (the network sees the real photo);
   the other backends get the tinted photo, which for ``relief`` is only its texture (its
   shape comes from the mask) and for ``depth-anything`` is also what the depth network sees.
+- ``keep_pieces``: keep separate mask pieces smaller than 5 % of the main one (specks, a
+  stray label; dropped by default); ``plinth``: keep the plinth the figure stands on (False:
+  cut off where one is found). Closed meshes of every backend.
 - several photos (:func:`reconstruct_views`): DUSt3R's global alignment; the result is its
   open aligned surface ("closed") or its points. The restored region belongs to the first
   photo, which is tinted before the network sees it (the backend has no texture-only path).
@@ -29,8 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from restore.images import as_mask, as_rgb_uint8, check_region
-from restore.reconstruction import RECONSTRUCTORS, Reconstruction
-from restore.reconstruction import reconstruct as reconstruct_plain
+from restore.reconstruction import RECONSTRUCTORS, Reconstruction, check_aspect
 from restore.reconstruction.meshing import tint as tint_image
 
 if TYPE_CHECKING:
@@ -45,13 +47,16 @@ MULTI_VIEW = ("dust3r", "dust3r-224")  # backends that align several photos
 @dataclass(frozen=True)
 class Options:
     """output: "closed" or "points"; min_conf, clean_depth: DUSt3R only; tint: colour the
-    restored region; niter: global alignment steps for three photos or more."""
+    restored region; niter: global alignment steps for three photos or more; keep_pieces,
+    plinth: what the closed mesh keeps."""
 
     output: str = "closed"
     min_conf: float = 3.0
     clean_depth: bool = True
     tint: bool = False
     niter: int = 300
+    keep_pieces: bool = False
+    plinth: bool = True
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -99,7 +104,24 @@ def _dust3r(backend: str, device: str, options: Options,
         return None
     return Dust3rReconstructor(base.device, base.variant, model=base.model,
                                image_size=base.size, output=output, min_conf=options.min_conf,
-                               clean_depth=options.clean_depth, grid=base.grid, dtype=base.dtype)
+                               clean_depth=options.clean_depth, grid=base.grid, dtype=base.dtype,
+                               keep_pieces=options.keep_pieces, plinth=options.plinth)
+
+
+def _single(backend: str, device: str, options: Options) -> Any:
+    """The registry's reconstructor for ``backend`` with ``options``' mesh choices (the
+    loaded network shared), or the registry's own when it has no such choices."""
+    from restore.reconstruction.depth_net import DepthNetReconstructor
+    from restore.reconstruction.relief import ReliefReconstructor
+
+    base = RECONSTRUCTORS.get(backend, device)
+    if isinstance(base, DepthNetReconstructor):
+        return DepthNetReconstructor(base.device, model=base.model, grid=base.grid,
+                                     back=base.back, keep_pieces=options.keep_pieces,
+                                     plinth=options.plinth)
+    if isinstance(base, ReliefReconstructor):
+        return ReliefReconstructor(base.grid, options.keep_pieces, options.plinth)
+    return base
 
 
 def _region(restored: Any, shape: tuple[int, int], options: Options) -> np.ndarray | None:
@@ -130,6 +152,7 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
     """One photo -> 3D. mask: HxW statue mask (None = segment it); restored: HxW repainted
     region, needed when ``options.tint``."""
     rgb = as_rgb_uint8(image)
+    check_aspect(rgb)
     region = _region(restored, rgb.shape[:2], options)
     rec = _dust3r(backend, device, options)
     if rec is None:
@@ -137,12 +160,13 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
             raise _points_only_dust3r(backend)
         from restore.reconstruction.depth_net import DepthNetReconstructor
 
-        base = RECONSTRUCTORS.get(backend, device)
-        if region is not None and isinstance(base, DepthNetReconstructor):
+        single = _single(backend, device, options)
+        if region is not None and isinstance(single, DepthNetReconstructor):
             # texture only: the depth network sees the real photo
-            return Reconstruction(base.reconstruct(rgb, _statue(rgb, mask),
-                                                   texture=tint_image(rgb, region)), backend)
-        return reconstruct_plain(tint_image(rgb, region), _statue(rgb, mask), backend, device)
+            return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask),
+                                                     texture=tint_image(rgb, region)), backend)
+        return Reconstruction(single.reconstruct(tint_image(rgb, region), _statue(rgb, mask)),
+                              backend)
     statue = _statue(rgb, mask)
     if options.output == "points":
         return PointReconstruction(rec.point_cloud(rgb, statue, region), backend)
