@@ -12,6 +12,13 @@ the target is the intact render. Renders vary light, material and background (re
 so the network learns to correct the render's shading and colour, not one look. The loss is
 L1 plus an L1 on image gradients inside the hole (so sharpness is rewarded, not blur).
 Cached as one .npz per statue under ``--cache``.
+
+Real statues (``--real``, the Met cut-outs with arm labels in ../shared): the clearly seen
+arm of a statue whose arms are both labelled present is cut out as the hole (a tube around
+its shoulder -> elbow -> wrist, on the statue), the limb is rendered into it from the rest of
+the statue, and the target is the real arm: the network learns how real marble, bronze and
+limestone differ from the render, not only renders. Every sample's crop is worked at most
+:data:`restore.inpainting.refiner.MAX_SIDE` px, as at inference.
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ class RefinerTrainConfig:
     device: str = "cpu"
     workers: int = 2
     seed: int = 0
+    real: str = ""  # folder of real RGBA cut-outs with arms.jsonl (../shared Met); "" = none
+    real_share: float = 0.5  # share of each batch from the real statues' arms
+    init: str = ""  # a saved refiner to continue from ("" = a fresh one)
 
 
 def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
@@ -79,6 +89,80 @@ def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
     return {"x": x, "y": y, "hole": region[c]}
 
 
+def _shrink(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The sample at most MAX_SIDE px a side (INTER_AREA), as the backend works it."""
+    import cv2
+
+    from restore.inpainting.refiner import MAX_SIDE
+
+    h, w = sample["hole"].shape
+    scale = min(1.0, MAX_SIDE / max(h, w))
+    if scale == 1.0:
+        return sample
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+
+    def shrink(a: np.ndarray) -> np.ndarray:
+        return np.stack([cv2.resize(c, size, interpolation=cv2.INTER_AREA) for c in a])
+    hole = cv2.resize(sample["hole"].astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return {"x": shrink(sample["x"]), "y": shrink(sample["y"]), "hole": hole > 0.5}
+
+
+def real_arm_samples(folder: Path) -> list[dict[str, np.ndarray]]:
+    """Samples from the real statues in ``folder`` (RGBA cut-outs + arms.jsonl): each clearly
+    seen arm of a statue labelled with both arms present, cut out and rendered back."""
+    from PIL import Image
+
+    from restore.pose import estimate
+
+    out = []
+    for line in (folder / "arms.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if (r["left_arm"], r["right_arm"]) != ("present", "present"):
+            continue
+        im = Image.open(folder / "images" / r["file"]).convert("RGBA")
+        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+        bg.alpha_composite(im)
+        rgb, statue = np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 127
+        pose = estimate(rgb, "blazepose")
+        for side in ("left", "right"):
+            sample = _real_arm(rgb, statue, pose, side)
+            if sample is not None:
+                out.append(_shrink(sample))
+    return out
+
+
+def _real_arm(rgb: np.ndarray, statue: np.ndarray, pose, side: str  # type: ignore[no-untyped-def]
+              ) -> dict[str, np.ndarray] | None:
+    """One real arm as a sample, or None when the arm is not clearly seen."""
+    import cv2
+
+    from restore.inpainting import crop_box
+    from restore.inpainting.limb import _near, render_layers
+    from restore.inpainting.refiner import model_input
+    from restore.masking.shapes import polyline
+
+    names = [f"{side}_{j}" for j in ("shoulder", "elbow", "wrist")]
+    if min(pose.score(n) for n in names) < 0.7:
+        return None
+    span = float(np.linalg.norm(np.subtract(pose.point("left_shoulder"),
+                                            pose.point("right_shoulder"))))
+    width = max(6.0, 0.28 * span)
+    arm = pose.arm(side)
+    fore = polyline(statue.shape, arm[1:], width)  # elbow -> wrist: the forearm
+    hole = fore & statue
+    if hole.sum() < 60:
+        return None
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    context = statue & ~ring  # the rest of the statue, a thin gap around the arm
+    y0, y1, x0, x1 = crop_box(hole | _near(context, hole), margin=0.3, min_side=32)
+    c = (slice(y0, y1), slice(x0, x1))
+    guide = polyline(statue.shape, arm[1:], 3.0) & hole
+    layers = render_layers(rgb[c], hole[c], context[c], guide[c])
+    x = model_input(rgb[c], hole[c], context[c], layers)
+    y = rgb[c].astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+    return {"x": x, "y": y, "hole": hole[c]}
+
+
 def _cached(args: tuple[int, int, str]) -> str | None:
     seed, size, cache = args
     path = Path(cache) / f"{seed}.npz"
@@ -105,34 +189,42 @@ def build_cache(cfg: RefinerTrainConfig, cache: Path) -> list[Path]:
 
 
 def patches(data: list[dict[str, np.ndarray]], cfg: RefinerTrainConfig,
-            rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-    """A batch of ``cfg.patch`` px patches centred on hole pixels (zero-padded crops)."""
-    p = cfg.patch
+            rng: np.random.Generator, real: list[dict[str, np.ndarray]] | None = None
+            ) -> tuple[torch.Tensor, ...]:
+    """A batch of ``cfg.patch`` px patches centred on hole pixels (zero-padded crops), a
+    ``cfg.real_share`` of them from ``real`` when given."""
     xs, ys, hs = [], [], []
     for _ in range(cfg.batch):
-        d = data[rng.integers(len(data))]
-        hy, hx = np.nonzero(d["hole"])
-        k = rng.integers(len(hy))
-        cy, cx = hy[k] - p // 2, hx[k] - p // 2
-        x = np.zeros((9, p, p), np.float32)
-        y = np.zeros((3, p, p), np.float32)
-        h = np.zeros((p, p), np.float32)
-        H, W = d["hole"].shape
-        sy0, sx0 = max(0, cy), max(0, cx)
-        sy1, sx1 = min(H, cy + p), min(W, cx + p)
-        ty, tx = sy0 - cy, sx0 - cx
-        x[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["x"][:, sy0:sy1, sx0:sx1]
-        y[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["y"][:, sy0:sy1, sx0:sx1]
-        h[ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["hole"][sy0:sy1, sx0:sx1]
-        if rng.random() < 0.5:  # mirror: the normals' x component flips with the image
-            x, y, h = x[:, :, ::-1].copy(), y[:, :, ::-1].copy(), h[:, ::-1].copy()
-            x[5] = -x[5]
+        pool = real if real and rng.random() < cfg.real_share else data
+        x, y, h = _patch(pool[rng.integers(len(pool))], cfg.patch, rng)
         xs.append(x)
         ys.append(y)
         hs.append(h)
     dev = torch.device(cfg.device)
     return (torch.from_numpy(np.stack(xs)).to(dev), torch.from_numpy(np.stack(ys)).to(dev),
             torch.from_numpy(np.stack(hs))[:, None].to(dev))
+
+
+def _patch(d: dict[str, np.ndarray], p: int, rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One ``p`` px patch of sample ``d`` around a random hole pixel, randomly mirrored."""
+    hy, hx = np.nonzero(d["hole"])
+    k = rng.integers(len(hy))
+    cy, cx = hy[k] - p // 2, hx[k] - p // 2
+    x = np.zeros((9, p, p), np.float32)
+    y = np.zeros((3, p, p), np.float32)
+    h = np.zeros((p, p), np.float32)
+    H, W = d["hole"].shape
+    sy0, sx0 = max(0, cy), max(0, cx)
+    sy1, sx1 = min(H, cy + p), min(W, cx + p)
+    ty, tx = sy0 - cy, sx0 - cx
+    x[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["x"][:, sy0:sy1, sx0:sx1]
+    y[:, ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["y"][:, sy0:sy1, sx0:sx1]
+    h[ty:ty + sy1 - sy0, tx:tx + sx1 - sx0] = d["hole"][sy0:sy1, sx0:sx1]
+    if rng.random() < 0.5:  # mirror: the normals' x component flips with the image
+        x, y, h = x[:, :, ::-1].copy(), y[:, :, ::-1].copy(), h[:, ::-1].copy()
+        x[5] = -x[5]
+    return x, y, h
 
 
 def loss_fn(pred: torch.Tensor, y: torch.Tensor, hole: torch.Tensor, grad_weight: float
@@ -153,15 +245,19 @@ def train(cfg: RefinerTrainConfig, cache: Path, out: Path) -> Path:
 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    files = build_cache(cfg, cache)
-    data = [dict(np.load(f)) for f in files]
-    val, data = data[:max(1, len(data) // 10)], data[max(1, len(data) // 10):]
-    model = LimbRefiner(width=cfg.width).to(cfg.device)
+    data = [_shrink(dict(np.load(f))) for f in build_cache(cfg, cache)]
+    real = real_arm_samples(Path(cfg.real)) if cfg.real else []
+    rng.shuffle(real)  # type: ignore[arg-type]
+    cut, rcut = max(1, len(data) // 10), len(real) // 10
+    val, data, val_real, real = data[:cut], data[cut:], real[:rcut], real[rcut:]
+    model = (LimbRefiner.from_pretrained(cfg.init) if cfg.init
+             else LimbRefiner(width=cfg.width)).to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps)
-    log, start = [], time.time()
+    log: list[dict[str, object]] = []
+    start = time.time()
     for step in range(1, cfg.steps + 1):
-        x, y, h = patches(data, cfg, rng)
+        x, y, h = patches(data, cfg, rng, real)
         loss = loss_fn(model(x), y, h, cfg.grad_weight)
         opt.zero_grad()
         loss.backward()
@@ -169,13 +265,14 @@ def train(cfg: RefinerTrainConfig, cache: Path, out: Path) -> Path:
         sched.step()
         if step % 250 == 0 or step == cfg.steps:
             log.append({"step": step, "loss": loss.item(), "val": validate(model, val, cfg),
+                        "val_real": validate(model, val_real, cfg) if val_real else None,
                         "seconds": round(time.time() - start, 1)})
             print(json.dumps(log[-1]), flush=True)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
     (out / "train_log.json").write_text(json.dumps(
-        {"config": asdict(cfg), "statues": len(data), "val_statues": len(val), "log": log},
-        indent=1))
+        {"config": asdict(cfg), "statues": len(data), "val_statues": len(val),
+         "real_arms": len(real), "val_real_arms": len(val_real), "log": log}, indent=1))
     return out
 
 
