@@ -42,3 +42,27 @@ def test_two_steps_on_the_cpu_save_weights_the_backend_loads(tmp_path):
     assert log["config"]["steps"] == 2 and log["log"][-1]["step"] == 2
     model = RefinedLimbInpainter.load(source=out).model
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_a_real_arm_sample_cuts_the_forearm_out_of_the_statue_and_keeps_it_as_target():
+    from conftest import draw_statue
+
+    from restore.pose import Pose
+    from restore.training.refiner import _real_arm, _shrink
+
+    image, statue, pose = draw_statue()
+    sure = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")
+    sample = _real_arm(image, statue, sure, "left")
+    assert sample is not None
+    x, y, hole = sample["x"], sample["y"], sample["hole"]
+    assert hole.any() and x.shape == (IN_CHANNELS, *hole.shape)
+    # the target is the photo itself, the statue channel excludes the arm and a ring around it
+    assert not (x[8] > 0.5)[hole].any()
+    small = _shrink({"x": x.repeat(3, axis=1).repeat(3, axis=2),
+                     "y": y.repeat(3, axis=1).repeat(3, axis=2),
+                     "hole": hole.repeat(3, axis=0).repeat(3, axis=1)})
+    from restore.inpainting.refiner import MAX_SIDE
+
+    assert max(small["hole"].shape) <= MAX_SIDE
+    unseen = Pose(pose.xy, np.full(17, 0.3, np.float32), "test")
+    assert _real_arm(image, statue, unseen, "left") is None
