@@ -239,3 +239,17 @@ def test_the_plinth_is_kept_or_dropped_on_request():
     a = relief_mesh(image, no_plinth, grid=80)
     b = relief_mesh(image, no_plinth, grid=80, plinth=False)
     assert len(a.faces) == len(b.faces)
+
+
+def test_the_statue_is_centred_on_the_vertical_axis_wherever_it_stands_in_the_photo():
+    """A viewer turns the model about x = 0: a statue in the photo's right half must not
+    orbit."""
+    from restore.reconstruction import reconstruct
+
+    mask = np.zeros((200, 300), bool)
+    mask[20:180, 200:260] = True  # in the right part of the photo
+    image = np.full((200, 300, 3), 120, np.uint8)
+    mesh = reconstruct(image, mask, "relief").mesh
+    lo, hi = mesh.bounds
+    assert abs((lo[0] + hi[0]) / 2) < 0.02 and abs((lo[1] + hi[1]) / 2) < 0.02
+    assert abs((hi[1] - lo[1]) - 1.0) < 0.02  # one unit tall

@@ -36,12 +36,16 @@ BACK = 0.7  # the back's depth behind the middle surface, times the local half-w
 
 def figure_frame(mask: np.ndarray) -> tuple[float, float, float]:
     """(unit = 1 / figure height in px, centre x, centre y in photo coordinates) of the
-    world frame: x = (px - cx) * unit, y = -(py - cy) * unit."""
+    world frame: x = (px - cx) * unit, y = -(py - cy) * unit. The centre is the middle of
+    the statue's bounding box, so a viewer turns the statue about its own vertical axis
+    wherever it stands in the photo."""
     h, w = mask.shape
     ys = np.nonzero(mask.any(axis=1))[0]
-    fig_h = float(ys.max() - ys.min() + 1) if len(ys) else float(h)
-    cy = float(ys.mean()) + 0.5 if len(ys) else h / 2
-    return 1.0 / fig_h, w / 2, cy
+    xs = np.nonzero(mask.any(axis=0))[0]
+    if not len(ys):
+        return 1.0 / h, w / 2, h / 2
+    fig_h = float(ys.max() - ys.min() + 1)
+    return 1.0 / fig_h, (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
 
 
 def world_xy(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
