@@ -4,6 +4,14 @@ Every remote model the product can use is listed in :data:`HUB_MODELS` with a pi
 revision. Downloads go through the Hub cache, so a model fetched once works offline later
 (``HF_HUB_OFFLINE=1``). When a model is neither cached nor reachable, callers get a
 :class:`~restore.errors.BackendUnavailable` with one sentence, never a stack of HTTP errors.
+
+Every learned model of the product finds its weights the same way, through
+:func:`resolve_weights` (and :func:`weights_reason`, the same order without loading):
+
+1. the folder named by the model's environment variable (e.g. ``STATUE_RESTORE_GAN_WEIGHTS``);
+2. the copy shipped inside the installed package, ``restore/weights/<model>/``
+   (:data:`WEIGHTS_DIR`, package data: a plain ``pip install`` carries it);
+3. the pinned Hub revision (the local Hub cache, else a download when online).
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from typing import Any
 
 from restore.errors import BackendUnavailable
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# The copies shipped with the package (package data, installed by ``pip install``).
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class HubModel:
 
     repo_id: str
     revision: str
-    local_dir: str | None = None  # folder under weights/ holding the shipped copy, if any
+    local_dir: str | None = None  # folder of WEIGHTS_DIR (restore/weights/) shipped, if any
 
 
 # One place for every repo id and revision the product downloads.
@@ -50,11 +59,38 @@ def offline() -> bool:
 
 
 def shipped_dir(model: HubModel) -> Path | None:
-    """The copy of ``model`` under ``weights/`` if the repository ships one."""
+    """The copy of ``model`` shipped in the package (``restore/weights/<local_dir>``), if it
+    is there: a ``config.json`` and a ``model.safetensors``."""
     if model.local_dir is None:
         return None
     path = WEIGHTS_DIR / model.local_dir
-    return path if (path / "config.json").is_file() else None
+    whole = (path / "config.json").is_file() and (path / "model.safetensors").is_file()
+    return path if whole else None
+
+
+def local_weights(model: HubModel, env_var: str, what: str, marker: str = "config.json"
+                  ) -> Path | None:
+    """Steps 1 and 2 of :func:`resolve_weights`, without the network: the ``$env_var``
+    folder, else the package's copy, else None. BackendUnavailable (one sentence) when
+    ``$env_var`` is set but its folder holds no ``marker``: a set variable is never
+    silently passed over."""
+    local = os.environ.get(env_var)
+    if local:
+        if (Path(local) / marker).is_file():
+            return Path(local)
+        raise BackendUnavailable(
+            f"{env_var}={local} holds no {marker}; point it at a saved {what} folder.")
+    return shipped_dir(model)
+
+
+def resolve_weights(model: HubModel, env_var: str, what: str | None = None,
+                    marker: str = "config.json") -> Path:
+    """The one place a learned model's weights are found: the folder named by ``$env_var``,
+    else the copy shipped inside the installed package, else the pinned Hub snapshot of
+    ``model`` (the cache, or a download when online). BackendUnavailable with one sentence
+    when none of them can be had (see :func:`local_weights` and :func:`snapshot`)."""
+    local = local_weights(model, env_var, what or model.repo_id, marker)
+    return local if local is not None else snapshot(model)
 
 
 def snapshot(model: HubModel, allow_patterns: list[str] | None = None) -> Path:
@@ -106,23 +142,24 @@ def cached(model: HubModel, marker: str = "config.json") -> bool:
 
 def weights_reason(model: HubModel, env_var: str, what: str, marker: str = "config.json",
                    hint: str = "download them once with network access") -> str | None:
-    """The cheap availability check every Hub-backed backend shares (files only, no network).
+    """The cheap availability check every Hub-backed backend shares (files only, no network),
+    in :func:`resolve_weights`'s order.
 
-    None when ``what`` can load: ``$env_var`` names a folder holding ``marker``, the copy in
-    weights/ exists, the pinned revision is cached, or we are online (it will download).
+    None when ``what`` can load: ``$env_var`` names a folder holding ``marker``, the package
+    ships its copy, the pinned revision is cached, or we are online (it will download).
     Else one sentence saying why not and how to fix it.
     """
-    local = os.environ.get(env_var)
-    if local:
-        if (Path(local) / marker).is_file():
+    try:
+        if local_weights(model, env_var, what, marker) is not None:
             return None
-        return f"{env_var}={local} holds no {marker}; point it at a saved {what} folder."
-    if shipped_dir(model) is not None or cached(model, marker):
+    except BackendUnavailable as err:
+        return str(err)
+    if cached(model, marker) or not offline():
         return None
-    if offline():
-        return (f"The {what} weights ({model.repo_id}) are neither in weights/ nor in the Hub "
-                f"cache and offline mode is on; {hint} or set {env_var} to a local copy.")
-    return None
+    where = ("neither shipped in the package nor in the Hub cache" if model.local_dir
+             else "not in the Hub cache")
+    return (f"The {what} weights ({model.repo_id}) are {where} and offline mode is on; "
+            f"{hint} or set {env_var} to a local copy.")
 
 
 def load_pretrained(cls: Any, source: str | Path, what: str) -> Any:
@@ -136,7 +173,7 @@ def load_pretrained(cls: Any, source: str | Path, what: str) -> Any:
         raise BackendUnavailable(
             f"The {what} weights in {source} do not load ({err.__class__.__name__}"
             f"{': ' + first if first else ''}); replace them with a fresh copy "
-            "(git checkout weights/, or the Hub).") from None
+            "(reinstall the package, git checkout restore/weights/, or the Hub).") from None
 
 
 def local_candidates(variant: str, model_path: str | Path | None, env_var: str,

@@ -76,13 +76,132 @@ def test_upload_tags_the_upload_commit(tmp_path, monkeypatch):
     assert not any(c[0] == "upload_folder" for c in calls)
 
 
-def test_shipped_dir_needs_a_config(tmp_path, monkeypatch):
+def test_shipped_dir_needs_a_config_and_weights(tmp_path, monkeypatch):
     monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
     model = hub.HubModel("a/b", "v1", local_dir="m")
     assert hub.shipped_dir(model) is None
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}")
+    assert hub.shipped_dir(model) is None
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"x")
     assert hub.shipped_dir(model) == tmp_path / "m"
+
+
+def test_the_shipped_weights_live_inside_the_package():
+    import restore
+
+    assert hub.WEIGHTS_DIR == Path(restore.__file__).resolve().parent / "weights"
+
+
+def test_resolve_weights_env_then_package_then_hub(tmp_path, monkeypatch):
+    """The one order every learned model uses, and weights_reason agreeing with it."""
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "package")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("X_WEIGHTS", raising=False)
+    model = hub.HubModel("statue-restore/absent", "v0.0.0", local_dir="m")
+    fetched = []
+    real_snapshot = hub.snapshot
+
+    def snapshot(m, allow_patterns=None):
+        fetched.append(m)
+        return real_snapshot(m, allow_patterns)
+
+    monkeypatch.setattr(hub, "snapshot", snapshot)
+    # nothing anywhere, offline: the Hub step's one sentence
+    with pytest.raises(BackendUnavailable, match="offline mode") as err:
+        hub.resolve_weights(model, "X_WEIGHTS", "thing")
+    assert fetched == [model] and "\n" not in str(err.value)
+    reason = hub.weights_reason(model, "X_WEIGHTS", "thing") or ""
+    assert "neither shipped in the package nor in the Hub cache" in reason
+    assert "X_WEIGHTS" in reason
+    # the package's copy
+    package = tmp_path / "package" / "m"
+    package.mkdir(parents=True)
+    (package / "config.json").write_text("{}")
+    (package / "model.safetensors").write_bytes(b"x")
+    assert hub.resolve_weights(model, "X_WEIGHTS", "thing") == package
+    assert hub.weights_reason(model, "X_WEIGHTS", "thing") is None
+    # the environment variable wins over the package's copy
+    env = tmp_path / "env"
+    env.mkdir()
+    (env / "config.json").write_text("{}")
+    monkeypatch.setenv("X_WEIGHTS", str(env))
+    assert hub.resolve_weights(model, "X_WEIGHTS", "thing") == env
+    # ... and a set variable naming an empty folder is an error, never passed over
+    (env / "config.json").unlink()
+    with pytest.raises(BackendUnavailable, match="X_WEIGHTS=.* holds no config.json"):
+        hub.resolve_weights(model, "X_WEIGHTS", "thing")
+    assert "holds no config.json" in (hub.weights_reason(model, "X_WEIGHTS", "thing") or "")
+    assert len(fetched) == 1
+
+
+def test_resolve_weights_online_goes_to_the_pinned_hub_revision(tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.delenv("X_WEIGHTS", raising=False)
+    monkeypatch.setattr(hub, "snapshot", lambda m, allow_patterns=None: tmp_path / m.revision)
+    model = hub.HubModel("statue-restore/absent", "v9.9.9", local_dir="m")
+    assert hub.resolve_weights(model, "X_WEIGHTS") == tmp_path / "v9.9.9"
+
+
+LEARNED = {  # model: (module holding its pin, the pin's key, its environment variable)
+    "gan": ("restore.inpainting.learned", "inpaint-gan", "STATUE_RESTORE_GAN_WEIGHTS"),
+    "unet": ("restore.inpainting.learned", "inpaint-unet", "STATUE_RESTORE_UNET_WEIGHTS"),
+    "statue-net": ("restore.perception", "statue-net", "STATUE_RESTORE_STATUE_NET_WEIGHTS"),
+    "statue-depth": ("restore.reconstruction", "statue-depth",
+                     "STATUE_RESTORE_STATUE_DEPTH_WEIGHTS"),
+    "limb-refiner": ("restore.inpainting.refiner", "limb-refiner",
+                     "STATUE_RESTORE_LIMB_REFINER_WEIGHTS"),
+}
+
+
+def _sources():
+    """Each learned model's own loader entry point, as a function of nothing."""
+    from restore.inpainting import learned, refiner
+    from restore.perception import weights_folder
+    from restore.reconstruction import statue_depth_weights
+
+    return {"gan": lambda: learned.weights_source("gan"),
+            "unet": lambda: learned.weights_source("unet"),
+            "statue-net": weights_folder, "statue-depth": statue_depth_weights,
+            "limb-refiner": refiner.weights_source}
+
+
+@pytest.mark.parametrize("name", list(LEARNED))
+def test_every_learned_model_uses_the_one_resolver(name, tmp_path, monkeypatch):
+    """Every learned model is pinned with a folder in restore/weights/, and its loader finds
+    its environment variable's folder first, then the package's copy, then the Hub."""
+    import importlib
+
+    module, key, env = LEARNED[name]
+    importlib.import_module(module)
+    model = hub.HUB_MODELS[key]
+    assert model.local_dir == key
+    source = _sources()[name]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(env, str(tmp_path))
+    (tmp_path / "config.json").write_text("{}")
+    assert Path(source()) == tmp_path
+    monkeypatch.delenv(env)
+    if hub.shipped_dir(model) is not None:
+        assert Path(source()) == hub.WEIGHTS_DIR / key
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "none")
+    monkeypatch.setattr(hub, "snapshot", lambda m, allow_patterns=None: tmp_path / m.revision)
+    assert Path(source()) == tmp_path / model.revision
+
+
+@pytest.mark.parametrize("name", ["gan", "unet", "statue-net", "statue-depth"])
+def test_the_four_shipped_models_are_in_the_package(name, monkeypatch):
+    import importlib
+
+    module, key, env = LEARNED[name]
+    importlib.import_module(module)
+    monkeypatch.delenv(env, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert hub.resolve_weights(hub.HUB_MODELS[key], env) == hub.WEIGHTS_DIR / key
+    for f in (hub.WEIGHTS_DIR / key).iterdir():
+        assert f.stat().st_size < 25 * 2**20, f"{f} is over 25 MB"
 
 
 def test_pins_are_unique():

@@ -30,7 +30,7 @@ from restore.training.inpainting_data import RawSample, synth_samples
 from tests.conftest import draw_statue
 
 DEVICE, DTYPE = torch.device("cpu"), torch.float32
-WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS = Path(__file__).resolve().parents[1] / "restore" / "weights"
 
 
 def _batch(b: int = 2, s: int = 32, seed: int = 0) -> torch.Tensor:
@@ -188,7 +188,7 @@ def test_corrupt_or_mismatched_weights_are_one_line_errors(
 def _shipped_or_skip(kind: str) -> Path:
     folder = WEIGHTS / f"inpaint-{kind}"
     if not (folder / "model.safetensors").is_file():
-        pytest.skip(f"weights/inpaint-{kind} is not trained yet (python -m restore train)")
+        pytest.skip(f"restore/weights/inpaint-{kind} is not trained yet (python -m restore train)")
     return folder
 
 
@@ -215,7 +215,7 @@ def test_shipped_weights_load_offline_and_beat_telea(
         raise AssertionError("the shipped weights must load without the Hub")
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", no_network)
-    monkeypatch.setattr("restore.inpainting.learned.snapshot", no_network)
+    monkeypatch.setattr("restore.hub.snapshot", no_network)  # the one resolver
     assert unavailable(kind) is None
     model = LearnedInpainter.load(kind, "cpu")
     telea = INPAINTERS.get("telea")

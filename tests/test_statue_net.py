@@ -24,7 +24,7 @@ DRAWN_IOU_FLOOR = 0.6  # measured 0.74 on the drawn statue of conftest
 
 
 def test_shipped_weights_are_small_and_load() -> None:
-    assert unavailable_reason() is None, "weights/statue-net must ship with the repository"
+    assert unavailable_reason() is None, "restore/weights/statue-net must ship with the package"
     for f in STATUE_NET_DIR.iterdir():
         assert f.stat().st_size < 25 * 2**20, f"{f.name} is over 25 MB"
     model = load("cpu")

@@ -242,8 +242,9 @@ def test_unavailable_backends_are_not_offered_and_say_why_without_commands():
     reg: Registry[object] = Registry("inpainting")
     reg.register("telea", lambda d: object(), "OpenCV Telea.")
     reg.register("gan", lambda d: object(), "A GAN.", check=lambda: (
-        "The gan weights (x/y) are neither in weights/ nor in the Hub cache and offline mode "
-        "is on; download them once or set STATUE_RESTORE_GAN_WEIGHTS to a local copy."))
+        "The gan weights (x/y) are neither shipped in the package nor in the Hub cache and "
+        "offline mode is on; download them once or set STATUE_RESTORE_GAN_WEIGHTS to a local "
+        "copy."))
     reg.register("ns", lambda d: object(), "OpenCV NS.",
                  check=lambda: "STATUE_RESTORE_NS=/x holds no config.json; point it at one.")
     assert ui_helpers.offered(reg) == [("Telea (OpenCV, classical)", "telea")]

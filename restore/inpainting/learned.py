@@ -9,13 +9,13 @@ the input's, exactly. Crops of large photos (over ``6 S`` px a side, e.g. an arm
 both networks are fully convolutional, and on real photos they lose less detail that way.
 
 Weights: ``from_pretrained`` of a local folder (``config.json`` + ``model.safetensors``) or a
-Hub repo pinned in :mod:`restore.hub`. The repository ships copies in ``weights/``; those are
-used first, so offline (``HF_HUB_OFFLINE=1``) nothing touches the network.
+Hub repo pinned in :mod:`restore.hub`. The package ships copies in ``restore/weights/``;
+:func:`restore.hub.resolve_weights` uses them after ``$STATUE_RESTORE_<KIND>_WEIGHTS`` and
+before the Hub, so offline (``HF_HUB_OFFLINE=1``) nothing touches the network.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -28,8 +28,7 @@ from restore.hub import (
     HubModel,
     load_pretrained,
     register_hub_model,
-    shipped_dir,
-    snapshot,
+    resolve_weights,
     weights_reason,
 )
 from restore.inpainting import crop_box
@@ -54,19 +53,20 @@ def model_class(kind: str) -> type[torch.nn.Module]:
     raise ValueError(f"Unknown learned inpainter {kind!r}; use 'gan' or 'unet'.")
 
 
+def env_var(kind: str) -> str:
+    """The environment variable naming a folder of ``kind``'s weights."""
+    return f"STATUE_RESTORE_{kind.upper()}_WEIGHTS"
+
+
 def weights_source(kind: str) -> str | Path:
-    """Where ``kind``'s weights come from: $STATUE_RESTORE_<KIND>_WEIGHTS, the shipped copy,
-    else the pinned Hub snapshot (cache, or a download when online)."""
-    env = os.environ.get(f"STATUE_RESTORE_{kind.upper()}_WEIGHTS")
-    if env:
-        return Path(env)
-    local = shipped_dir(HUB[kind])
-    return local if local is not None else snapshot(HUB[kind])
+    """Where ``kind``'s weights come from (:func:`restore.hub.resolve_weights`):
+    $STATUE_RESTORE_<KIND>_WEIGHTS, the package's copy, else the pinned Hub snapshot."""
+    return resolve_weights(HUB[kind], env_var(kind), kind)
 
 
 def unavailable(kind: str) -> str | None:
     """None when ``kind`` can load here (cheap: files only, no network), else why not."""
-    return weights_reason(HUB[kind], f"STATUE_RESTORE_{kind.upper()}_WEIGHTS", kind,
+    return weights_reason(HUB[kind], env_var(kind), kind,
                           hint="retrain with 'python -m restore train'")
 
 

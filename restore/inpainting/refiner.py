@@ -13,13 +13,13 @@ while the fine detail stays the render's).
 Input ``B x 9 x H x W`` float32: blended RGB in [-1, 1], alpha, hole (1 = repaint), tube
 normals (3, in [-1, 1]), statue mask; output ``B x 3 x H x W``: the refined RGB in [-1, 1]
 (blended + residual, clamped). Weights: ``config.json`` + ``model.safetensors`` through
-:class:`huggingface_hub.PyTorchModelHubMixin`; shipped in ``weights/limb-refiner`` and pinned
-on the Hub like the other learned models (:mod:`restore.hub`).
+:class:`huggingface_hub.PyTorchModelHubMixin`; shipped in the package
+(``restore/weights/limb-refiner``) and pinned on the Hub like the other learned models
+(:mod:`restore.hub`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -28,7 +28,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from restore.hub import HubModel, load_pretrained, register_hub_model, shipped_dir, snapshot
+from restore.hub import HubModel, load_pretrained, register_hub_model, resolve_weights
 from restore.hub import weights_reason as _weights_reason
 from restore.inpainting import crop_box
 from restore.inpainting.limb import LimbLayers, _near, _segment, render_layers
@@ -78,12 +78,9 @@ def model_input(crop: np.ndarray, hole: np.ndarray, statue: np.ndarray, layers: 
 
 
 def weights_source() -> str | Path:
-    """$STATUE_RESTORE_LIMB_REFINER_WEIGHTS, the shipped copy, else the pinned Hub snapshot."""
-    env = os.environ.get(ENV)
-    if env:
-        return Path(env)
-    local = shipped_dir(HUB)
-    return local if local is not None else snapshot(HUB)
+    """$STATUE_RESTORE_LIMB_REFINER_WEIGHTS, the package's copy, else the pinned Hub snapshot
+    (:func:`restore.hub.resolve_weights`)."""
+    return resolve_weights(HUB, ENV, "limb-refiner")
 
 
 def unavailable() -> str | None:

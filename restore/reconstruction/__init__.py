@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from restore.hub import HubModel, register_hub_model, resolve_weights, weights_reason
 from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.registry import Registry
 
@@ -70,12 +71,25 @@ def _statue_depth(device: str) -> Reconstructor:
     return DepthNetReconstructor(device)
 
 
-def statue_depth_reason(folder: Path | None = None) -> str | None:
-    """One sentence when statue-depth's weights are missing from ``folder`` (default the
-    shipped ``weights/statue-depth``); cheap: one file check, no torch import."""
-    from restore.hub import WEIGHTS_DIR
+STATUE_DEPTH_HUB = register_hub_model(
+    "statue-depth", HubModel("statue-restore/statue-depth", "v0.1.0", "statue-depth"))
+STATUE_DEPTH_ENV = "STATUE_RESTORE_STATUE_DEPTH_WEIGHTS"
 
-    folder = WEIGHTS_DIR / "statue-depth" if folder is None else Path(folder)
+
+def statue_depth_weights() -> Path:
+    """Where :func:`restore.hub.resolve_weights` finds statue-depth's weights:
+    ``$STATUE_RESTORE_STATUE_DEPTH_WEIGHTS``, the copy shipped in the package
+    (``restore/weights/statue-depth``), else the pinned Hub revision."""
+    return resolve_weights(STATUE_DEPTH_HUB, STATUE_DEPTH_ENV, "statue-depth")
+
+
+def statue_depth_reason(folder: Path | None = None) -> str | None:
+    """One sentence when statue-depth's weights cannot be had from ``folder`` (default:
+    wherever :func:`statue_depth_weights` looks); cheap: file checks, no torch import."""
+    if folder is None:
+        return weights_reason(STATUE_DEPTH_HUB, STATUE_DEPTH_ENV, "statue-depth",
+                              hint="retrain: python -m restore train --model statue-depth")
+    folder = Path(folder)
     if not (folder / "model.safetensors").is_file():
         return (f"statue-depth weights are missing from {folder}; restore them from the "
                 "repository or retrain: python -m restore train --model statue-depth.")
@@ -174,4 +188,4 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
 
 
 __all__ = ["MAX_ASPECT", "RECONSTRUCTORS", "Reconstruction", "Reconstructor", "check_aspect",
-           "reconstruct", "statue_depth_reason"]
+           "reconstruct", "statue_depth_reason", "statue_depth_weights"]

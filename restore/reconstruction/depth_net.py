@@ -14,8 +14,9 @@ meshes of :mod:`restore.reconstruction.meshing` (the figure is one unit tall).
 
 :class:`DepthNetReconstructor` turns the prediction into the same closed, textured mesh as
 the other backends. Weights: ``StatueDepthNet.from_pretrained(folder)`` (``config.json`` +
-``model.safetensors`` through :class:`huggingface_hub.PyTorchModelHubMixin`), shipped in
-``weights/statue-depth``.
+``model.safetensors`` through :class:`huggingface_hub.PyTorchModelHubMixin`), shipped in the
+package (``restore/weights/statue-depth``) and found by
+:func:`restore.reconstruction.statue_depth_weights`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from restore.hub import WEIGHTS_DIR
-from restore.reconstruction import statue_depth_reason
+from restore.reconstruction import statue_depth_reason, statue_depth_weights
 
 if TYPE_CHECKING:
     import trimesh
 
-WEIGHTS = WEIGHTS_DIR / "statue-depth"
+WEIGHTS = WEIGHTS_DIR / "statue-depth"  # the copy shipped in the package
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -131,31 +132,33 @@ def count_parameters(model: nn.Module) -> int:
 class DepthNetReconstructor:
     """Statue photo + mask -> closed textured mesh from statue-depth's prediction.
 
-    model: an already built network (tests); otherwise ``weights/statue-depth`` (or ``path``)
-    is loaded on first use. back: depth of the back behind the figure's middle surface,
-    times the local half-width; keep_pieces: keep small separate mask pieces (dropped by
-    default); plinth: keep the plinth (see :func:`~restore.reconstruction.meshing.
-    mesh_from_depth`).
+    model: an already built network (tests); otherwise ``path``, or by default the folder
+    :func:`~restore.reconstruction.statue_depth_weights` finds, is loaded on first use.
+    back: depth of the back behind the figure's middle surface, times the local half-width;
+    keep_pieces: keep small separate mask pieces (dropped by default); plinth: keep the
+    plinth (see :func:`~restore.reconstruction.meshing.mesh_from_depth`).
     """
 
     def __init__(self, device: str = "cpu", *, model: StatueDepthNet | None = None,
                  path: str | Path | None = None, grid: int = 160, back: float = 0.7,
                  keep_pieces: bool = False, plinth: bool = True) -> None:
-        self.device, self._model, self.path = device, model, Path(path or WEIGHTS)
+        self.device, self._model = device, model
+        self.path: Path | None = Path(path) if path else None  # None: resolved on first use
         self.grid, self.back, self.keep_pieces = grid, back, keep_pieces
         self.plinth = plinth
 
     @property
     def model(self) -> StatueDepthNet:
         if self._model is None:
-            reason = statue_depth_reason(self.path)
+            path = statue_depth_weights() if self.path is None else self.path
+            reason = statue_depth_reason(path)
             if reason is not None:
                 from restore.errors import BackendUnavailable
 
                 raise BackendUnavailable(reason)
             from restore.hub import load_pretrained
 
-            model = load_pretrained(StatueDepthNet, self.path, "statue-depth")
+            model = load_pretrained(StatueDepthNet, path, "statue-depth")
             self._model = model.to(self.device).eval()
         return self._model
 
