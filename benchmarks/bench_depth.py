@@ -15,7 +15,7 @@ included; ``statue-depth`` alone is the network's depth map before meshing:
   AbsRel and delta barely move).
 
 A "flat" baseline (constant depth: a cut-out) frames the numbers; ``statue-depth`` (the
-embedded network trained on synthetic depth, ``weights/statue-depth`` or ``--depth-net``)
+embedded network trained on synthetic depth, ``restore/weights/statue-depth`` or ``--depth-net``)
 is measured beside the relief; a transformers depth backend can be added with
 ``--depth-model`` (a folder saved with ``save_pretrained``). Statues are held out: seeds
 from 1,000,000 (training renders seeds from 0).

@@ -10,7 +10,7 @@ median and 90th-percentile wall time per call after one warm-up call (learned in
 torch on 1 thread). This is a script, not a timed test: timings on a shared
 CPU vary, run it on an idle machine for numbers to quote.
 
-Numbers measured with the shipped weights are in weights/inpaint-gan/README.md ("Speed")
+Numbers measured with the shipped weights are in restore/weights/inpaint-gan/README.md ("Speed")
 and the README; the project's target is the GAN's median no slower than Telea's on the
 same masks at 512 px.
 ``--size 1536`` times large photos, where the learned models work at up to twice their

@@ -1,6 +1,6 @@
 """Hub model cards written from measurements, and the ``hub push`` command that ships them.
 
-Every learned model's folder in ``weights/`` holds its own card and its measurements:
+Every learned model's folder in ``restore/weights/`` holds its own card and its measurements:
 
 - ``eval.json``: the measured numbers, each result with the command that measured it
   (``source``), the commit it was measured at and the sha256 of the ``model.safetensors``
@@ -39,7 +39,7 @@ UPLOADED = ("config.json", "model.safetensors", "eval.json")
 @dataclass(frozen=True)
 class CardSpec:
     """A learned model that has a Hub repo: its ``hub push --model`` name, its folder in
-    ``weights/`` and its repo name (the repo id is ``<namespace>/<repo>``)."""
+    ``restore/weights/`` and its repo name (the repo id is ``<namespace>/<repo>``)."""
 
     key: str
     folder: str
@@ -201,8 +201,8 @@ def add_hub_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``hub`` sub-command: ``hub push [--model all|gan|...] [--dry-run] [--tag vX.Y.Z]``."""
     p = sub.add_parser("hub", help="push trained weights + model card to the Hub")
     hub_sub = p.add_subparsers(dest="hub_command", required=True, metavar="action")
-    push = hub_sub.add_parser("push", help="upload model folders of weights/ with their cards "
-                              "(generated from each folder's eval.json)")
+    push = hub_sub.add_parser("push", help="upload model folders of restore/weights/ with "
+                              "their cards (generated from each folder's eval.json)")
     push.add_argument("--model", choices=("all", *CARDS), default="all")
     push.add_argument("--repo-id", help="one model's repo (default: NAMESPACE/<model's repo>)")
     push.add_argument("--namespace", default=NAMESPACE, help="user or organisation of the "
@@ -275,7 +275,7 @@ def run_hub(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m restore.cards [--check]``: rewrite the cards in weights/ from their
+    """``python -m restore.cards [--check]``: rewrite the cards in restore/weights/ from their
     eval.json, or with ``--check`` only list the stale ones (exit status 1 if any)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--check", action="store_true")

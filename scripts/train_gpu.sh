@@ -8,7 +8,7 @@
 #
 # START: first synthetic seed (a second run with new seeds sees new statues); INIT: a folder
 # holding statue-net/, statue-depth/, inpaint-gan/, inpaint-unet/ to continue from (empty:
-# statue-net and statue-depth from scratch, the inpainters from weights/); RUNS: outputs.
+# statue-net and statue-depth from scratch, the inpainters from restore/weights/); RUNS: outputs.
 # Each run writes RUNS/<model>/ (weights as save_pretrained folders + logs and PNGs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,8 @@ $PY -m restore.training.statue_data --start "$START" --count "$COUNT" --out "$CA
 N=$(( $(ls "$CACHE"/shard_*.npz | wc -l) * 10 ))
 echo "== rendered about $N statues"
 
-sn_init=(); sd_init=(); gan_init=(--init weights/inpaint-gan); unet_init=(--init weights/inpaint-unet)
+sn_init=(); sd_init=()
+gan_init=(--init restore/weights/inpaint-gan); unet_init=(--init restore/weights/inpaint-unet)
 if [ -n "$INIT" ]; then
   sn_init=(--init "$INIT/statue-net"); sd_init=(--init "$INIT/statue-depth")
   gan_init=(--init "$INIT/inpaint-gan"); unet_init=(--init "$INIT/inpaint-unet")

@@ -16,7 +16,8 @@ from huggingface_hub import ModelCard
 from restore import cards, hub
 from restore.cli import main
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "restore" / "weights"
 MODELS = {"inpaint-gan": "statue-restore/inpaint-gan",
           "inpaint-unet": "statue-restore/inpaint-unet",
           "statue-net": "statue-restore/statue-net",
@@ -73,13 +74,13 @@ def test_dry_run_pushes_four_repos_each_with_its_own_measured_card(tmp_path, cap
 
 
 def test_checked_in_cards_are_the_generated_ones():
-    """weights/*/README.md equal what `python -m restore.cards` writes from eval.json."""
+    """restore/weights/*/README.md equal what `python -m restore.cards` writes from eval.json."""
     for spec in cards.CARDS.values():
         folder = WEIGHTS / spec.folder
         generated = str(cards.build_card(folder))
         assert (folder / "README.md").read_text(encoding="utf-8") == generated, spec.folder
         assert flat_card(ModelCard(generated)) == flat_json(cards.load_evaluation(folder))
-    assert not (WEIGHTS.parent / "model_card.md").exists()  # no shared card left to drift
+    assert not (ROOT / "model_card.md").exists()  # no shared card left to drift
 
 
 def test_every_eval_json_was_measured_on_the_shipped_weights():

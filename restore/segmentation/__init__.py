@@ -100,7 +100,8 @@ def _statue_net_check() -> str | None:
 SEGMENTERS.register(
     "statue-net", _statue_net,
     "Embedded statue-net (about 0.7 M parameters, trained on synthetic statues): statue mask "
-    "and body parts (upper arm, forearm, hand per side); weights ship in weights/statue-net.",
+    "and body parts (upper arm, forearm, hand per side); weights ship with the package "
+    "(restore/weights/statue-net).",
     _statue_net_check,
 )
 

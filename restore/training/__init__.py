@@ -1,6 +1,7 @@
 """Training, training data and evaluation of the learned models; the networks themselves are
 defined on the inference side (``restore.inpainting.gan`` / ``unet``,
-``restore.perception.net``, ``restore.reconstruction.depth_net``) and loaded from ``weights/``.
+``restore.perception.net``, ``restore.reconstruction.depth_net``) and loaded from
+``restore/weights/`` (:func:`restore.hub.resolve_weights`).
 
 - ``config`` / ``cli``: one :class:`~restore.training.config.TrainConfig` and one command,
   ``restore train --model {gan,unet,statue-net,statue-depth}``;

@@ -78,7 +78,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
                        "CPU or GPU (the global --device; gan and unet use Accelerate's choice).")
     p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--out", type=Path, help="output folder (default: runs/inpaint for gan and "
-                   "unet, weights/<model> for statue-*)")
+                   "unet, restore/weights/<model> for statue-*)")
     p.add_argument("--init", type=Path, help="start from these weights (a model folder)")
     p.add_argument("--cache", type=Path, help="rendered synthetic statues (default: "
                    "/tmp/statue-restore-synth for gan and unet, /tmp/statue-net-cache, "

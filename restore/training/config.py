@@ -34,10 +34,10 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     **{m: {"out": Path("runs/inpaint"), "cache": INPAINT_CACHE,
            "steps": 2000, "minutes": 0.0, "size": 128, "batch_size": 8, "lr": 1e-3,
            "threads": 0, "widths": ()} for m in INPAINTERS},
-    "statue-net": {"out": Path("weights/statue-net"), "cache": SHARD_CACHE,
+    "statue-net": {"out": Path("restore/weights/statue-net"), "cache": SHARD_CACHE,
                    "steps": 0, "minutes": 30.0, "size": 160, "batch_size": 16, "lr": 2e-3,
                    "threads": 1, "widths": (16, 24, 48, 96, 128)},
-    "statue-depth": {"out": Path("weights/statue-depth"), "cache": SHARD_CACHE,
+    "statue-depth": {"out": Path("restore/weights/statue-depth"), "cache": SHARD_CACHE,
                      "steps": 0, "minutes": 30.0, "size": 192, "batch_size": 16, "lr": 2e-3,
                      "threads": 0, "widths": (16, 32, 48, 96, 128)},
 }

@@ -1,7 +1,7 @@
 """Train statue-depth on the synthetic cache (the same shards statue-net trains on).
 
     python -m restore.training.statue_data --count 2000 --workers 2       # render once (CPU)
-    python -m restore train --model statue-depth --minutes 30 --out weights/statue-depth
+    python -m restore train --model statue-depth --minutes 30 --out restore/weights/statue-depth
     # on a GPU machine: python -m restore --device cuda train --model statue-depth \
     #   --workers 4 --batch-size 32
 

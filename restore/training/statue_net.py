@@ -1,7 +1,7 @@
 """Train statue-net on cached synthetic statues (CPU, one thread, a wall-clock budget).
 
     python -m restore.training.statue_data --start 0 --count 2000 --size 192 --steps 40  # once
-    python -m restore train --model statue-net --minutes 30 --out weights/statue-net
+    python -m restore train --model statue-net --minutes 30 --out restore/weights/statue-net
     # on a GPU machine: python -m restore --device cuda train --model statue-net --workers 6 \
     #   --batch-size 32
 
