@@ -75,3 +75,10 @@ def test_a_folder_without_weights_is_refused_with_a_sentence(tmp_path):
 
     with pytest.raises(BackendUnavailable, match="do not load"):
         RefinedLimbInpainter.load(source=tmp_path / "nowhere")
+
+
+def test_without_a_trained_copy_the_backend_says_why_none_ships(monkeypatch):
+    monkeypatch.delenv("STATUE_RESTORE_LIMB_REFINER_WEIGHTS", raising=False)
+    reason = INPAINTERS.unavailable_reason("limb-refined")
+    assert reason and "did worse than the plain limb render" in reason
+    assert "limb-refined" not in INPAINTERS.available()

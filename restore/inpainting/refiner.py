@@ -6,20 +6,25 @@ median: on statues lit from several sides, or bronze whose patina changes along 
 misses. :class:`LimbRefiner` is given what the render knows about the arm (its alpha and
 surface normals), the statue mask and the photo with the render blended in, and predicts a
 residual in RGB inside the hole. It is fully convolutional with dilated convolutions and no
-downsampling, so it works at the crop's native resolution (up to ``MAX_SIDE`` px; larger
-crops are refined at that size and the residual is upsampled: it carries shading and colour,
-while the fine detail stays the render's).
+downsampling. It works a crop at most ``MAX_SIDE`` px a side, the scale it was trained at:
+its 45 px receptive field must see the statue beside the arm (run at a large photo's native
+resolution it saw only the inside of the arm and painted a dark bronze arm white). The
+residual is upsampled to the crop: it carries shading and colour, while the fine detail
+stays the render's, at the photo's own resolution.
 
 Input ``B x 9 x H x W`` float32: blended RGB in [-1, 1], alpha, hole (1 = repaint), tube
 normals (3, in [-1, 1]), statue mask; output ``B x 3 x H x W``: the refined RGB in [-1, 1]
 (blended + residual, clamped). Weights: ``config.json`` + ``model.safetensors`` through
-:class:`huggingface_hub.PyTorchModelHubMixin`; shipped in the package
-(``restore/weights/limb-refiner``) and pinned on the Hub like the other learned models
-(:mod:`restore.hub`).
+:class:`huggingface_hub.PyTorchModelHubMixin`, found by :func:`restore.hub.resolve_weights`
+(``$STATUE_RESTORE_LIMB_REFINER_WEIGHTS``, or a copy in ``restore/weights/limb-refiner``).
+None ship and none are published: measured on held-out real photos the refined arm was
+worse than the plain render (``benchmarks/bench_arm.py``; see the README), so the backend
+says so in one sentence until a trained copy beats it there.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -28,16 +33,23 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from restore.hub import HubModel, load_pretrained, register_hub_model, resolve_weights
+from restore.errors import BackendUnavailable
+from restore.hub import HubModel, load_pretrained, resolve_weights, shipped_dir
 from restore.hub import weights_reason as _weights_reason
 from restore.inpainting import crop_box
 from restore.inpainting.limb import LimbLayers, _near, _segment, render_layers
 
 IN_CHANNELS = 9
-MAX_SIDE = 640  # px: crops larger than this are refined downscaled (the residual upsampled)
-HUB = register_hub_model(
-    "limb-refiner", HubModel("statue-restore/limb-refiner", "v0.1.0", "limb-refiner"))
+MAX_SIDE = 128  # px: crops are refined at most this large (training's scale; see above)
+# Not published: no weights ship (see NOT_SHIPPED), so there is no Hub pin to fall back to;
+# the folder name is where a trained copy would ship (restore/weights/limb-refiner).
+HUB = HubModel("statue-restore/limb-refiner", "unpublished", "limb-refiner")
 ENV = "STATUE_RESTORE_LIMB_REFINER_WEIGHTS"
+NOT_SHIPPED = ("No limb-refiner weights ship with statue-restore: trained on renders and real "
+               "Met arms it still did worse than the plain limb render on held-out real "
+               "photos (dark bronze came out light); train one with 'python -m "
+               "restore.training.refiner' and set STATUE_RESTORE_LIMB_REFINER_WEIGHTS to its "
+               "folder.")
 
 
 class LimbRefiner(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
@@ -77,14 +89,23 @@ def model_input(crop: np.ndarray, hole: np.ndarray, statue: np.ndarray, layers: 
                            statue[None].astype(np.float32)]).astype(np.float32)
 
 
+def _local() -> bool:
+    """True when a copy is named by the environment variable or shipped in the package."""
+    return bool(os.environ.get(ENV)) or shipped_dir(HUB) is not None
+
+
 def weights_source() -> str | Path:
-    """$STATUE_RESTORE_LIMB_REFINER_WEIGHTS, the package's copy, else the pinned Hub snapshot
-    (:func:`restore.hub.resolve_weights`)."""
+    """$STATUE_RESTORE_LIMB_REFINER_WEIGHTS, else the package's copy
+    (:func:`restore.hub.resolve_weights`); never the Hub (nothing is published)."""
+    if not _local():
+        raise BackendUnavailable(NOT_SHIPPED)
     return resolve_weights(HUB, ENV, "limb-refiner")
 
 
 def unavailable() -> str | None:
     """None when the refiner's weights can load here (files only), else why not."""
+    if not _local():
+        return NOT_SHIPPED
     return _weights_reason(HUB, ENV, "limb-refiner",
                            hint="retrain with 'python -m restore.training.refiner'")
 
