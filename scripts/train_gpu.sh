@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Retrain every learned model on one GPU machine in a fixed time budget:
 # render synthetic statues on all CPU cores, then train statue-net, statue-depth, the GAN and
-# the U-Net side by side on the GPU (they are small; the CPU feeds them augmented batches).
+# the U-Net side by side on the GPU (they are small; the CPU feeds them augmented batches),
+# and the limb refiner beside them.
 #
 #   bash scripts/train_gpu.sh                        # defaults below
 #   START=6000 INIT=weights RENDER_MIN=2.5 TRAIN_MIN=5.5 bash scripts/train_gpu.sh
@@ -52,6 +53,13 @@ $PY -m restore train --model gan --data "$CACHE" --samples "$N" --size 96 --batc
 $PY -m restore train --model unet --data "$CACHE" --samples "$N" --size 128 --batch-size 64 \
   --lr 5e-4 --steps 1000000 --minutes "$INPAINT_MIN" --workers 3 --sample-every 2000 \
   --out "$RUNS/inpaint-unet" "${unet_init[@]}" > "$RUNS/inpaint-unet.log" 2>&1 &
+# The limb refiner renders its own statues through the product's plan (about 1 s each per
+# core) and learns from the real Met arms beside ../shared when present. No weights ship
+# until a run beats the plain limb render on the real views (benchmarks/bench_arm.py).
+REAL=../shared/data/statues/met
+$PY -m restore.training.refiner --samples "${REFINER_SAMPLES:-4000}" --steps 40000 --batch 32 \
+  --workers 3 --device "$DEVICE" --lr 2e-3 $( [ -d "$REAL" ] && echo --real "$REAL" ) \
+  --cache "$CACHE-refiner" --out "$RUNS/limb-refiner" > "$RUNS/limb-refiner.log" 2>&1 &
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done
 for log in "$RUNS"/*.log; do echo "== $log"; tr '\r' '\n' < "$log" | grep -v '^train ' | tail -4; done
