@@ -15,7 +15,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from restore.cli_checks import (
     IMAGE_OUT,
@@ -33,11 +32,9 @@ from restore.cli_checks import (
     registry,
     verbose,
 )
+from restore.cli_reconstruct import add_reconstruct_parser, cmd_reconstruct
 from restore.errors import BackendUnavailable
 from restore.pipeline import resolve
-
-if TYPE_CHECKING:
-    import numpy as np
 
 STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
                  "missing_arm")
@@ -116,15 +113,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                    help=f"auto (best that runs here) or one of {_backends('inpainting')}")
     p.add_argument("--out", type=Path, default=Path("inpainted.png"))
 
-    p = sub.add_parser("reconstruct", help="3D mesh of a statue photo -> GLB")
-    p.add_argument("image", type=Path)
-    p.add_argument("--mask", type=Path, help="statue mask, white = statue (default: segment "
-                   "the photo with --segmenter)")
-    p.add_argument("--segmenter", default="auto",
-                   help=f"without --mask: auto or one of {_backends('segmentation')}")
-    p.add_argument("--backend", default="auto",
-                   help=f"auto (best that runs here) or one of {_backends('reconstruction')}")
-    p.add_argument("--out", type=Path, default=Path("statue.glb"))
+    add_reconstruct_parser(sub, str(_backends("reconstruction")),
+                           str(_backends("segmentation")))
 
     _restore_parser(sub)
     sub.add_parser("backends", help="list every backend and whether it can run here")
@@ -195,44 +185,6 @@ def _cmd_inpaint(args: argparse.Namespace) -> str:
     return f"wrote {save_image(args.out, result.image)}"
 
 
-def _statue_mask(args: argparse.Namespace, image: np.ndarray) -> tuple[np.ndarray, str | None]:
-    """The statue mask for ``reconstruct``: ``--mask``, else the best segmenter here (the
-    pipeline's), with a note saying which one made it."""
-    from restore.images import check_region, load_mask
-    from restore.segmentation import segment
-
-    if args.mask:
-        mask = load_mask(args.mask, image.shape[:2])
-        if not mask.any():
-            raise ValueError(f"The statue mask {args.mask.name} is empty; paint the statue "
-                             "white on black.")
-        return check_region(mask, f"statue mask {args.mask.name}"), None
-    name = resolve("segmentation", args.segmenter, True, args.device)
-    mask = segment(image, name, args.device).mask
-    if not mask.any() or mask.all():
-        found = "no statue" if not mask.any() else "nothing but statue"
-        raise ValueError(f"The {name} segmenter found {found} in {args.image.name}; pass "
-                         "--mask with the statue painted white.")
-    return mask, f"the statue mask was made by the {name} segmenter (--mask to give your own)"
-
-
-def _cmd_reconstruct(args: argparse.Namespace) -> str:
-    from restore.reconstruction import reconstruct
-
-    check_out_file(args.out, suffixes=(".glb",), inputs=(args.image, args.mask))
-    image = photo(args.image)
-    check_backend("reconstruction", args.backend)
-    if not args.mask:
-        check_backend("segmentation", args.segmenter)
-    mask, note = _statue_mask(args, image)
-    rec = reconstruct(image, mask, resolve("reconstruction", args.backend, True, args.device),
-                      args.device)
-    done = f"wrote {rec.to_glb(args.out)} ({len(rec.mesh.vertices)} vertices)"
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    return done
-
-
 def _cmd_restore(args: argparse.Namespace) -> str:
     from tqdm import tqdm
 
@@ -286,7 +238,7 @@ def _cmd_backends(args: argparse.Namespace) -> str:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
     "segment": _cmd_segment, "pose": _cmd_pose, "mask": _cmd_mask, "inpaint": _cmd_inpaint,
-    "reconstruct": _cmd_reconstruct, "restore": _cmd_restore, "backends": _cmd_backends,
+    "reconstruct": cmd_reconstruct, "restore": _cmd_restore, "backends": _cmd_backends,
 }
 
 
