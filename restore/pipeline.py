@@ -62,22 +62,29 @@ def _registry(stage: str) -> Registry[Any]:
     return registries[stage]
 
 
-def resolve(stage: str, name: str, load: bool = False, device: str = "cpu") -> str:
+def resolve(stage: str, name: str, load: bool = False, device: str = "cpu",
+            skipped: list[str] | None = None) -> str:
     """``name`` itself, or for "auto" the first preferred backend of ``stage`` that can run.
 
     With ``load`` the candidate is also built (its weights loaded, once), so a backend whose
-    cheap check passed but whose download fails gives way to the next one.
+    cheap check passed but whose download fails gives way to the next one. ``skipped``
+    collects "name: why" for every preferred backend passed over (no silent fallback).
     """
     if name != "auto":
         return name
     registry = _registry(stage)
+    passed = skipped if skipped is not None else []
     for candidate in PREFERRED[stage]:
-        if candidate not in registry.names() or registry.unavailable_reason(candidate):
+        reason = (registry.unavailable_reason(candidate) if candidate in registry.names()
+                  else "not registered")
+        if reason:
+            passed.append(f"{candidate}: {reason}")
             continue
         if load:
             try:
                 registry.get(candidate, device)
-            except BackendUnavailable:
+            except BackendUnavailable as err:
+                passed.append(f"{candidate}: {err}")
                 continue
         return candidate
     return registry.available()[0]
@@ -99,10 +106,11 @@ class RestoreConfig:
     tint: bool = False  # colour the repainted arm in the 3D model so it stands out
     device: str = "cpu"
 
-    def resolved(self) -> RestoreConfig:
-        """The same config with every "auto" replaced by a concrete backend name."""
+    def resolved(self, skipped: list[str] | None = None) -> RestoreConfig:
+        """The same config with every "auto" replaced by a concrete backend name; ``skipped``
+        collects the preferred backends passed over and why."""
         def pick(stage: str, name: str) -> str:
-            return resolve(stage, name, load=True, device=self.device)
+            return resolve(stage, name, load=True, device=self.device, skipped=skipped)
 
         limbs = self.strategy == "missing_arm"
         return replace(self, segmenter=pick("segmentation", self.segmenter),
@@ -261,10 +269,12 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     """
     report = progress or (lambda f, m: None)
     rgb = as_rgb_uint8(image)
-    config = config.resolved()
+    skipped: list[str] = []
+    config = config.resolved(skipped)
     p = plan(rgb, config, keypoints, painted, report)
     region = p.arm_mask.mask
     notes = [v.sentence() for v in p.verdicts]
+    notes += [f"auto skipped {s}" for s in dict.fromkeys(skipped)]
     if painted is not None and config.strategy in ("painted", "missing_arm"):
         notes.append("The painted region was repainted, as asked.")
     if region.any():

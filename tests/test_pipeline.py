@@ -166,3 +166,19 @@ def test_an_arm_whose_shoulder_is_not_placed_is_refused_not_drawn_from_the_corne
     with pytest.raises(ValueError, match="left shoulder is not placed"):
         run(image, RestoreConfig(pose="manual", side="left"), keypoints=right_only,
             with_3d=False)
+
+
+def test_auto_says_which_preferred_backend_it_skipped_and_why(statue, monkeypatch):
+    """No silent fallback: when the preferred pose backend cannot run, the result says so."""
+    from restore.pose import POSE_ESTIMATORS
+
+    real = POSE_ESTIMATORS.unavailable_reason
+
+    def without_blazepose(name: str) -> str | None:
+        return "the wheel is not installed here." if name == "blazepose" else real(name)
+
+    monkeypatch.setattr(POSE_ESTIMATORS, "unavailable_reason", without_blazepose)
+    result = run(statue[0], with_3d=False)
+    assert result.pose.backend != "blazepose"
+    assert any(n.startswith("auto skipped blazepose: the wheel is not installed") for n in
+               result.notes)
