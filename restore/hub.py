@@ -167,7 +167,7 @@ def load_pretrained(cls: Any, source: str | Path, what: str) -> Any:
     truncated or mismatched ``model.safetensors`` / ``config.json`` reported as one sentence
     (BackendUnavailable) instead of a stack of loader internals."""
     try:
-        return cls.from_pretrained(str(source))
+        return cls.from_pretrained(str(source), strict=True)  # no layer left random
     except Exception as err:  # noqa: BLE001 - every way a bad copy fails reads the same
         first = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
         raise BackendUnavailable(

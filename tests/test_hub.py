@@ -150,21 +150,18 @@ LEARNED = {  # model: (module holding its pin, the pin's key, its environment va
     "statue-net": ("restore.perception", "statue-net", "STATUE_RESTORE_STATUE_NET_WEIGHTS"),
     "statue-depth": ("restore.reconstruction", "statue-depth",
                      "STATUE_RESTORE_STATUE_DEPTH_WEIGHTS"),
-    "limb-refiner": ("restore.inpainting.refiner", "limb-refiner",
-                     "STATUE_RESTORE_LIMB_REFINER_WEIGHTS"),
-}
+}  # the limb refiner ships no weights and has no pin: tests/test_inpainting_refiner.py
 
 
 def _sources():
     """Each learned model's own loader entry point, as a function of nothing."""
-    from restore.inpainting import learned, refiner
+    from restore.inpainting import learned
     from restore.perception import weights_folder
     from restore.reconstruction import statue_depth_weights
 
     return {"gan": lambda: learned.weights_source("gan"),
             "unet": lambda: learned.weights_source("unet"),
-            "statue-net": weights_folder, "statue-depth": statue_depth_weights,
-            "limb-refiner": refiner.weights_source}
+            "statue-net": weights_folder, "statue-depth": statue_depth_weights}
 
 
 @pytest.mark.parametrize("name", list(LEARNED))
@@ -285,3 +282,17 @@ def test_load_pretrained_reports_a_corrupt_copy_in_one_sentence(tmp_path, which)
     with pytest.raises(BackendUnavailable, match=f"The {which} weights in .* do not load") as err:
         hub.load_pretrained(cls, tmp_path, which)
     assert "\n" not in str(err.value)
+
+
+def test_a_weights_file_missing_tensors_is_refused_not_left_random(tmp_path):
+    """strict loading: half a state dict is a bad copy, not a model with random layers."""
+    from safetensors.torch import load_file, save_file
+
+    from restore.inpainting.refiner import LimbRefiner
+
+    LimbRefiner(width=8, dilations=(1, 2)).save_pretrained(str(tmp_path))
+    tensors = load_file(str(tmp_path / "model.safetensors"))
+    half = dict(list(tensors.items())[: len(tensors) // 2])
+    save_file(half, str(tmp_path / "model.safetensors"))
+    with pytest.raises(BackendUnavailable, match="do not load"):
+        hub.load_pretrained(LimbRefiner, tmp_path, "limb-refiner")

@@ -82,3 +82,15 @@ def test_without_a_trained_copy_the_backend_says_why_none_ships(monkeypatch):
     reason = INPAINTERS.unavailable_reason("limb-refined")
     assert reason and "did worse than the plain limb render" in reason
     assert "limb-refined" not in INPAINTERS.available()
+
+
+def test_weights_come_from_the_variable_or_the_package_never_the_hub(tmp_path, monkeypatch):
+    from restore.errors import BackendUnavailable
+    from restore.inpainting import refiner
+
+    monkeypatch.setenv("STATUE_RESTORE_LIMB_REFINER_WEIGHTS", str(tmp_path))
+    (tmp_path / "config.json").write_text("{}")
+    assert refiner.weights_source() == tmp_path
+    monkeypatch.delenv("STATUE_RESTORE_LIMB_REFINER_WEIGHTS")
+    with pytest.raises(BackendUnavailable, match="No limb-refiner weights ship"):
+        refiner.weights_source()
