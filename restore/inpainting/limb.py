@@ -134,8 +134,7 @@ class LimbInpainter:
                 statue: np.ndarray | None = None) -> np.ndarray:
         if statue is None:
             statue = _segment(image)
-        y0, y1, x0, x1 = crop_box(mask | _near(statue, mask), margin=0.3, min_side=32)
-        crop = (slice(y0, y1), slice(x0, x1))
+        crop = limb_crop(mask, statue)
         out = image.copy()
         out[crop] = self._render(image[crop], mask[crop], statue[crop],
                                  None if guide is None else guide[crop])
@@ -204,6 +203,13 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     return LimbLayers(rendered.astype(np.float32), alpha, normals)
 
 
+def limb_crop(hole: np.ndarray, statue: np.ndarray) -> tuple[slice, slice]:
+    """The (rows, cols) box the limb is rendered in: the hole and the statue near it (from
+    which light and colour are learned), with a 0.3 margin, at least 32 px."""
+    y0, y1, x0, x1 = crop_box(hole | _near(statue, hole), margin=0.3, min_side=32)
+    return slice(y0, y1), slice(x0, x1)
+
+
 def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """HxW bool: pixels within a fifth of ``b``'s size of ``b`` (where to look for ``a``)."""
     ys, xs = np.nonzero(b)
@@ -222,4 +228,4 @@ def _segment(image: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["LimbInpainter", "LimbLayers", "detail_source", "fit_light", "inflate_normals",
-           "render_layers", "tube_normals"]
+           "limb_crop", "render_layers", "tube_normals"]

@@ -36,8 +36,7 @@ from torch import nn
 from restore.errors import BackendUnavailable
 from restore.hub import HubModel, load_pretrained, resolve_weights, shipped_dir
 from restore.hub import weights_reason as _weights_reason
-from restore.inpainting import crop_box
-from restore.inpainting.limb import LimbLayers, _near, _segment, render_layers
+from restore.inpainting.limb import LimbLayers, _segment, limb_crop, render_layers
 
 IN_CHANNELS = 9
 MAX_SIDE = 128  # px: crops are refined at most this large (training's scale; see above)
@@ -131,8 +130,7 @@ class RefinedLimbInpainter:
                 statue: np.ndarray | None = None) -> np.ndarray:
         if statue is None:
             statue = _segment(image)
-        y0, y1, x0, x1 = crop_box(mask | _near(statue, mask), margin=0.3, min_side=32)
-        crop = (slice(y0, y1), slice(x0, x1))
+        crop = limb_crop(mask, statue)
         hole, st = mask[crop], statue[crop]
         layers = render_layers(image[crop], hole, st, None if guide is None else guide[crop])
         out = image.copy()

@@ -56,8 +56,7 @@ class RefinerTrainConfig:
 
 def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
     """One statue -> {"x": 9xHxW, "y": 3xHxW in [-1, 1], "hole": HxW} or None (skipped)."""
-    from restore.inpainting import crop_box
-    from restore.inpainting.limb import _near, render_layers
+    from restore.inpainting.limb import limb_crop, render_layers
     from restore.inpainting.refiner import model_input
     from restore.pipeline import RestoreConfig, limb_guide, plan
     from restore.pose import KEYPOINT_NAMES, pose_from_points
@@ -81,8 +80,7 @@ def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
         return None
     guide = limb_guide(region.shape, p.pose, side) & region
     statue = p.segmentation.mask
-    y0, y1, x0, x1 = crop_box(region | _near(statue, region), margin=0.3, min_side=32)
-    c = (slice(y0, y1), slice(x0, x1))
+    c = limb_crop(region, statue)
     layers = render_layers(s.damaged[c], region[c], statue[c], guide[c])
     x = model_input(s.damaged[c], region[c], statue[c], layers)
     y = s.image[c].astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
@@ -136,8 +134,7 @@ def _real_arm(rgb: np.ndarray, statue: np.ndarray, pose, side: str  # type: igno
     """One real arm as a sample, or None when the arm is not clearly seen."""
     import cv2
 
-    from restore.inpainting import crop_box
-    from restore.inpainting.limb import _near, render_layers
+    from restore.inpainting.limb import limb_crop, render_layers
     from restore.inpainting.refiner import model_input
     from restore.masking.shapes import polyline
 
@@ -154,8 +151,7 @@ def _real_arm(rgb: np.ndarray, statue: np.ndarray, pose, side: str  # type: igno
         return None
     ring = cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     context = statue & ~ring  # the rest of the statue, a thin gap around the arm
-    y0, y1, x0, x1 = crop_box(hole | _near(context, hole), margin=0.3, min_side=32)
-    c = (slice(y0, y1), slice(x0, x1))
+    c = limb_crop(hole, context)
     guide = polyline(statue.shape, arm[1:], 3.0) & hole
     layers = render_layers(rgb[c], hole[c], context[c], guide[c])
     x = model_input(rgb[c], hole[c], context[c], layers)
