@@ -16,6 +16,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from restore.cli_batch import (
+    check_restore_backends,
+    cmd_restore_folder,
+    outputs,
+    restore_photo,
+)
 from restore.cli_checks import (
     IMAGE_OUT,
     Parser,
@@ -23,8 +29,8 @@ from restore.cli_checks import (
     check_device,
     check_out_dir,
     check_out_file,
+    failure,
     mask_inputs,
-    one_line,
     photo,
     placed_keypoints,
     progress_to_tty,
@@ -33,7 +39,6 @@ from restore.cli_checks import (
     verbose,
 )
 from restore.cli_reconstruct import add_reconstruct_parser, cmd_reconstruct
-from restore.errors import BackendUnavailable
 from restore.pipeline import resolve
 
 STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
@@ -64,8 +69,11 @@ def _mask_args(p: argparse.ArgumentParser) -> None:
 
 
 def _restore_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir")
-    p.add_argument("image", type=Path)
+    p = sub.add_parser("restore", help="full pipeline -> mask, restored image, GLB in --out-dir "
+                       "(a folder of photos: one folder each and summary.csv)")
+    p.add_argument("image", type=Path, help="a photo, or a folder of photos (png, jpg, webp, "
+                   "bmp, tif): each is written to OUT_DIR/<its name>/, those already done are "
+                   "skipped, and OUT_DIR/summary.csv lists them all")
     _pose_args(p)
     _mask_args(p)
     p.add_argument("--segmenter", default="auto",
@@ -188,40 +196,22 @@ def _cmd_inpaint(args: argparse.Namespace) -> str:
 def _cmd_restore(args: argparse.Namespace) -> str:
     from tqdm import tqdm
 
-    from restore.images import save_image, save_mask
-    from restore.pipeline import RestoreConfig, run
-
     check_out_dir(args.out_dir)
-    image, painted, hint = mask_inputs(args)
-    for stage, name in (("segmentation", args.segmenter), ("inpainting", args.inpainter),
-                        ("reconstruction", args.reconstructor)):
-        check_backend(stage, name)
-    config = RestoreConfig(segmenter=args.segmenter, pose=args.pose_backend,
-                           strategy=args.strategy, side=args.side, width=args.width,
-                           radius=args.radius, seed=args.seed, inpainter=args.inpainter,
-                           reconstructor=args.reconstructor, tint=args.tint,
-                           device=args.device)
+    if args.image.is_dir():
+        return cmd_restore_folder(args)
+    inputs = mask_inputs(args)  # every option checked before a model loads
+    check_restore_backends(args)
     with tqdm(total=100, desc="restore", unit="%", file=sys.stderr,
               disable=not progress_to_tty()) as bar:
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)
             bar.update(round(fraction * 100) - bar.n)
 
-        result = run(image, config, hint, painted, not args.no_3d, progress)
-    out = args.out_dir
-    save_mask(out / "statue_mask.png", result.segmentation.mask)
-    save_mask(out / "arm_mask.png", result.arm_mask.mask)
-    save_image(out / "restored.png", result.restored)
-    report = result.pose.to_json() | {
-        "arms": {v.side: v.to_json() for v in result.verdicts}, "notes": list(result.notes)}
-    (out / "pose.json").write_text(json.dumps(report, indent=1))
-    if result.reconstruction is not None:
-        result.reconstruction.to_glb(out / "statue.glb")
+        result = restore_photo(args, args.out_dir, progress, inputs)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    done = "restored" if result.changed else "unchanged"
-    return f"wrote {out}/ ({done}: statue_mask.png, arm_mask.png, restored.png, pose.json" + (
-        ", statue.glb)" if result.reconstruction is not None else ")")
+    written = ", ".join(outputs(result.reconstruction is not None))
+    return f"wrote {args.out_dir}/ ({'restored' if result.changed else 'unchanged'}: {written})"
 
 
 def _cmd_backends(args: argparse.Namespace) -> str:
@@ -281,19 +271,6 @@ def _command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _failure(err: BaseException) -> tuple[int, str]:
-    """Exit status and one-line message for an error a command raised."""
-    if isinstance(err, ValueError | BackendUnavailable):
-        return 2, one_line(err)
-    if isinstance(err, OSError):
-        where = f" ({err.filename})" if err.filename else ""
-        return 2, f"{err.strerror or one_line(err)}{where}; check the path and its permissions."
-    if isinstance(err, MemoryError):
-        return 2, "Ran out of memory on this input; use a smaller image."
-    return 1, (f"unexpected {err.__class__.__name__}: {one_line(err)} (rerun with "
-               "STATUE_RESTORE_VERBOSE=1 for the traceback)")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command_name(argv)).parse_args(argv)
@@ -305,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"restore {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as err:
-        status, message = _failure(err)
+        status, message = failure(err)
         if status == 1 and verbose():
             raise
         print(f"restore {args.command}: error: {message}", file=sys.stderr)

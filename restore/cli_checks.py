@@ -190,6 +190,19 @@ def _all_placed(hint: Pose | None, sides: tuple[str, ...]) -> None:
                          "--pose-backend manual so a pose backend estimates them.")
 
 
+def failure(err: BaseException) -> tuple[int, str]:
+    """Exit status and one-line message for an error a command raised."""
+    if isinstance(err, ValueError | BackendUnavailable):
+        return 2, one_line(err)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return 2, f"{err.strerror or one_line(err)}{where}; check the path and its permissions."
+    if isinstance(err, MemoryError):
+        return 2, "Ran out of memory on this input; use a smaller image."
+    return 1, (f"unexpected {err.__class__.__name__}: {one_line(err)} (rerun with "
+               "STATUE_RESTORE_VERBOSE=1 for the traceback)")
+
+
 def one_line(err: BaseException) -> str:
     """The error as one line (our sentences already are; a library's may not be)."""
     text = " ".join(str(err).split())
@@ -219,5 +232,5 @@ def progress_to_tty() -> bool:
 
 
 __all__ = ["IMAGE_OUT", "MAX_ASPECT", "Parser", "check_backend", "check_device",
-           "check_out_dir", "check_out_file", "check_photo", "mask_inputs", "one_line", "photo",
-           "placed_keypoints", "progress_to_tty", "quiet", "registry", "verbose"]
+           "check_out_dir", "check_out_file", "check_photo", "failure", "mask_inputs", "one_line",
+           "photo", "placed_keypoints", "progress_to_tty", "quiet", "registry", "verbose"]
