@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import draw_statue
 from PIL import Image
 
-from conftest import draw_statue
 from restore.cli import main
 
 FAST = ["--no-3d", "--inpainter", "telea"]  # the segmenter and pose of a plain restore
