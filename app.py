@@ -15,6 +15,7 @@ import gradio as gr
 
 from app_handlers import (
     ARM_JOINTS,
+    DEVICE,
     drag_keypoints,
     guess_keypoints,
     load_editor,
@@ -34,6 +35,7 @@ from app_handlers import (
 from app_io import (
     DELETE_CACHE,
     HEAVY,
+    LAUNCH,
     LAUNCH_LIMITS,
     LIGHT,
     STATE_TTL_S,
@@ -47,11 +49,11 @@ from app_io import (
     refresh,
 )
 from restore import inpainting, masking, pose, reconstruction, segmentation
-from restore.ui_helpers import dust3r_ready, limits_note, strategy_choices
+from restore.ui_helpers import EXAMPLE_LABELS, limits_note, strategy_choices
 
-__all__ = ["DELETE_CACHE", "LAUNCH_LIMITS", "STATE_TTL_S", "build_demo", "load_editor",
-           "place_keypoint", "run_mask", "run_reconstruct", "run_restore", "run_segment",
-           "show_keypoints"]
+__all__ = ["DELETE_CACHE", "DEVICE", "ENDPOINTS", "LAUNCH", "LAUNCH_LIMITS", "STATE_TTL_S",
+           "build_demo", "load_editor", "place_keypoint", "run_mask", "run_reconstruct",
+           "run_restore", "run_segment", "show_keypoints"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 STEPS = ("**1.** Upload a photo of a statue, or pick an example below it.  \n"
@@ -61,6 +63,10 @@ STEPS = ("**1.** Upload a photo of a statue, or pick an example below it.  \n"
          "statue in 3D below them.")
 TO_TOP = "(...args) => { window.scrollTo(0, 0); return args; }"  # a switched tab from its top
 SIDES = [("auto (the verdict decides)", "auto"), ("right", "right"), ("left", "left")]
+# The endpoints an API caller uses; every other event belongs to the page and is private.
+ENDPOINTS = ("segment", "detect_keypoints", "mask", "inpaint", "reconstruct", "restore",
+             "restore_3d")
+UI: dict[str, Any] = {"api_visibility": "private"}
 
 
 # ---- layout ----
@@ -86,17 +92,20 @@ def _restore_advanced(live: Live) -> dict[str, Any]:
                                       "3D model", live)
         f["keypoints"] = gr.Textbox(label="Keypoints (JSON; easier in Arm masking)",
                                     placeholder='{"right_shoulder": [x, y]}')
-        f["recon"] = recon_options_form(live)
+        f["recon"] = recon_options_form(live, f["backend"])
     return f
 
 
 def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
-            image = image_file("Statue photo", height=240)
-            if examples:
-                gr.Examples(examples, inputs=image, label="Or pick an example",
-                            examples_per_page=8)
+            image = image_file("Statue photo", height=240, elem_id="restore-photo")
+            taught = sorted((e for e in examples if Path(e).name in EXAMPLE_LABELS),
+                            key=lambda e: list(EXAMPLE_LABELS).index(Path(e).name))
+            if taught:
+                gr.Examples(taught, inputs=image, label="Or pick an example",
+                            example_labels=[EXAMPLE_LABELS[Path(e).name] for e in taught],
+                            **UI)
             button = gr.Button("Restore", variant="primary", size="lg")
             verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
                                   "an intact statue comes back as it is.",
@@ -105,12 +114,14 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             f = _restore_advanced(live)
         with gr.Column(scale=3, min_width=300):
             pair = gr.ImageSlider(label="Before / after (drag the bar)", format="png",
+                                  elem_id="restore-pair",
                                   height=460, max_height=460)
             with gr.Accordion("Repainted region (over the photo, with the keypoints)",
                               open=False):
                 shown = gr.Image(label="Repainted region and keypoints", height=420)
             files = gr.File(label="Downloads: restored.png, arm_mask.png (white = repainted), "
-                            "statue.glb", file_count="multiple", interactive=False, height=170)
+                            "statue.glb", file_count="multiple", interactive=False, height=170,
+                            elem_id="restore-files")
             model = model_viewer("3D (drag to turn, scroll to zoom)")
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
     button.click(run_restore, [image, f["keypoints"], f["strategy"], f["side"], f["inpainter"]],
@@ -133,7 +144,7 @@ def _segmentation_tab(examples: list[str], live: Live) -> None:
             mask = gr.Image(label="Mask (white = statue)", image_mode="L", format="png",
                             height=360)
     if examples:
-        gr.Examples(examples, inputs=image)
+        gr.Examples(examples, inputs=image, **UI)
     button.click(run_segment, [image, backend], [overlay, mask], api_name="segment", **HEAVY)
 
 
@@ -144,7 +155,8 @@ def _masking_form(live: Live) -> dict[str, Any]:
                                                  lines=2)}
     f["pose"] = backend_picker(pose.POSE_ESTIMATORS, "pose", "Pose backend", live)
     f["guess"] = gr.Button("Detect keypoints")
-    f["side"] = gr.Radio(SIDES, value="auto", label="Arm (the statue's own side)")
+    f["side"] = gr.Radio(SIDES, value="auto", label="Arm (the statue's own side)",
+                         elem_id="masking-side")
     f["strategy"] = gr.Dropdown(strategy_choices(list(masking.STRATEGIES)),
                                 value="missing_arm", label="Region to mask")
     with gr.Accordion("Advanced", open=False), gr.Row():
@@ -177,23 +189,23 @@ def _masking_tab(examples: list[str], live: Live) -> dict[str, Any]:
             send = gr.Button("Send to Inpainting")
     image, keypoints = f["image"], f["keypoints"]
     if examples:
-        gr.Examples(examples, inputs=image)
+        gr.Examples(examples, inputs=image, **UI)
     image.change(show_keypoints, [image, keypoints], [points, preview],
-                 api_name="preview_keypoints", **LIGHT)
+                 api_name="preview_keypoints", **LIGHT, **UI)
     keypoints.blur(show_keypoints, [image, keypoints], [points, preview],
-                   api_name="edit_keypoints", **LIGHT)
-    image.upload(load_editor, image, f["editor"], api_name="load_editor", **LIGHT)
+                   api_name="edit_keypoints", **LIGHT, **UI)
+    image.upload(load_editor, image, f["editor"], api_name="load_editor", **LIGHT, **UI)
     f["guess"].click(guess_keypoints, [image, f["pose"]], [keypoints, points, preview],
                      api_name="detect_keypoints", **HEAVY)
     preview.select(place_keypoint, [image, keypoints, place, joint],
-                   [keypoints, points, preview, joint], api_name="place_keypoint", **LIGHT)
+                   [keypoints, points, preview, joint], api_name="place_keypoint", **LIGHT, **UI)
     options = [f[k] for k in ("strategy", "side", "width", "radius", "seed", "editor")]
     # A drop in the editor (or any new keypoints) updates the JSON, the preview and, once a
     # mask has been made, the mask.
     points.change(drag_keypoints, [image, points], [keypoints, preview],
-                  api_name="drag_keypoints", **LIGHT).success(
+                  api_name="drag_keypoints", **LIGHT, **UI).success(
         refresh_mask, [image, keypoints, *options, mask], [overlay, mask, f["note"]],
-        api_name="refresh_mask", **HEAVY)
+        api_name="refresh_mask", **HEAVY, **UI)
     f["button"].click(run_mask, [image, keypoints, *options], [overlay, mask, f["note"]],
                       api_name="mask", **HEAVY)
     return {**f, "mask": mask, "send": send}
@@ -213,7 +225,7 @@ def _inpainting_tab(live: Live) -> dict[str, Any]:
                                      notes=True)
             button = gr.Button("Inpaint", variant="primary")
         out = image_file("Inpainted", height=480)
-    image.change(load_editor, image, editor, api_name="load_inpaint_editor", **LIGHT)
+    image.change(load_editor, image, editor, api_name="load_inpaint_editor", **LIGHT, **UI)
     button.click(run_inpaint, [image, mask, backend, editor], out, api_name="inpaint", **HEAVY)
     return {"image": image, "mask": mask, "out": out}
 
@@ -226,20 +238,19 @@ def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, live: Live) -> None
                 mask = image_file("Statue mask (optional)", height=200)
                 region = image_file("Restored region (white = repainted; for the colouring)",
                                     height=200)
-            views = gr.File(file_count="multiple", file_types=["image"], visible=dust3r_ready(),
+            views = gr.File(file_count="multiple", file_types=["image"], visible=False,
                             height=120,
                             label="More photos of the same statue (optional, DUSt3R only): "
                             "aligned with the photo above")
             backend = backend_picker(reconstruction.RECONSTRUCTORS, "reconstruction",
                                      "Backend", live, notes=True)
-            output, conf, clean, tint = recon_options_form(live)
+            output, conf, clean, tint = recon_options_form(live, backend, views)
             button = gr.Button("Reconstruct", variant="primary")
         model = model_viewer("3D (drag to turn, scroll to zoom)")
-    live.append((views, lambda: gr.update(visible=dust3r_ready())))
     button.click(run_reconstruct, [image, mask, backend, output, conf, clean, tint, region,
                                    views], model, api_name="reconstruct", **HEAVY)
     inpainted.change(lambda im, m: (im, m), [inpainted, hole], [image, region],
-                     api_name="send_to_3d")
+                     api_name="send_to_3d", **UI)
 
 
 def _flows(tabs: gr.Tabs, restore: dict[str, Any], masks: dict[str, Any],
@@ -247,19 +258,20 @@ def _flows(tabs: gr.Tabs, restore: dict[str, Any], masks: dict[str, Any],
     """The buttons that carry the photo and its keypoints or mask to another tab."""
     restore["edit"].click(to_masking, [restore["image"], restore["keypoints"], restore["state"]],
                           [masks["image"], masks["keypoints"], masks["editor"], masks["side"],
-                           tabs], api_name="edit_keypoints_of_restore", js=TO_TOP)
+                           tabs], api_name="edit_keypoints_of_restore", js=TO_TOP, **UI)
     masks["back"].click(to_restore, [masks["image"], masks["keypoints"], masks["side"]],
                         [restore["image"], restore["keypoints"], restore["side"], tabs],
-                        api_name="back_to_restore", js=TO_TOP)
+                        api_name="back_to_restore", js=TO_TOP, **UI)
     masks["send"].click(to_inpainting, [masks["image"], masks["mask"]],
                         [paint["image"], paint["mask"], tabs], api_name="send_to_inpainting",
-                        js=TO_TOP)
+                        js=TO_TOP, **UI)
 
 
 def build_demo() -> gr.Blocks:
     examples, live = _examples(), Live()
     with gr.Blocks(title="statue-restore", delete_cache=DELETE_CACHE) as demo:
-        gr.Markdown("## statue-restore: put back a statue's missing arm\n" + STEPS)
+        gr.Markdown("## statue-restore: put back a statue's missing arm\n" + STEPS,
+                    elem_id="intro")
         with gr.Tabs() as tabs:
             with gr.Tab("Restore", id="restore"):
                 restore = _restore_tab(examples, live)
@@ -272,15 +284,14 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("3D reconstruction", id="3d"):
                 _reconstruction_tab(paint["out"], paint["mask"], live)
         _flows(tabs, restore, masks, paint)
-        gr.Markdown("Every step runs on this server on embedded models; nothing is sent "
-                    "elsewhere. " + limits_note())
-        demo.load(lambda: refresh(live), None, [c for c, _ in live], api_name=False,
-                  queue=False)
+        gr.Markdown(f"Every step runs on this server ({DEVICE}) on embedded models; nothing "
+                    "is sent elsewhere. " + limits_note())
+        demo.load(lambda: refresh(live), None, [c for c, _ in live], queue=False, **UI)
     return demo
 
 
 if __name__ == "__main__":
     build_demo().queue(max_size=16).launch(
-        **LAUNCH_LIMITS, server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        **LAUNCH, server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
     )

@@ -20,6 +20,7 @@ from restore.ui_helpers import (
     mask_png,
     only_arm,
     painted_mask,
+    pick_device,
     pose_from_json,
     pose_json,
     read_mask,
@@ -34,6 +35,7 @@ from restore.visualize import draw_pose, overlay_mask
 ARM_JOINTS = ("shoulder", "elbow", "wrist")
 # the ids of the page's tabs, for the buttons that carry the work from one tab to another
 TAB_IDS = ("restore", "segmentation", "masking", "inpainting", "3d")
+DEVICE = pick_device()  # every learned model of the demo runs here, chosen once at start
 
 
 def _short(kind: str, name: str) -> str:
@@ -46,7 +48,7 @@ def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray
     from restore import segmentation
 
     rgb = read_photo(image)
-    seg = segmentation.segment(rgb, backend)
+    seg = segmentation.segment(rgb, backend, DEVICE)
     return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
 
 
@@ -56,7 +58,7 @@ def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray
 @friendly
 def guess_keypoints(image: str | None, backend: str) -> tuple[str, str, np.ndarray]:
     rgb = read_photo(image)
-    p = pose.estimate(rgb, backend)
+    p = pose.estimate(rgb, backend, None, DEVICE)
     return pose_json(p), pose_json(p), draw_pose(rgb, p)
 
 
@@ -107,7 +109,7 @@ def _planned(rgb: np.ndarray, p: pose.Pose | None, strategy: str, side: str, wid
     config = pipeline.RestoreConfig(
         strategy=strategy, side="auto" if side == "auto" else side_of(side),
         width=width or None, radius=radius, seed=int(seed), inpainter="telea",
-        reconstructor="relief").resolved()
+        reconstructor="relief", device=DEVICE).resolved()
     planned = pipeline.plan(rgb, config, p, painted)
     if side != "auto":
         return planned.arm_mask.mask, ""
@@ -137,7 +139,7 @@ def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width:
         said.append(why)
     else:
         if p is None and strategy not in ("painted", "bodypix_arm"):
-            p = pose.estimate(rgb, pipeline.resolve("pose", "auto", load=True))
+            p = pose.estimate(rgb, pipeline.resolve("pose", "auto", True, DEVICE), None, DEVICE)
         region = masking.make_mask(rgb, p, strategy, "right" if side == "auto" else side_of(side),
                                    width or None, radius, int(seed), painted).mask
     return overlay_mask(rgb, region), mask_png(region), " ".join(s for s in said if s)
@@ -167,7 +169,7 @@ def run_inpaint(image: str | None, mask: str | None, backend: str,
                          "upload a mask (white = repaint), or send one from Arm masking.")
     hole = read_mask(mask, rgb.shape[:2]) if hole is None else hole
     progress(0.1, desc=f"repainting with {_short('inpainting', backend)}")
-    return inpainting.inpaint(rgb, hole, backend).image
+    return inpainting.inpaint(rgb, hole, backend, device=DEVICE).image
 
 
 @friendly
@@ -184,11 +186,13 @@ def run_reconstruct(image: str | None, mask: str | None, backend: str, output: s
                                                                    "restored region")
     if not views:
         progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
-        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted))
+        return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted,
+                                          device=DEVICE))
     photos = ([] if rgb is None else [rgb]) + [read_photo(p, "view") for p in views]
     masks = ([] if rgb is None else [m]) + [None] * len(views)
     progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
-    return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted))
+    return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted,
+                                            device=DEVICE))
 
 
 # ---- Restore ----
@@ -203,7 +207,7 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
     the 3D step needs, and the downloads (restored.png, arm_mask.png)."""
     rgb = read_photo(image)
     config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
-                                    else side_of(side), inpainter=inpainter)
+                                    else side_of(side), inpainter=inpainter, device=DEVICE)
     result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     files = restore_files(result.restored, result.arm_mask.mask)
@@ -225,7 +229,7 @@ def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "cl
     progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
     glb = glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
                                      recon_options(output, min_conf, clean, tint),
-                                     restored=state.get("repainted")))
+                                     restored=state.get("repainted"), device=DEVICE))
     return glb, [*state.get("files", []), glb]
 
 

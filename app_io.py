@@ -20,7 +20,7 @@ from restore.ui_helpers import (
     MAX_UPLOAD_MB,
     UPLOAD_TTL_S,
     backend_notes,
-    dust3r_ready,
+    dust3r_chosen,
     editor_props,
     offered,
     unavailable_note,
@@ -31,6 +31,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 STATE_TTL_S = 15 * 60  # a restore kept for its 3D step
 DELETE_CACHE = (10 * 60, UPLOAD_TTL_S)  # every 10 minutes, delete cached files past the TTL
 LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": f"{MAX_UPLOAD_MB}mb"}
+# On a phone (390 px) the upload box, the examples and the Restore button fit one screen:
+# a smaller heading and steps, a lower photo box.
+PAGE_CSS = """
+@media (max-width: 640px) {
+  #intro h2 { font-size: 1.2rem; margin: 0 0 0.3em; }
+  #intro p { font-size: 0.82rem; line-height: 1.35; margin: 0; }
+  #restore-photo { height: 190px !important; }
+}
+"""
+# What ``launch`` needs besides the address: the limits and the page's stylesheet.
+LAUNCH: dict[str, Any] = {**LAUNCH_LIMITS, "css": PAGE_CSS}
 # Every model run (segmentation, pose, masks, inpainting, 3D) waits for the one before.
 HEAVY: dict[str, Any] = {"concurrency_id": "models", "concurrency_limit": 1}
 # Redrawing a photo's keypoints decodes it too: a few at a time.
@@ -154,21 +165,28 @@ def backend_picker(registry: Registry[Any], stage: str, title: str, live: Live,
     return box
 
 
-def recon_options_form(live: Live) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
-    """The 3D options; the DUSt3R-only ones are shown only where a DUSt3R backend can run."""
-    ready = dust3r_ready()
+def recon_options_form(live: Live, backend: gr.Dropdown, *more: Any
+                       ) -> tuple[gr.Radio, gr.Slider, gr.Checkbox, gr.Checkbox]:
+    """The 3D options. The DUSt3R-only ones (and ``more``, e.g. the extra photos) are shown
+    only while ``backend`` names a DUSt3R backend: its change toggles them."""
+    shown = dust3r_chosen(pipeline.resolve("reconstruction", "auto"))
     with gr.Accordion("3D options", open=False):
         output = gr.Radio([("closed mesh", "closed"), ("point cloud", "points")],
-                          value="closed", label="Output", visible=ready,
+                          value="closed", label="Output", visible=shown,
                           info="Point cloud: DUSt3R backends only.")
-        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence", visible=ready,
-                             info="DUSt3R only: drop the points it is less sure of (1 keeps "
-                             "all).")
-        clean = gr.Checkbox(value=True, label="Depth clean-up", visible=ready,
+        min_conf = gr.Slider(1, 20, value=3, step=0.5, label="Minimum confidence",
+                             visible=shown, info="DUSt3R only: drop the points it is less sure "
+                             "of (1 keeps all).")
+        clean = gr.Checkbox(value=True, label="Depth clean-up", visible=shown,
                             info="DUSt3R only: median filter and outlier removal of the depth.")
         tint = gr.Checkbox(value=False, label="Colour the restored region",
                            info="Every backend: the repainted part turns orange in 3D.")
-    live.extend((c, lambda: gr.update(visible=dust3r_ready())) for c in (output, min_conf, clean))
+    only = [output, min_conf, clean, *more]
+    # on page load the dropdown goes back to the default backend, and these with it
+    live.extend((c, lambda: gr.update(visible=dust3r_chosen(
+        pipeline.resolve("reconstruction", "auto")))) for c in only)
+    backend.change(lambda name: [gr.update(visible=dust3r_chosen(name))] * len(only), backend,
+                   only, api_visibility="private", queue=False, show_progress="hidden")
     return output, min_conf, clean, tint
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -306,6 +307,36 @@ def backend_notes(registry: Registry[Any]) -> str:
     """A Markdown list of the backends that can run here, each with its description."""
     return "\n".join(f"- **{label(registry.stage, n, d)}**: {d}"
                      for n, d, r in registry.describe() if r is None)
+
+
+def dust3r_chosen(backend: str | None) -> bool:
+    """Whether ``backend`` is a DUSt3R one: the 3D options and extra photos only they use are
+    shown then."""
+    return backend in recon.MULTI_VIEW
+
+
+def pick_device(environ: dict[str, str] | None = None) -> str:
+    """The torch device the demo runs every learned model on, chosen once when it starts:
+    ``STATUE_RESTORE_DEVICE`` if set (checked as the CLI checks ``--device``), else the first
+    NVIDIA GPU if there is one, else the CPU."""
+    from restore.cli_checks import check_device
+
+    wanted = (os.environ if environ is None else environ).get("STATUE_RESTORE_DEVICE", "")
+    if wanted:
+        check_device(wanted)
+        return wanted
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# The Restore tab's examples, each named by what the restore does with it.
+EXAMPLE_LABELS = {
+    "met_242155_votary_left_arm_missing.png": "Votary (Met): left arm lost, so it is repainted",
+    "met_206751_mirabeau_intact.png": "Mirabeau (Met): both arms there, left as it is",
+    "synthetic_statue_040.png": "Rendered statue: arm raised, left as it is",
+    "synthetic_statue_068.png": "Rendered statue: arms unsure, so left alone",
+}
 
 
 def dust3r_ready() -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import socket
 from pathlib import Path
@@ -35,9 +33,8 @@ def client():
         demo.close()
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory, statue):
-    d = tmp_path_factory.mktemp("app")
+def make_files(d: Path, statue) -> tuple[Path, str]:
+    """A drawn photo, its statue mask, a small arm mask, an empty mask and the keypoints."""
     image, mask, pose = statue
     Image.fromarray(image).save(d / "photo.png")
     Image.fromarray(mask.astype(np.uint8) * 255).save(d / "statue.png")
@@ -48,6 +45,11 @@ def files(tmp_path_factory, statue):
     Image.fromarray(np.zeros_like(arm)).save(d / "empty.png")
     points = {k: v[:2] for k, v in pose.to_json()["keypoints"].items() if v[2] > 0}
     return d, json.dumps(points)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, statue):
+    return make_files(tmp_path_factory.mktemp("app"), statue)
 
 
 def _load(path: str) -> np.ndarray:
@@ -68,11 +70,20 @@ def _warmth(texture: np.ndarray, where: np.ndarray) -> float:
     return float((texture[..., 0] - texture[..., 2])[where].mean())
 
 
-def test_every_tab_has_named_endpoints(client):
+def test_the_main_endpoints_are_named_and_the_page_s_own_events_private(client):
+    import app
+
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/segment", "/mask", "/inpaint", "/reconstruct", "/restore", "/restore_3d",
-            "/detect_keypoints", "/place_keypoint", "/preview_keypoints", "/edit_keypoints",
-            "/drag_keypoints", "/refresh_mask"} <= names
+    assert names == {f"/{n}" for n in app.ENDPOINTS}
+    demo = app.build_demo()
+    page_only = {"preview_keypoints", "edit_keypoints", "load_editor", "place_keypoint",
+                 "drag_keypoints", "refresh_mask", "load_inpaint_editor", "send_to_3d",
+                 "edit_keypoints_of_restore", "back_to_restore", "send_to_inpainting"}
+    visibility = {fn.api_name: fn.api_visibility for fn in demo.fns.values()}
+    assert all(visibility[n] == "private" for n in page_only)
+    assert all(visibility[n] == "public" for n in app.ENDPOINTS)
+    assert all(v == "private" for n, v in visibility.items() if n not in app.ENDPOINTS), [
+        n for n, v in visibility.items() if v != "private" and n not in app.ENDPOINTS]
 
 
 def test_segment_endpoint(client, files):
@@ -262,81 +273,6 @@ def test_dust3r_options_and_several_views(client, files, tiny_dust3r):
     assert tiny_dust3r.output == "closed"  # the registry's copy keeps its own options
 
 
-# ---- keypoints: JSON, the draggable editor, the click fallback ----
-
-
-def test_keypoints_json_round_trip(statue):
-    from restore.ui_helpers import pose_from_json, pose_json, set_point
-
-    pose = statue[2]
-    text = pose_json(pose)
-    back = pose_from_json(text)
-    assert back is not None and (back.scores > 0).sum() == (pose.scores > 0).sum()
-    assert np.allclose(back.xy, pose.xy, atol=0.01)
-    assert pose_from_json(json.dumps({"keypoints": json.loads(text)})) is not None
-    moved = json.loads(set_point(text, "right_wrist", 12.3, 45.6))
-    assert moved["right_wrist"] == pytest.approx([12.3, 45.6], abs=0.01)
-    assert set(moved) == set(json.loads(text))
-    assert pose_from_json(" ") is None and pose_json(None) == ""
-    with pytest.raises(ValueError, match="JSON like"):
-        pose_from_json("[1, 2]")
-
-
-def test_keypoint_editor_gets_the_photo_and_the_points(statue, files):
-    import app
-    import app_io
-    from restore.ui_helpers import pose_json
-
-    image, _, pose = statue
-    editor, preview = app.show_keypoints(str(files[0] / "photo.png"), pose_json(pose))
-    assert json.loads(editor.value) == json.loads(pose_json(pose))
-    props = editor.props
-    assert (props["width"], props["height"]) == (240, 320)
-    header, data = props["image"].split(",", 1)
-    assert header == "data:image/jpeg;base64"
-    assert Image.open(io.BytesIO(base64.b64decode(data))).size == (240, 320)
-    assert len(props["names"]) == 17 and set(props["arm"]) < set(props["names"])
-    assert preview.shape == image.shape and (preview != image).any()
-    empty, nothing = app.show_keypoints(None, "")
-    assert empty.value == "" and empty.props["image"] == "" and nothing is None
-    for name in ("keypoint_editor.html", "keypoint_editor.css", "keypoint_editor.js"):
-        text = app_io.static_text(name)  # nothing fetched from the network, no inline script
-        assert "http" not in text and "fetch(" not in text and "<script" not in text
-
-
-def test_click_fallback_places_the_chosen_joint(statue, files):
-    import gradio as gr
-
-    import app
-
-    image = statue[0]
-    click = gr.SelectData(None, {"index": [30, 40], "value": None})
-    text, editor_value, preview, following = app.place_keypoint(
-        str(files[0] / "photo.png"), "", "left", "elbow", click)
-    assert json.loads(text) == {"left_elbow": [30.0, 40.0]} and editor_value == text
-    assert following == "wrist" and (preview != image).any()
-
-
-def test_dragging_a_joint_updates_keypoints_preview_and_mask(client, files):
-    d, points = files
-    photo = _file(d, "photo.png")
-    moved = {**json.loads(points), "right_wrist": [60.0, 200.0]}
-    keypoints, preview = client.predict(photo, json.dumps(moved), api_name="/drag_keypoints")
-    assert json.loads(keypoints)["right_wrist"] == [60.0, 200.0]
-    assert _load(preview).shape[:2] == (320, 240)
-    options = ("wrist_elbow_shoulder", "right", 12, 30, 0, None)
-    _, shown, _ = client.predict(photo, points, *options, api_name="/mask")
-    _, remade, _ = client.predict(photo, keypoints, *options, _file(Path(shown).parent,
-                                  Path(shown).name), api_name="/refresh_mask")
-    before, after = _load(shown), _load(remade)
-    assert after[200, 60] == 255 and before[200, 60] == 0
-    # no mask made yet: nothing is made behind the user's back
-    skipped = client.predict(photo, keypoints, *options, None, api_name="/refresh_mask")
-    assert skipped == ({"__type__": "update"},) * 3
-    with pytest.raises(Exception, match="JSON like"):
-        client.predict(photo, "not json", api_name="/drag_keypoints")
-
-
 # ---- uploads: read by the CLI's loader, refused with its sentence; bounded server ----
 
 
@@ -363,6 +299,10 @@ def _cli_refusal(capsys, *argv: str) -> str:
 def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind, capsys):
     """Gradio used to decode the upload first: a corrupt .png or a decompression bomb was a
     bare "Error". Now the loader reads it and the user gets the CLI's sentence."""
+    import gradio as gr
+
+    import app
+
     bad, d = odd[1][kind], files[0]
     said = _cli_refusal(capsys, "segment", str(bad), "--backend", "grabcut",
                         "--out", str(bad.parent / "m.png")).replace(str(bad), bad.name)
@@ -373,9 +313,9 @@ def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind
         client.predict(None, None, "dust3r", "closed", 3, True, False, None,
                        [gradio_client.handle_file(str(bad))], api_name="/reconstruct")
     assert str(view.value) == said
-    with pytest.raises(Exception) as preview:
-        client.predict(gradio_client.handle_file(str(bad)), "", api_name="/preview_keypoints")
-    assert str(preview.value) == said
+    with pytest.raises(gr.Error) as preview:  # the page's own event, called as it calls it
+        app.show_keypoints(str(bad), "")
+    assert preview.value.message == said
     # a refused mask: the inpainting CLI's sentence for its mask argument
     said = _cli_refusal(capsys, "inpaint", str(d / "photo.png"), str(bad), "--backend", "telea",
                         "--out", str(bad.parent / "i.png")).replace(str(bad), bad.name)
@@ -440,25 +380,6 @@ def test_a_corrupt_upload_is_a_gradio_error_with_a_sentence(odd):
                                      "(OSError); use a PNG or JPEG file.")
 
 
-def test_a_red_painted_layer_is_the_clis_painted_mask(files, tmp_path):
-    """The editor's red strokes on a transparent layer make the mask the CLI makes from the
-    same layer saved as --painted."""
-    import app
-    from restore.cli import main
-
-    d, _ = files
-    layer = np.zeros((320, 240, 4), np.uint8)
-    layer[100:150, 40:80] = (255, 0, 0, 255)
-    Image.fromarray(layer).save(tmp_path / "painted.png")
-    assert main(["mask", str(d / "photo.png"), "--strategy", "painted", "--side", "right",
-                 "--painted", str(tmp_path / "painted.png"),
-                 "--out", str(tmp_path / "cli.png")]) == 0
-    _, mask, _ = app.run_mask(str(d / "photo.png"), "", "painted", "right", 0, 30, 0,
-                              {"background": None, "layers": [layer], "composite": None})
-    assert np.array_equal(mask > 0, _load(str(tmp_path / "cli.png")) > 0)
-    assert (mask > 0).sum() == 50 * 40
-
-
 def test_uploads_over_the_size_limit_are_refused_by_the_server(client, tmp_path):
     import httpx
 
@@ -470,210 +391,3 @@ def test_uploads_over_the_size_limit_are_refused_by_the_server(client, tmp_path)
     assert big.status_code == 413
     small = httpx.post(url, files={"files": ("small.png", b"0" * 1000)}, timeout=60)
     assert small.status_code == 200
-
-
-def test_session_state_cache_and_queue_are_bounded():
-    import math
-
-    import gradio as gr
-
-    import app
-    from restore.ui_helpers import limits_note
-
-    demo = app.build_demo()
-    states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
-    assert states and all(s.time_to_live == app.STATE_TTL_S for s in states)
-    assert math.isfinite(app.STATE_TTL_S) and app.STATE_TTL_S <= 3600
-    assert demo.delete_cache == app.DELETE_CACHE and demo.delete_cache[1] <= 3600
-    fns = {fn.api_name: fn for fn in demo.fns.values()}
-    heavy = ("segment", "detect_keypoints", "mask", "refresh_mask", "inpaint", "reconstruct",
-             "restore", "restore_3d")
-    for name in heavy:
-        assert fns[name].concurrency_id == "models" and fns[name].concurrency_limit == 1, name
-    assert all(fn.concurrency_id != "models" for n, fn in fns.items() if n not in heavy)
-    notes = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
-    assert any(limits_note() in str(n) for n in notes)
-    # every image an event reads comes to its handler as the file's path, undecoded
-    read = {b for fn in demo.fns.values() for b in fn.inputs if isinstance(b, gr.Image)}
-    assert len(read) == 10  # 3 photos, 2 masks and 5 more in Inpainting and 3D
-    assert all(b.type == "filepath" and "preprocess" in vars(b) for b in read)
-
-
-# ---- one screen for the main job; plain words; work carried between the tabs ----
-
-
-def _blocks(demo, kind, label=None):
-    return [b for b in demo.blocks.values() if isinstance(b, kind)
-            and (label is None or str(getattr(b, "label", "")).startswith(label))]
-
-
-def _load_updates(demo):
-    """What the page's load event sets, by component: {component: {property: value}}."""
-    (load,) = [fn for fn in demo.fns.values()
-               if any(t[1] == "load" for t in fn.targets)]
-    return {c: u if isinstance(u, dict) else u.constructor_args
-            for c, u in zip(load.outputs, load.fn(), strict=True)}
-
-
-def test_backend_dropdowns_offer_only_what_runs_here_read_on_page_load(monkeypatch):
-    import gradio as gr
-
-    import app
-    from restore.inpainting import INPAINTERS
-
-    real = INPAINTERS.unavailable_reason
-    monkeypatch.setattr(INPAINTERS, "unavailable_reason", lambda n: (
-        "Needs a package not installed here; pip install ns or set STATUE_RESTORE_NS."
-        if n == "ns" else real(n)))
-    demo = app.build_demo()
-    (model,) = _blocks(demo, gr.Dropdown, "Model")
-    values = [v for _, v in model.choices]
-    assert "ns" not in values and "telea" in values
-    assert ("Telea (OpenCV, classical)", "telea") in model.choices
-    shelves = [b for b in _blocks(demo, gr.Accordion) if b.label == "Not available here"]
-    notes = [b.value for b in _blocks(demo, gr.Markdown) if "Navier-Stokes" in str(b.value)]
-    assert shelves and all(s.open is False for s in shelves)
-    assert notes and all("STATUE_RESTORE" not in n and "pip" not in n for n in notes)
-    assert any("**Navier-Stokes (OpenCV, classical)**: Needs a package not installed here."
-               in n for n in notes)
-    # the page re-reads availability when it loads: ns can run again, and is offered
-    monkeypatch.setattr(INPAINTERS, "unavailable_reason", real)
-    updates = _load_updates(demo)
-    assert "ns" in [v for _, v in updates[model]["choices"]]
-    assert all("Navier-Stokes" not in str(updates[b].get("value", "")) for b in updates
-               if isinstance(b, gr.Markdown) and "Not available" in str(b.value))
-
-
-def test_restore_tab_layout(monkeypatch):
-    import gradio as gr
-
-    import app
-
-    demo = app.build_demo()
-    sides = _blocks(demo, gr.Radio, "Arm")  # Restore's and Arm masking's mask side
-    assert len([s for s in sides if s.value == "auto"]) == 2
-    assert all(("auto (the verdict decides)", "auto") in s.choices for s in sides
-               if s.value == "auto")
-    (strategy, *_) = _blocks(demo, gr.Dropdown, "Region to repaint")
-    assert strategy.value == "missing_arm"
-    assert ("Missing arm (where the lost limb would be)", "missing_arm") in strategy.choices
-    slider = _blocks(demo, gr.ImageSlider)[0]
-    assert slider.height and slider.height <= 480
-    viewers = _blocks(demo, gr.Model3D)
-    assert viewers and all(v.height >= 480 and v.camera_position == (90, 90, None)
-                           for v in viewers)
-    assert all(b.height for b in _blocks(demo, gr.Image) if b.label == "Statue photo")
-    assert [b.label for b in _blocks(demo, gr.Accordion) if b.label == "Advanced"]
-    markdown = " ".join(str(b.value) for b in _blocks(demo, gr.Markdown))
-    assert "**1.**" in markdown and "**2.**" in markdown and "**3.**" in markdown
-
-
-def test_dust3r_controls_hidden_where_no_dust3r_backend_runs(monkeypatch):
-    import gradio as gr
-
-    import app
-    from restore.reconstruction import RECONSTRUCTORS
-    from restore.reconstruction import options as recon
-
-    real = RECONSTRUCTORS.unavailable_reason
-    monkeypatch.setattr(RECONSTRUCTORS, "unavailable_reason", lambda n: (
-        "No weights." if n in recon.MULTI_VIEW else real(n)))
-    demo = app.build_demo()
-    dust3r_only = (_blocks(demo, gr.Radio, "Output") + _blocks(demo, gr.Slider, "Minimum")
-                   + _blocks(demo, gr.Checkbox, "Depth clean-up")
-                   + _blocks(demo, gr.File, "More photos"))
-    assert len(dust3r_only) == 7 and not any(b.visible for b in dust3r_only)
-    assert all(b.visible for b in _blocks(demo, gr.Checkbox, "Colour the restored"))
-    monkeypatch.setattr(RECONSTRUCTORS, "unavailable_reason", lambda n: None)
-    updates = _load_updates(demo)
-    assert all(updates[b]["visible"] is True for b in dust3r_only)
-
-
-def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
-    import gradio as gr
-
-    import app
-    import app_handlers as h
-
-    d, points = files
-    photo = str(d / "photo.png")
-    image, keypoints, editor, side, tabs = h.to_masking(photo, "", {"keypoints": points})
-    assert (image, keypoints, side) == (photo, points, "auto")
-    assert editor.shape == (320, 240, 3) and isinstance(tabs, gr.Tabs)
-    assert tabs.selected == "masking"
-    assert h.to_masking(photo, "typed", None)[1] == "typed"
-    image, kept, side, tabs = h.to_restore(photo, points, "right")
-    assert side == "right" and tabs.selected == "restore"
-    assert "left_elbow" not in json.loads(kept) and "right_elbow" in json.loads(kept)
-    with pytest.raises(gr.Error, match="Choose the arm"):
-        h.to_restore(photo, points, "auto")
-    assert h.to_inpainting(photo, "m.png")[2].selected == "inpainting"
-    demo = app.build_demo()
-    (tabs_block,) = _blocks(demo, gr.Tabs)
-    fns = {fn.api_name: fn for fn in demo.fns.values()}
-    ids = {b.id for b in _blocks(demo, gr.Tab)}
-    assert {"restore", "masking", "inpainting"} <= ids
-    for name in ("edit_keypoints_of_restore", "back_to_restore", "send_to_inpainting"):
-        assert tabs_block in fns[name].outputs, name
-
-
-def test_mask_side_auto_lets_the_verdict_choose():
-    import app
-
-    votary = str(app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png")
-    _, mask, note = app.run_mask(votary, "", "missing_arm", "auto", 0, 30, 0, None)
-    assert (mask > 0).any() and note.startswith("Auto: the verdict chose the left arm")
-
-
-def test_painted_strokes_are_used_and_said(files):
-    import app
-
-    d, points = files
-    layer = np.zeros((320, 240, 4), np.uint8)
-    layer[100:150, 40:80] = (255, 0, 0, 255)
-    editor = {"background": None, "layers": [layer], "composite": None}
-    _, mask, note = app.run_mask(str(d / "photo.png"), points, "wrist_elbow_shoulder", "right",
-                                 0, 30, 0, editor)
-    assert (mask > 0).sum() == 50 * 40 and "painted strokes are the mask" in note
-    # Inpainting without a mask file repaints the strokes painted on the photo
-    out = app.run_inpaint(str(d / "photo.png"), None, "telea", editor)
-    original = _load(str(d / "photo.png"))
-    changed = (out != original).any(-1)
-    assert changed.any() and not changed[layer[..., 3] == 0].any()
-    with pytest.raises(Exception, match="Make a mask first"):
-        app.run_inpaint(str(d / "photo.png"), None, "telea", None)
-
-
-@pytest.mark.slow
-def test_restore_button_and_first_example_above_the_fold_in_a_browser():
-    """A real browser at 1366x900: the upload, the first example and the Restore button are
-    on the first screen; at 390 px wide nothing scrolls sideways."""
-    import shutil
-
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("no chromium on this machine")
-    import app
-
-    demo = app.build_demo()
-    demo.queue().launch(server_name="127.0.0.1", server_port=_free_port(),
-                        prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(demo.local_url)
-            button = page.get_by_role("button", name="Restore", exact=True)
-            button.wait_for(timeout=60000)
-            first = page.locator(".gallery-item").first
-            for box in (button.bounding_box(), first.bounding_box(),
-                        page.get_by_text("Drop Image Here").first.bounding_box()):
-                assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 900
-            narrow = browser.new_page(viewport={"width": 390, "height": 844})
-            narrow.goto(demo.local_url)
-            narrow.get_by_role("button", name="Restore", exact=True).wait_for(timeout=60000)
-            assert narrow.evaluate("document.documentElement.scrollWidth") <= 390
-            browser.close()
-    finally:
-        demo.close()

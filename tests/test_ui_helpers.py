@@ -300,3 +300,16 @@ def test_only_the_chosen_arm_keeps_its_elbow_and_wrist():
     assert ui_helpers.only_arm("", "right") == ""
     with pytest.raises(ValueError, match="left or right"):
         ui_helpers.only_arm(text, "auto")
+
+
+def test_the_device_is_chosen_once_from_the_environment_or_the_machine():
+    import torch
+
+    from restore.ui_helpers import dust3r_chosen, pick_device
+
+    assert pick_device({"STATUE_RESTORE_DEVICE": "cpu"}) == "cpu"
+    assert pick_device({}) == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="Unknown device"):
+        pick_device({"STATUE_RESTORE_DEVICE": "gpu0"})
+    assert dust3r_chosen("dust3r") and dust3r_chosen("dust3r-224")
+    assert not dust3r_chosen("relief") and not dust3r_chosen(None)
