@@ -30,3 +30,17 @@ if [ ! -f "$stamp" ]; then
   pip_install --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
+if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1 \
+    && ! command -v chromium-browser >/dev/null 2>&1; then
+  # The browser test needs a Chromium; install the system one where we can, else it skips.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium for the browser test" >&2
+    { apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 \
+             && apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+      || echo "setup: no chromium (the browser test will be skipped)" >&2
+  else
+    echo "setup: no chromium (the browser test will be skipped; install it, or run" \
+         "$venv/bin/playwright install chromium)" >&2
+  fi
+fi
