@@ -82,7 +82,10 @@ def cmd_reconstruct(args: argparse.Namespace) -> str:
     several = len(images) > 1
     backend = args.backend
     if several and backend == "auto":
-        backend = next((b for b in MULTI_VIEW if resolve_ok(b)), MULTI_VIEW[0])
+        from restore.reconstruction import RECONSTRUCTORS
+
+        runs = RECONSTRUCTORS.available()
+        backend = next((b for b in MULTI_VIEW if b in runs), MULTI_VIEW[0])
     check_backend("reconstruction", backend)
     if not args.mask:
         check_backend("segmentation", args.segmenter)
@@ -103,13 +106,6 @@ def cmd_reconstruct(args: argparse.Namespace) -> str:
     what = (f"{len(result.cloud.vertices)} points" if hasattr(result, "cloud")
             else f"{len(result.mesh.vertices)} vertices")  # type: ignore[union-attr]
     return f"wrote {args.out} ({what}, {name}, {len(images)} photo{'s' * several})"
-
-
-def resolve_ok(backend: str) -> bool:
-    """True when ``backend`` can run here (no load)."""
-    from restore.reconstruction import RECONSTRUCTORS
-
-    return RECONSTRUCTORS.unavailable_reason(backend) is None
 
 
 __all__ = ["add_reconstruct_parser", "cmd_reconstruct"]
