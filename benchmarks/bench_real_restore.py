@@ -5,6 +5,8 @@
 - The labelled Met statues in ../shared (arms.jsonl; RGBA cut-outs composited on grey): the
   intact ones (both arms "present") must come back unchanged; the broken ones (an arm
   missing_hand / missing_forearm / missing_arm) should be restored, on the right side.
+- ``--streets``: the same Met statues on real street backgrounds (the fireman photos with
+  their statue filled out), closer to a visitor's photo than flat grey.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -24,8 +26,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from restore.images import load_image, load_mask
 from restore.pipeline import RestoreConfig, run
@@ -34,20 +37,52 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
 MISSING = ("missing_hand", "missing_forearm", "missing_arm")
 
 
-def _on_grey(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """An RGBA cut-out composited on grey, and its alpha as the true statue mask."""
+def _on_grey(path: Path, background: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """An RGBA cut-out composited on grey (or on ``background``, HxWx3 uint8, scaled to cover
+    it), and its alpha as the true statue mask."""
     im = Image.open(path).convert("RGBA")
     bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+    if background is not None:
+        bg = ImageOps.fit(Image.fromarray(background), im.size).convert("RGBA")
     bg.alpha_composite(im)
     return np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 0
 
 
-def met_cases(limit: int | None, unlabelled: bool = False
+def street_backgrounds() -> list[np.ndarray]:
+    """The fireman photos with their statue filled out (streets, walls, sky, trees): real
+    backgrounds for the Met cut-outs, which a segmenter finds harder than flat grey."""
+    folder = SHARED / "fireman"
+    out = []
+    for path in sorted((folder / "images").glob("*.jpg")):
+        image = load_image(path)
+        statue = load_mask(folder / "masks" / f"{path.stem}.png")
+        small = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        hole = cv2.dilate(cv2.resize(statue.astype(np.uint8), small.shape[1::-1]),
+                          np.ones((9, 9), np.uint8))
+        filled = cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA)
+        big = cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        out.append(np.where(statue[:, :, None], big, image))
+    return out
+
+
+def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False
               ) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
     """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos;
     with ``unlabelled``, then the others (heads, busts, torsos, reliefs, groups: the SOURCE's
-    "left out"), which should come back unchanged unless an arm is plainly broken off."""
+    "left out"), which should come back unchanged unless an arm is plainly broken off.
+    ``streets``: each on a real street background (photo ``i`` on :func:`street_backgrounds`
+    ``i % 7``) instead of grey; the kinds then say "street"."""
     met = SHARED / "met"
+    backs = street_backgrounds() if streets else []
+    where = " street" if streets else ""
+    n = 0
+
+    def composite(path: Path) -> tuple[np.ndarray, np.ndarray]:
+        nonlocal n
+        n += 1
+        return _on_grey(path, backs[n % len(backs)] if backs else None)
+
     rows = [json.loads(line) for line in (met / "arms.jsonl").read_text().splitlines()]
     for r in rows[:limit]:
         arms = {"right": r["right_arm"], "left": r["left_arm"]}
@@ -56,12 +91,12 @@ def met_cases(limit: int | None, unlabelled: bool = False
             "met intact" if set(arms.values()) == {"present"} else "")
         if not kind:
             continue
-        yield r["file"], *_on_grey(met / "images" / r["file"]), missing, kind
+        yield r["file"], *composite(met / "images" / r["file"]), missing, kind + where
     if unlabelled:
         labelled = {r["file"] for r in rows}
         for path in sorted((met / "images").glob("*.png")):
             if path.name not in labelled:
-                yield path.name, *_on_grey(path), set(), "met unlabelled"
+                yield path.name, *composite(path), set(), "met unlabelled" + where
 
 
 def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
@@ -137,6 +172,8 @@ def main() -> None:
                     "(heads, busts, torsos, reliefs, groups)")
     ap.add_argument("--sheet", type=Path, help="write before / region / after around every "
                     "repainted region, at full resolution")
+    ap.add_argument("--streets", action="store_true", help="composite the Met cut-outs on "
+                    "the fireman photos' streets instead of grey (real backgrounds)")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -145,7 +182,7 @@ def main() -> None:
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()
-    cases = [*fireman_cases(), *met_cases(args.limit, args.unlabelled)]
+    cases = [*fireman_cases(), *met_cases(args.limit, args.unlabelled, args.streets)]
     for name, image, truth, missing, kind in cases:
         row, restored, region = measure(image, truth, config)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
