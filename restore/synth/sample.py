@@ -214,7 +214,8 @@ def render_background(seed: int, config: SynthConfig = SynthConfig()) -> np.ndar
 
 
 def _render(seed: int, config: SynthConfig, background_only: bool) -> tuple[Figure, dict]:
-    from restore.synth.scene import render_scene, sample_layout
+    from restore.synth.layout import sample_layout
+    from restore.synth.scene import render_scene
     from restore.synth.sdf import torch_threads
 
     r = _rngs(seed)

@@ -1,4 +1,4 @@
-"""Scene layout (plinth, camera, light, backdrop) and the intact/damaged render pair.
+"""The intact/damaged render pair of a laid-out scene (:mod:`restore.synth.layout`).
 
 Pixels are rays through pixel centres; a frame keeps per-pixel surface state so that the
 damaged render re-traces and re-shades only the pixels whose rays meet a changed primitive.
@@ -6,150 +6,28 @@ damaged render re-traces and re-shades only the pixels whose rays meet a changed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
 from restore.synth.figure import PART, Figure
+from restore.synth.layout import Layout
 from restore.synth.materials import (
-    Backdrop,
-    Light,
+    Finish,
     Material,
     Noise,
     albedo,
     backdrop_color,
     backdrop_hits,
     finish,
-    sample_backdrop,
     sample_finish,
     sample_material,
     shade,
 )
 from restore.synth.render import box_shadow, ray_boxes, soft_shadow, trace_figure
 from restore.synth.sdf import PrimSet, build_primset
-
-PLINTHS = [(0.05, 0.05, 0.05), (0.13, 0.13, 0.13), (0.45, 0.44, 0.42), (0.7, 0.69, 0.66),
-           (0.55, 0.5, 0.43), (0.3, 0.22, 0.16), (0.6, 0.6, 0.6)]
-
-
-@dataclass
-class Layout:
-    """Everything about a scene except the figure: boxes are (lo, hi) world corners."""
-
-    boxes: list[tuple[np.ndarray, np.ndarray]]
-    K: np.ndarray
-    c2w: np.ndarray
-    light: Light
-    backdrop: Backdrop
-    plinth_color: np.ndarray
-    meta: dict
-
-
-def _extent(fig: Figure) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
-    for p in fig.prims:
-        r = max(p.r1, p.r2) * float(p.scale.max())
-        for e in (p.a, p.a + p.frame.T @ (p.scale * np.array([0.0, p.h, 0.0]))):
-            lo, hi = np.minimum(lo, e - r), np.maximum(hi, e + r)
-    return lo, hi
-
-
-def _bound_points(fig: Figure) -> np.ndarray:
-    """Points (N, 3) on the bounding spheres of every primitive's ends (6 per end)."""
-    out = []
-    offs = np.concatenate([np.eye(3), -np.eye(3)])
-    for p in fig.prims:
-        r = max(p.r1, p.r2) * float(p.scale.max())
-        for e in (p.a, p.a + p.frame.T @ (p.scale * np.array([0.0, p.h, 0.0]))):
-            out.append(e + offs * r)
-    return np.concatenate(out)
-
-
-def sample_layout(fig: Figure, cfg: Any, rng: np.random.Generator) -> Layout:
-    """Put ``fig`` on a plinth (moves it up, in place) and choose camera, light, backdrop."""
-    H = fig.height
-    framing = cfg.framing if cfg.framing != "random" else str(
-        rng.choice(["full", "half"], p=[0.7, 0.3]))
-    lo, hi = _extent(fig)
-    feet = [fig.joints["left_ankle"], fig.joints["right_ankle"]]
-    flo = np.minimum(*feet) - 0.13 * H
-    fhi = np.maximum(*feet) + 0.13 * H
-    for blo, bhi in fig.boxes:
-        flo, fhi = np.minimum(flo, blo), np.maximum(fhi, bhi)
-    bd_rng = np.random.default_rng(rng.integers(2**32))
-    sky = rng.random() < 0.15
-    ph = float(rng.uniform(1.3, 2.4) if sky else rng.uniform(0.3, 1.2))
-    lift = np.array([0.0, ph, 0.0])
-    fig.prims = [replace(p, a=p.a + lift) for p in fig.prims]
-    fig.joints = {k: v + lift for k, v in fig.joints.items()}
-    boxes = [(b0 + lift, b1 + lift) for b0, b1 in fig.boxes]
-    lo, hi = lo + lift, hi + lift
-    m = rng.uniform(0.03, 0.12)
-    slab, over = rng.uniform(0.03, 0.08), rng.uniform(0.0, 0.04)
-    px0, px1 = flo[0] - m, fhi[0] + m
-    pz0, pz1 = flo[2] - m, fhi[2] + m
-    boxes.append((np.array([px0, 0.0, pz0]), np.array([px1, ph - slab, pz1])))
-    boxes.append((np.array([px0 - over, ph - slab, pz0 - over]),
-                  np.array([px1 + over, ph, pz1 + over])))
-    if rng.random() < 0.5:
-        boxes.append((np.array([px0 - 0.05, 0.0, pz0 - 0.05]), np.array([px1 + 0.05, 0.08,
-                                                                         pz1 + 0.05])))
-    # ---- camera: fit the points of interest into the view -------------------------------
-    top = hi[1] + 0.02 * H
-    bottom = ph - rng.uniform(0.03, 0.4) if framing == "full" else (
-        fig.joints["left_hip"][1] - rng.uniform(-0.05, 0.15) * H)
-    pts = _bound_points(fig)
-    pts = pts[pts[:, 1] >= bottom]
-    zc = 0.5 * (lo[2] + hi[2])
-    pts = np.concatenate([pts, [[lo[0], bottom, zc], [hi[0], bottom, zc]]])
-    fov = np.radians(rng.uniform(22, 48))
-    yaw = np.radians(rng.uniform(-cfg.max_yaw, cfg.max_yaw))
-    pitch = rng.uniform(-0.3, -0.08) if sky else rng.uniform(-0.22, 0.1)
-    back = np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
-    fwd = -back
-    right = np.cross(fwd, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(fwd, right)
-    target = pts.mean(0)
-    rel = pts - target
-    target = target + right * 0.5 * ((rel @ right).max() + (rel @ right).min()) \
-        + down * 0.5 * ((rel @ down).max() + (rel @ down).min())
-    rel = pts - target
-    tanh = np.tan(fov / 2) / rng.uniform(1.08, 1.3)
-    dist = float(np.max(np.maximum(np.abs(rel @ right), np.abs(rel @ down)) / tanh - rel @ fwd))
-    target = target + right * rng.uniform(-0.04, 0.04) * dist * tanh
-    pos = target + dist * back
-    c2w = np.eye(4)
-    c2w[:3, 0], c2w[:3, 1], c2w[:3, 2], c2w[:3, 3] = right, down, fwd, pos
-    S = cfg.size
-    f = 0.5 * S / np.tan(fov / 2)
-    K = np.array([[f, 0.0, (S - 1) / 2], [0.0, f, (S - 1) / 2], [0.0, 0.0, 1.0]])
-    # ---- backdrop and light ----------------------------------------------------------------
-    facing = np.array([back[0], 0.0, back[2]]) / np.hypot(back[0], back[2])
-    bd = sample_backdrop(bd_rng, 0.5 * (lo + hi), float(top), facing)
-    if sky:
-        bd = replace(bd, kind="sky")
-    elif bd.kind == "sky":
-        bd = replace(bd, kind="wall")
-    az = yaw + rng.choice([-1, 1]) * rng.uniform(0.3, 1.3)
-    el = rng.uniform(0.4, 1.05)
-    ldir = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-    warm = np.array(rng.choice([(1.0, 0.9, 0.78), (1.0, 0.96, 0.9), (0.95, 0.97, 1.0)]))
-    key = warm * rng.uniform(2.6, 3.8)
-    if bd.kind == "sky":
-        amb_sky, amb_gnd = np.array([0.3, 0.36, 0.46]), np.array([0.2, 0.19, 0.17])
-    else:
-        tint = 0.6 * np.ones(3) + 0.4 * bd.wall / max(bd.wall.max(), 1e-3)
-        amb_sky = tint * rng.uniform(0.12, 0.32)
-        amb_gnd = amb_sky * rng.uniform(0.4, 0.8)
-    light = Light(ldir, key, amb_sky, amb_gnd)
-    pcol = np.array(PLINTHS[rng.integers(len(PLINTHS))]) * rng.uniform(0.9, 1.1)
-    meta = {"framing": framing, "backdrop": bd.kind, "yaw_deg": round(float(np.degrees(yaw)), 2),
-            "pitch_deg": round(float(np.degrees(pitch)), 2),
-            "fov_deg": round(float(np.degrees(fov)), 2), "plinth_height_m": round(ph, 3)}
-    return Layout(boxes, K, c2w, light, bd, pcol, meta)
 
 
 class _Frame:
@@ -314,8 +192,34 @@ def _antialias(rend: _Renderer, uv: torch.Tensor, fr: _Frame, frd: _Frame, ps: P
 
 def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
                  background_only: bool = False) -> dict:
-    """Render the intact and damaged photos and their ground truth maps (see StatueSample)."""
+    """Render the intact and damaged photos and their ground truth maps (see StatueSample);
+    with ``background_only`` just {"image": the photo without the statue, shadows kept}.
+
+    ``dmg``: a :class:`~restore.synth.sample.Damage`; ``r``: the sample's generators by name
+    ("material", "photo", "noise" are drawn from here)."""
     S = cfg.size
+    mat, fin = _look(cfg, r)
+    k = 0.008 * fig.height
+    ps = build_primset(fig.prims, k, watch=dmg.removed | set(dmg.cuts))
+    v, u = torch.meshgrid(torch.arange(S, dtype=torch.float32),
+                          torch.arange(S, dtype=torch.float32), indexing="ij")
+    uv = torch.stack([u, v], -1).reshape(-1, 2)
+    rend = _Renderer(fig, lay, mat, Noise(r["noise"]), uv, cfg.steps)
+    with torch.no_grad():
+        fr, frd, psd = _render_pair(rend, dmg, ps, k)
+        if background_only:
+            frd = fr
+        _antialias(rend, uv, fr, frd, ps, psd, S)
+        fin = replace(fin, exposure=fin.exposure * (0.7 if mat.kind == "bronze" else 1.0)
+                      / _key_level(fr))
+        if background_only:
+            return {"image": _background(rend, fr, ps, fin, S)}
+    return _outputs(rend, fr, frd, ps, fin, dmg, k, S)
+
+
+def _look(cfg: Any, r: dict) -> tuple[Material, Finish]:
+    """The statue's material (``cfg.material`` or drawn) and the photo's finish (none of its
+    blur, noise and JPEG when ``cfg.photo`` is off)."""
     mkind = cfg.material if cfg.material != "random" else str(
         r["material"].choice(["marble", "bronze", "stone"], p=[0.65, 0.25, 0.1]))
     mat = sample_material(r["material"], "marble" if mkind == "stone" else mkind)
@@ -324,43 +228,53 @@ def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
     fin = sample_finish(r["photo"])
     if not cfg.photo:
         fin = replace(fin, blur=0.0, noise=0.0, jpeg=100)
-    k = 0.008 * fig.height
-    ps = build_primset(fig.prims, k, watch=dmg.removed | set(dmg.cuts))
-    v, u = torch.meshgrid(torch.arange(S, dtype=torch.float32),
-                          torch.arange(S, dtype=torch.float32), indexing="ij")
-    uv = torch.stack([u, v], -1).reshape(-1, 2)
-    rend = _Renderer(fig, lay, mat, Noise(r["noise"]), uv, cfg.steps)
-    n = S * S
+    return mat, fin
+
+
+def _render_pair(rend: _Renderer, dmg: Any, ps: PrimSet, k: float
+                 ) -> tuple[_Frame, _Frame, PrimSet]:
+    """(intact frame, damaged frame, damaged primset). The damaged frame re-traces only the
+    rays that met a damaged primitive and re-shades those plus the ones whose shadow rays did;
+    without damage it is the intact frame itself."""
+    n = rend.d.shape[0]
     allrows = torch.arange(n)
     fr = _Frame(n)
-    with torch.no_grad():
-        rend.surface(fr, allrows, ps)
-        rend.shadows(fr, allrows, ps)
-        rend.colors(fr, allrows, ps)
-        frd = fr
-        psd = ps
-        if dmg.removed or dmg.cuts:
-            psd = build_primset(fig.prims, k, dmg.removed, dmg.cuts)
-            frd = fr.clone()
-            rows_p = torch.nonzero(fr.ptouch).squeeze(1)
-            rend.surface(frd, rows_p, psd)
-            touched = fr.stouch.clone()
-            touched[rows_p] = True
-            rows_s = torch.nonzero(touched).squeeze(1)
-            rend.shadows(frd, rows_s, psd)
-            rend.colors(frd, rows_s, psd)
-        if background_only:
-            frd = fr
-        _antialias(rend, uv, fr, frd, ps, psd, S)
-        fin = replace(fin, exposure=fin.exposure * (0.7 if mat.kind == "bronze" else 1.0)
-                      / _key_level(fr))
-        if background_only:
-            bg = _Frame(n)
-            bg.p, bg.code, bg.n = backdrop_hits(lay.backdrop, lay.c2w[:3, 3], rend.d)
-            rend.shadows(bg, allrows, ps)
-            rend.colors(bg, allrows, ps)
-            return {"image": finish(bg.color.reshape(S, S, 3).numpy(), fin,
-                                    (fr.kind > 0).reshape(S, S).numpy())}
+    rend.surface(fr, allrows, ps)
+    rend.shadows(fr, allrows, ps)
+    rend.colors(fr, allrows, ps)
+    if not (dmg.removed or dmg.cuts):
+        return fr, fr, ps
+    psd = build_primset(rend.fig.prims, k, dmg.removed, dmg.cuts)
+    frd = fr.clone()
+    rows_p = torch.nonzero(fr.ptouch).squeeze(1)
+    rend.surface(frd, rows_p, psd)
+    touched = fr.stouch.clone()
+    touched[rows_p] = True
+    rows_s = torch.nonzero(touched).squeeze(1)
+    rend.shadows(frd, rows_s, psd)
+    rend.colors(frd, rows_s, psd)
+    return fr, frd, psd
+
+
+def _background(rend: _Renderer, fr: _Frame, ps: PrimSet, fin: Finish, size: int
+                ) -> np.ndarray:
+    """HxWx3 uint8: the backdrop every ray would see without the statue, lit and shadowed as
+    with it, finished like the photo (``fr``: the intact frame, for the statue's mask)."""
+    n = size * size
+    allrows = torch.arange(n)
+    bg = _Frame(n)
+    bg.p, bg.code, bg.n = backdrop_hits(rend.lay.backdrop, rend.lay.c2w[:3, 3], rend.d)
+    rend.shadows(bg, allrows, ps)
+    rend.colors(bg, allrows, ps)
+    return finish(bg.color.reshape(size, size, 3).numpy(), fin,
+                  (fr.kind > 0).reshape(size, size).numpy())
+
+
+def _outputs(rend: _Renderer, fr: _Frame, frd: _Frame, ps: PrimSet, fin: Finish, dmg: Any,
+             k: float, S: int) -> dict:
+    """The photos, masks, part ids, depth, camera, meta and scene of a rendered pair (the
+    arrays of StatueSample, keyed as render_scene returns them)."""
+    fig, lay, mat = rend.fig, rend.lay, rend.mat
     mask = (fr.kind > 0).reshape(S, S).numpy()
     dmask = (frd.kind > 0).reshape(S, S).numpy()
     image = finish(fr.color.reshape(S, S, 3).numpy(), fin, mask)
@@ -378,3 +292,6 @@ def render_scene(fig: Figure, dmg: Any, lay: Layout, cfg: Any, r: dict,
             "mask": mask, "damaged_mask": dmask, "parts": parts.reshape(S, S).numpy().astype(
                 np.uint8), "depth": depth.reshape(S, S).numpy().astype(np.float32),
             "K": lay.K, "c2w": lay.c2w, "meta": meta, "scene": scene}
+
+
+__all__ = ["Layout", "render_scene"]
