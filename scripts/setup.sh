@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${STATUE_RESTORE_VENV:-.venv}"
-files=(requirements.txt requirements-nodeps.txt pyproject.toml)
+files=(requirements.txt pre-requirements.txt pyproject.toml)
 [ "${1:-}" = "--dev" ] && files+=(requirements-dev.txt)
 stamp="$venv/.installed-$(cat "${files[@]}" | sha256sum | cut -c1-16)"
 
@@ -21,8 +21,10 @@ pip_install() {
 if [ ! -f "$stamp" ]; then
   echo "setup: installing into $venv (first run takes a few minutes)" >&2
   pip_install -r requirements.txt
-  if grep -qvE '^\s*(#|$)' requirements-nodeps.txt; then
-    pip_install --no-deps -r requirements-nodeps.txt
+  # A Space installs pre-requirements.txt first, with its packages' own (stale) pins; here
+  # it comes after, without them: the same versions of everything requirements.txt pins.
+  if grep -qvE '^\s*(#|$)' pre-requirements.txt; then
+    pip_install --no-deps -r pre-requirements.txt
   fi
   if [ "${1:-}" = "--dev" ]; then
     pip_install -r requirements-dev.txt
