@@ -4,6 +4,8 @@ Every option reaches the one 3D front door (:mod:`restore.reconstruction.options
 same the pipeline and the app use: one photo goes through :func:`reconstruct` with any
 backend, several through DUSt3R's global alignment (:func:`reconstruct_views`); ``--tint``
 colours the region a restore repainted (its ``arm_mask.png``) so it stands out in 3D.
+With one photo it prints, and writes into the GLB's scene extras, one sentence on what one
+photo can and cannot give (:data:`restore.reconstruction.ONE_PHOTO_LIMITS`).
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def _masks(args: argparse.Namespace, images: list[np.ndarray]
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> str:
-    """Run ``reconstruct``; returns the line to print. Bad input raises ValueError."""
+    """Run ``reconstruct``; returns what to print: the line naming the GLB written, and with
+    one photo a second line, what one photo can and cannot give. Bad input raises
+    ValueError."""
     from restore.images import load_mask
     from restore.reconstruction.options import MULTI_VIEW, Options, reconstruct, reconstruct_views
 
@@ -105,7 +109,9 @@ def cmd_reconstruct(args: argparse.Namespace) -> str:
         print(f"note: {note}", file=sys.stderr)
     what = (f"{len(result.cloud.vertices)} points" if hasattr(result, "cloud")
             else f"{len(result.mesh.vertices)} vertices")  # type: ignore[union-attr]
-    return f"wrote {args.out} ({what}, {name}, {len(images)} photo{'s' * several})"
+    wrote = f"wrote {args.out} ({what}, {name}, {len(images)} photo{'s' * several})"
+    # one photo: a second line, what it can and cannot give
+    return f"{wrote}\n{result.limits}" if result.limits else wrote
 
 
 __all__ = ["add_reconstruct_parser", "cmd_reconstruct"]

@@ -38,6 +38,20 @@ def test_one_photo_with_its_mask_tint_and_pieces(files, tmp_path, capsys):
     assert mesh.is_watertight and len(mesh.faces) > 100
 
 
+def test_one_photo_prints_what_it_can_and_cannot_give(files, tmp_path, capsys):
+    """One line on stdout (never stderr) says the back is a guess and several views with
+    DUSt3R measure it; the GLB carries the same sentence in its scene extras."""
+    from restore.reconstruction import ONE_PHOTO_LIMITS
+
+    out = tmp_path / "one.glb"
+    assert main(["reconstruct", str(files["photo"]), "--mask", str(files["mask"]),
+                 "--backend", "relief", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines().count(ONE_PHOTO_LIMITS) == 1
+    assert "guess" not in captured.err
+    assert trimesh.load(out).metadata["limits"] == ONE_PHOTO_LIMITS
+
+
 def test_a_mask_count_that_does_not_match_the_photos_is_one_line(files, tmp_path, capsys):
     code = main(["reconstruct", str(files["photo"]), str(files["mirror"]), "--mask",
                  str(files["mask"]), "--backend", "relief", "--out", str(tmp_path / "x.glb")])
@@ -88,8 +102,9 @@ def test_several_views_align_with_dust3r(files, tmp_path, monkeypatch, capsys):
                          str(out)])
             captured = capsys.readouterr()
             assert code == 0, captured.err
-            assert "2 photos" in captured.out
+            assert "2 photos" in captured.out and "guess" not in captured.out
             scene = trimesh.load(out)
+            assert "limits" not in scene.metadata
             assert sum(len(g.vertices) for g in scene.geometry.values()) > 10
     finally:
         RECONSTRUCTORS.forget()

@@ -54,3 +54,25 @@ def test_options_choose_whether_small_mask_pieces_are_kept(statue, backend):
     kept = lift(image, speck, backend, Options(keep_pieces=True)).mesh  # type: ignore[union-attr]
     assert len(dropped.split(only_watertight=False)) == 1
     assert len(kept.split(only_watertight=False)) == 2
+
+
+def test_one_photo_says_what_it_cannot_give_and_the_glb_carries_it(statue):
+    """A 3D result lifted from one photo carries one plain sentence: the front's shape with
+    a guessed back, not a measured one, and several views with DUSt3R for that; the GLB's
+    scene extras hold it (scenes[0].extras.limits)."""
+    from restore.reconstruction import ONE_PHOTO_LIMITS, Reconstruction, one_photo_limits
+    from restore.reconstruction.options import reconstruct as lift
+
+    image, mask, _ = statue
+    for rec in (reconstruct(image, mask, "relief"), lift(image, mask, "relief")):
+        assert rec.limits == ONE_PHOTO_LIMITS
+        scene = trimesh.load(io.BytesIO(rec.glb_bytes()), file_type="glb")
+        assert scene.metadata["limits"] == ONE_PHOTO_LIMITS
+    sentence = ONE_PHOTO_LIMITS.lower()
+    assert "\n" not in ONE_PHOTO_LIMITS and len(ONE_PHOTO_LIMITS) < 300
+    assert all(w in sentence for w in ("front", "back", "guess", "not measured", "dust3r"))
+    assert "missing" in one_photo_limits("points") and one_photo_limits() == ONE_PHOTO_LIMITS
+    # a result built without it (several views) writes no sentence
+    plain = Reconstruction(reconstruct(image, mask, "relief").mesh, "relief")
+    scene = trimesh.load(io.BytesIO(plain.glb_bytes()), file_type="glb")
+    assert "limits" not in scene.metadata and len(scene.geometry) == 1

@@ -191,3 +191,28 @@ def test_auto_threads_backs_off_under_load(monkeypatch):
     fast.predict_single(d3.random_model(d3.tiny_architecture()), torch.zeros(1, 3, 32, 32),
                       threads=1)
     assert torch.get_num_threads() == before
+
+
+def test_one_photo_of_points_says_its_back_and_sides_are_missing(tiny, statue, monkeypatch,
+                                                                 tmp_path):
+    """DUSt3R's points of one photo carry the points' sentence (no guessed back there) into
+    the GLB's scene extras; several views carry none."""
+    from restore.reconstruction import ONE_PHOTO_POINTS_LIMITS
+    from restore.reconstruction.options import Options, reconstruct, reconstruct_views
+
+    tiny.save_pretrained(tmp_path / "tiny")  # "weights present" for the availability check
+    monkeypatch.setenv(d3.ENV_PATH, str(tmp_path / "tiny"))
+    monkeypatch.setattr(d3, "load_model", lambda variant="512_dpt", device="cpu", path=None:
+                        tiny)
+    RECONSTRUCTORS.forget()
+    image, mask, _ = statue
+    points = Options(output="points", min_conf=1.0, niter=5)
+    try:
+        one = reconstruct(image, mask, "dust3r-224", points)
+        views = reconstruct_views([image, image[:, ::-1]], [mask, mask[:, ::-1]],
+                                  "dust3r-224", points)
+    finally:
+        RECONSTRUCTORS.forget()
+    assert one.limits == ONE_PHOTO_POINTS_LIMITS and views.limits == ""
+    scene = trimesh.load(io.BytesIO(one.glb_bytes()), file_type="glb")
+    assert scene.metadata["limits"] == ONE_PHOTO_POINTS_LIMITS

@@ -21,15 +21,49 @@ if TYPE_CHECKING:
     import trimesh
 
 
+ONE_PHOTO_LIMITS = (
+    "One photo gives the shape of the statue's visible front, estimated from the picture; "
+    "its back and sides are a smooth guess, not measured. Several photos taken around the "
+    "statue, lifted together with a DUSt3R backend, give a measured shape of every side they "
+    "show.")
+ONE_PHOTO_POINTS_LIMITS = (
+    "One photo gives points on the statue's visible front only, estimated from the picture; "
+    "its back and sides are missing. Several photos taken around the statue, lifted together "
+    "with a DUSt3R backend, give a measured shape of every side they show.")
+
+
+def one_photo_limits(output: str = "closed") -> str:
+    """One plain sentence: what a 3D result lifted from one photo can and cannot give, for
+    a closed mesh (``output`` "closed") or DUSt3R's points ("points")."""
+    return ONE_PHOTO_POINTS_LIMITS if output == "points" else ONE_PHOTO_LIMITS
+
+
+def glb_with_limits(geometry: trimesh.Trimesh | trimesh.PointCloud, limits: str) -> bytes:
+    """Binary glTF of ``geometry``; ``limits`` (when not empty) in the scene's extras
+    (``scenes[0].extras.limits``, trimesh reads it back as ``scene.metadata["limits"]``)."""
+    import trimesh as tm
+
+    scene = tm.Scene(geometry)
+    if limits:
+        scene.metadata["limits"] = limits
+    data = scene.export(file_type="glb")
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"trimesh exported {type(data).__name__} for GLB, expected bytes.")
+    return bytes(data)
+
+
 @dataclass(frozen=True)
 class Reconstruction:
-    """mesh: a textured trimesh in metres-ish units, +y up, +z toward the camera.
+    """mesh: a textured trimesh in metres-ish units, +y up, +z toward the camera; limits:
+    what the result cannot give (:data:`ONE_PHOTO_LIMITS` when lifted from one photo, else
+    empty), written into the GLB's scene extras.
 
     ``to_glb`` writes a binary glTF that ``gr.Model3D`` and any viewer can show.
     """
 
     mesh: trimesh.Trimesh
     backend: str
+    limits: str = ""
 
     def to_glb(self, path: str | Path) -> Path:
         p = Path(path)
@@ -38,10 +72,7 @@ class Reconstruction:
         return p
 
     def glb_bytes(self) -> bytes:
-        data = self.mesh.export(file_type="glb")
-        if not isinstance(data, bytes | bytearray):
-            raise TypeError(f"trimesh exported {type(data).__name__} for GLB, expected bytes.")
-        return bytes(data)
+        return glb_with_limits(self.mesh, self.limits)
 
 
 class Reconstructor(Protocol):
@@ -184,8 +215,9 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
     else:
         m = check_region(as_mask(mask, rgb.shape[:2]), "statue mask")
     mesh = RECONSTRUCTORS.get(backend, device).reconstruct(rgb, m)
-    return Reconstruction(mesh=mesh, backend=backend)
+    return Reconstruction(mesh=mesh, backend=backend, limits=ONE_PHOTO_LIMITS)
 
 
-__all__ = ["MAX_ASPECT", "RECONSTRUCTORS", "Reconstruction", "Reconstructor", "check_aspect",
-           "reconstruct", "statue_depth_reason", "statue_depth_weights"]
+__all__ = ["MAX_ASPECT", "ONE_PHOTO_LIMITS", "ONE_PHOTO_POINTS_LIMITS", "RECONSTRUCTORS",
+           "Reconstruction", "Reconstructor", "check_aspect", "glb_with_limits",
+           "one_photo_limits", "reconstruct", "statue_depth_reason", "statue_depth_weights"]

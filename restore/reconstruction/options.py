@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from restore.images import as_mask, as_rgb_uint8, check_region
-from restore.reconstruction import RECONSTRUCTORS, Reconstruction, check_aspect
+from restore.reconstruction import (
+    RECONSTRUCTORS,
+    Reconstruction,
+    check_aspect,
+    glb_with_limits,
+    one_photo_limits,
+)
 from restore.reconstruction.meshing import tint as tint_image
 
 if TYPE_CHECKING:
@@ -70,18 +76,15 @@ class Options:
 
 @dataclass(frozen=True)
 class PointReconstruction:
-    """cloud: coloured points, same frame as :class:`Reconstruction` (+y up, one unit tall)."""
+    """cloud: coloured points, same frame as :class:`Reconstruction` (+y up, one unit tall);
+    limits: see :class:`Reconstruction`."""
 
     cloud: trimesh.PointCloud
     backend: str
+    limits: str = ""  # as Reconstruction's: what one photo cannot give, else empty
 
     def glb_bytes(self) -> bytes:
-        import trimesh as tm
-
-        data = tm.Scene(self.cloud).export(file_type="glb")
-        if not isinstance(data, bytes | bytearray):
-            raise TypeError(f"trimesh exported {type(data).__name__} for GLB, expected bytes.")
-        return bytes(data)
+        return glb_with_limits(self.cloud, self.limits)
 
     def to_glb(self, path: str | Path) -> Path:
         p = Path(path)
@@ -150,7 +153,8 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
                 options: Options = Options(), restored: Any = None,
                 device: str = "cpu") -> Result:
     """One photo -> 3D. mask: HxW statue mask (None = segment it); restored: HxW repainted
-    region, needed when ``options.tint``."""
+    region, needed when ``options.tint``. The result's ``limits`` says what one photo cannot
+    give (:func:`~restore.reconstruction.one_photo_limits`)."""
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     region = _region(restored, rgb.shape[:2], options)
@@ -164,13 +168,15 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
         if region is not None and isinstance(single, DepthNetReconstructor):
             # texture only: the depth network sees the real photo
             return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask),
-                                                     texture=tint_image(rgb, region)), backend)
+                                                     texture=tint_image(rgb, region)), backend,
+                                  one_photo_limits())
         return Reconstruction(single.reconstruct(tint_image(rgb, region), _statue(rgb, mask)),
-                              backend)
+                              backend, one_photo_limits())
     statue = _statue(rgb, mask)
+    limits = one_photo_limits(options.output)
     if options.output == "points":
-        return PointReconstruction(rec.point_cloud(rgb, statue, region), backend)
-    return Reconstruction(rec.reconstruct(rgb, statue, restored=region), backend)
+        return PointReconstruction(rec.point_cloud(rgb, statue, region), backend, limits)
+    return Reconstruction(rec.reconstruct(rgb, statue, restored=region), backend, limits)
 
 
 def reconstruct_views(images: Sequence[Any], masks: Sequence[Any] | None = None,
