@@ -134,11 +134,12 @@ def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width:
                     " clear the brush to use that strategy.")
         strategy = "painted"
     p = pose_from_json(keypoints)
-    if strategy == "missing_arm" or (side == "auto" and strategy != "painted"):
+    spec = masking.get_strategy(strategy)
+    if spec.uses_verdict or (side == "auto" and not spec.needs_painted):
         region, why = _planned(rgb, p, strategy, side, width, radius, seed, painted)
         said.append(why)
     else:
-        if p is None and strategy not in ("painted", "bodypix_arm"):
+        if p is None and spec.needs_pose:
             p = pose.estimate(rgb, pipeline.resolve("pose", "auto", True, DEVICE), None, DEVICE)
         region = masking.make_mask(rgb, p, strategy, "right" if side == "auto" else side_of(side),
                                    width or None, radius, int(seed), painted).mask

@@ -16,7 +16,7 @@ import numpy as np
 from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, check_region
 from restore.inpainting import Inpainting, inpaint
-from restore.masking import ArmMask, make_mask, shapes
+from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
 from restore.masking.missing import missing_limb, place
 from restore.masking.verdict import ArmVerdict, judge
 from restore.pose import Pose, Side, estimate, merge
@@ -39,11 +39,12 @@ PREFERRED: dict[str, tuple[str, ...]] = {
     "segmentation": ("blazepose", "statue-net", "grabcut"),
     "pose": ("blazepose", "statue-net", "silhouette"),
     "inpainting": ("gan", "unet", "telea"),
-    # A missing arm (the missing_arm strategy) is rendered as a limb: on the real bronze views
-    # with an arm removed and its points placed, silhouette IoU 0.63 vs the GAN's 0.53, detail
-    # ratio 1.01 vs 0.22, CIEDE2000 8.6 vs 24.9, PSNR 16.3 vs 12.0 (benchmarks/bench_arm.py;
-    # on renders it leads on shape and detail, trails on colour); on the real broken Met
-    # statues it is the only backend whose fill has the outline of an arm.
+    # A missing arm (a strategy that uses the verdicts: missing_arm) is rendered as a limb:
+    # on the real bronze views with an arm removed and its points placed, silhouette IoU 0.63
+    # vs the GAN's 0.53, detail ratio 1.01 vs 0.22, CIEDE2000 8.6 vs 24.9, PSNR 16.3 vs 12.0
+    # (benchmarks/bench_arm.py; on renders it leads on shape and detail, trails on colour);
+    # on the real broken Met statues it is the only backend whose fill has the outline of an
+    # arm.
     "limb-inpainting": ("limb", "gan", "unet", "telea"),
     "reconstruction": ("statue-depth", "relief"),
 }
@@ -106,13 +107,18 @@ class RestoreConfig:
     tint: bool = False  # colour the repainted arm in the 3D model so it stands out
     device: str = "cpu"
 
+    @property
+    def mask_strategy(self) -> MaskStrategy:
+        """The :class:`MaskStrategy` named ``strategy``; ValueError for an unknown name."""
+        return get_strategy(self.strategy)
+
     def resolved(self, skipped: list[str] | None = None) -> RestoreConfig:
         """The same config with every "auto" replaced by a concrete backend name; ``skipped``
         collects the preferred backends passed over and why."""
         def pick(stage: str, name: str) -> str:
             return resolve(stage, name, load=True, device=self.device, skipped=skipped)
 
-        limbs = self.strategy == "missing_arm"
+        limbs = self.mask_strategy.uses_verdict
         return replace(self, segmenter=pick("segmentation", self.segmenter),
                        pose=pick("pose", self.pose),
                        inpainter=pick("limb-inpainting" if limbs else "inpainting",
@@ -190,9 +196,11 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
     """HxW bool repaint region for the arms in ``todo``, the pose they were drawn from, and
     the sides whose missing limb found nowhere to go (all on the statue or off the photo)."""
     region = np.zeros(rgb.shape[:2], bool)
-    if config.strategy == "painted" and painted is None:
-        raise ValueError("The painted strategy needs a painted mask; paint over the region.")
-    if painted is not None and config.strategy in ("painted", "missing_arm"):
+    strategy = config.mask_strategy
+    if strategy.needs_painted and painted is None:
+        raise ValueError(f"The {strategy.name} strategy needs a painted mask; paint over the "
+                         "region.")
+    if painted is not None and strategy.takes_painted:
         return check_region(as_mask(painted, rgb.shape[:2], "painted mask"),
                             "painted mask"), pose, []
     drawn, nowhere = False, []  # drawn: an arm we placed, so the next one mirrors it
@@ -201,7 +209,7 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
             raise ValueError(f"The {v.side} shoulder is not placed, so the {v.side} arm "
                              "cannot be drawn; place its shoulder or let a pose backend "
                              "find it.")
-        if config.strategy == "missing_arm":
+        if strategy.uses_verdict:
             placed = hint is not None and v.side in _placed_sides(hint)
             pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)
             drawn = drawn or not placed
@@ -275,7 +283,7 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     region = p.arm_mask.mask
     notes = [v.sentence() for v in p.verdicts]
     notes += [f"auto skipped {s}" for s in dict.fromkeys(skipped)]
-    if painted is not None and config.strategy in ("painted", "missing_arm"):
+    if painted is not None and config.mask_strategy.takes_painted:
         notes.append("The painted region was repainted, as asked.")
     if region.any():
         report(0.45, "repainting")

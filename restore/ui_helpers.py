@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from restore.images import MAX_PIXELS, as_mask, load_image, load_mask, resize_max
+from restore.masking import STRATEGIES
 from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
 from restore.reconstruction import options as recon
 from restore.registry import Registry
@@ -214,16 +215,9 @@ def painted_mask(editor: dict[str, Any] | None, shape: tuple[int, int]) -> np.nd
 
 # Every mask strategy and backend as the page names it: a human name and, in brackets, what it
 # is in a few words. The dropdowns offer (label, name) pairs; the name is what the code uses.
+# A strategy carries its own label (restore.masking.MaskStrategy).
 LABELS: dict[str, dict[str, str]] = {
-    "strategy": {
-        "missing_arm": "Missing arm (where the lost limb would be)",
-        "wrist_elbow_shoulder": "Whole arm (a band along shoulder, elbow and wrist)",
-        "wrist_elbow": "Forearm (a band from the elbow to the wrist)",
-        "static_box": "Box (a rectangle around the arm's joints)",
-        "moving_box": "Shifted box (that rectangle moved at random)",
-        "painted": "Painted (the strokes you paint by hand)",
-        "bodypix_arm": "Arm parts (found by a body-part model; no keypoints needed)",
-    },
+    "strategy": {name: s.label for name, s in STRATEGIES.items()},
     "segmentation": {
         "grabcut": "GrabCut (OpenCV, classical; no model)",
         "bodypix-mobilenet": "BodyPix MobileNet (person and body parts; fast)",

@@ -104,3 +104,43 @@ def test_bodypix_arm_grows_by_any_width_without_a_huge_kernel(statue):
     assert wide[5, 5] and not wide[-1, -1]  # 150 px reach, not the whole photo
     with pytest.raises(ValueError, match="0 to 320"):
         make_mask(image, pose, "bodypix_arm", width=40000, segmentation=seg)
+
+
+def test_each_strategy_says_what_it_needs_and_means_it(statue):
+    """The MaskStrategy flags match what make_mask does: a strategy that needs no pose draws
+    without one, one that needs a pose or a painted mask refuses without it."""
+    from restore.masking import MaskStrategy, check_width
+    from restore.segmentation import PART_NAMES, Segmentation
+
+    image, _, pose = statue
+    painted = np.zeros(image.shape[:2], np.uint8)
+    painted[10:30, 10:30] = 255
+    parts = np.zeros(image.shape[:2], np.uint8)
+    parts[100:160, 40:60] = PART_NAMES.index("right_forearm")
+    seg = Segmentation(parts > 0, parts, "test")
+    for name, s in STRATEGIES.items():
+        assert isinstance(s, MaskStrategy) and s.name == name and s.label and s.help
+        if s.needs_pose:
+            with pytest.raises(ValueError, match="needs keypoints"):
+                make_mask(image, None, name, painted=painted, segmentation=seg)
+        else:
+            assert make_mask(image, None, name, painted=painted, segmentation=seg).mask.any()
+        if s.needs_painted:
+            with pytest.raises(ValueError, match="needs a painted mask"):
+                make_mask(image, pose, name, segmentation=seg)
+        if s.width_is_margin:
+            assert check_width(0, image.shape[:2], name) == 0
+        else:
+            with pytest.raises(ValueError, match="more than 0"):
+                check_width(0, image.shape[:2], name)
+    assert [n for n, s in STRATEGIES.items() if s.uses_verdict] == ["missing_arm"]
+    assert {n for n, s in STRATEGIES.items() if s.takes_painted} == {"painted", "missing_arm"}
+
+
+def test_an_unknown_strategy_is_refused_by_name():
+    from restore.masking import get_strategy
+
+    assert get_strategy("missing_arm") is STRATEGIES["missing_arm"]
+    for bad in ("lasso", None, ["painted"]):
+        with pytest.raises(ValueError, match="Unknown mask strategy.*choose one of wrist_elbow"):
+            get_strategy(bad)

@@ -182,3 +182,13 @@ def test_auto_says_which_preferred_backend_it_skipped_and_why(statue, monkeypatc
     assert result.pose.backend != "blazepose"
     assert any(n.startswith("auto skipped blazepose: the wheel is not installed") for n in
                result.notes)
+
+
+def test_the_config_asks_its_strategy_what_it_needs_not_its_name():
+    from restore.masking import STRATEGIES
+
+    assert RestoreConfig().mask_strategy is STRATEGIES["missing_arm"]
+    assert RestoreConfig().mask_strategy.uses_verdict  # the default draws from the verdicts
+    assert RestoreConfig(strategy="painted").mask_strategy.needs_painted
+    with pytest.raises(ValueError, match="Unknown mask strategy 'lasso'"):
+        RestoreConfig(strategy="lasso").resolved()  # refused before any backend loads

@@ -1,7 +1,9 @@
 """Stage 3 - arm masks: the region to repaint (True = missing).
 
 Interface: ``make_mask(image, pose, strategy, ...) -> ArmMask``. Strategies, by name in
-:data:`STRATEGIES` (the seed's first four, plus what the product needs):
+:data:`STRATEGIES` (the seed's first four, plus what the product needs), each a
+:class:`MaskStrategy` that says what it needs (keypoints, a painted mask, body parts) and
+whether a restore draws it from the arm verdicts, so callers ask it instead of its name:
 
 - ``wrist_elbow``: a limb of ``width`` px along wrist -> elbow.
 - ``wrist_elbow_shoulder``: a limb along wrist -> elbow -> shoulder.
@@ -60,6 +62,43 @@ class MaskParams:
 Strategy = Callable[[tuple[int, int], Pose | None, MaskParams], np.ndarray]
 
 
+@dataclass(frozen=True)
+class MaskStrategy:
+    """One way to draw the region to repaint, and what it needs from its caller.
+
+    name: its key in :data:`STRATEGIES` (``--strategy``, ``RestoreConfig.strategy``, JSON);
+    label: the page's name for it; help: what it draws, in one line; build: (shape (H, W),
+    pose, :class:`MaskParams`) -> HxW bool, True = repaint, for the side ``params.side``.
+
+    needs_pose: drawn from the arm's shoulder, elbow and wrist (placed or estimated).
+    needs_painted: the region is a mask painted by hand; nothing can be drawn without one.
+    needs_parts: drawn from a body-part segmentation (one is made when none is given).
+    uses_verdict: a restore draws each arm from its verdict instead of ``build``: the limb the
+        verdict calls missing (from the elbow for a missing forearm), its joints placed where
+        they are gone (:mod:`restore.masking.missing`), and the limb renderer is preferred.
+    takes_painted: a painted mask, when one is given, is the region (the strategy's drawing
+        is the default when none is).
+    width_is_margin: ``width`` is a margin grown around the region (0 allowed), not a limb's
+        thickness (above 0).
+    """
+
+    name: str
+    label: str
+    help: str
+    build: Strategy
+    needs_pose: bool = True
+    needs_painted: bool = False
+    needs_parts: bool = False
+    uses_verdict: bool = False
+    takes_painted: bool = False
+    width_is_margin: bool = False
+
+    def __call__(self, shape: tuple[int, int], pose: Pose | None, params: MaskParams
+                 ) -> np.ndarray:
+        """``build(shape, pose, params)``: the region of the arm ``params.side``."""
+        return self.build(shape, pose, params)
+
+
 # OpenCV's largest line thickness; a wider limb is drawn this wide (it covers any photo
 # this tool accepts in its short direction).
 _MAX_THICKNESS = 32767
@@ -77,11 +116,13 @@ def _number(value: object, what: str, fix: str) -> float:
 def check_width(width: object, shape: tuple[int, int], strategy: str = "missing_arm"
                 ) -> float | None:
     """``width`` (px, None = automatic) if it fits a ``shape`` (H, W) image, else ValueError:
-    above 0 (bodypix_arm: 0 or more) and at most the image's longer side."""
+    above 0 (0 or more for a strategy whose width is a margin, bodypix_arm) and at most the
+    image's longer side."""
     if width is None:
         return None
     side = max(shape)
-    low = 0.0 if strategy == "bodypix_arm" else None
+    spec = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    low = 0.0 if spec is not None and spec.width_is_margin else None
     fix = (f"give {'0' if low == 0 else 'more than 0'} to {side} (the image's longer side), "
            "e.g. 20")
     w = _number(width, "mask width", fix)
@@ -193,15 +234,34 @@ def _bodypix_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np
     return arm
 
 
-STRATEGIES: dict[str, Strategy] = {
-    "wrist_elbow": _wrist_elbow,
-    "wrist_elbow_shoulder": _wrist_elbow_shoulder,
-    "static_box": _static_box,
-    "moving_box": _moving_box,
-    "painted": _painted,
-    "missing_arm": _missing_arm,
-    "bodypix_arm": _bodypix_arm,
-}
+_ALL = (
+    MaskStrategy("wrist_elbow", "Forearm (a band from the elbow to the wrist)",
+                 "a limb of --width px along wrist -> elbow", _wrist_elbow),
+    MaskStrategy("wrist_elbow_shoulder", "Whole arm (a band along shoulder, elbow and wrist)",
+                 "a limb of --width px along wrist -> elbow -> shoulder", _wrist_elbow_shoulder),
+    MaskStrategy("static_box", "Box (a rectangle around the arm's joints)",
+                 "the box around the arm's three joints, padded to hold the limb", _static_box),
+    MaskStrategy("moving_box", "Shifted box (that rectangle moved at random)",
+                 "that box moved up to --radius px in a --seed random direction", _moving_box),
+    MaskStrategy("painted", "Painted (the strokes you paint by hand)",
+                 "the mask painted by hand (--painted, white = repaint)", _painted,
+                 needs_pose=False, needs_painted=True, takes_painted=True),
+    MaskStrategy("missing_arm", "Missing arm (where the lost limb would be)",
+                 "where each arm judged missing would be, its joints placed (default)",
+                 _missing_arm, uses_verdict=True, takes_painted=True),
+    MaskStrategy("bodypix_arm", "Arm parts (found by a body-part model; no keypoints needed)",
+                 "the arm's parts in a body-part segmentation, grown by --width px",
+                 _bodypix_arm, needs_pose=False, needs_parts=True, width_is_margin=True),
+)
+STRATEGIES: dict[str, MaskStrategy] = {s.name: s for s in _ALL}
+
+
+def get_strategy(name: object) -> MaskStrategy:
+    """The strategy called ``name``; ValueError naming the choices for any other value."""
+    if not isinstance(name, str) or name not in STRATEGIES:
+        raise ValueError(f"Unknown mask strategy {name!r}; choose one of "
+                         f"{', '.join(STRATEGIES)}.")
+    return STRATEGIES[name]
 
 
 def _part_segmentation(image: np.ndarray) -> Segmentation | None:
@@ -219,9 +279,7 @@ def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow
               seed: int | None = None, painted: np.ndarray | None = None,
               segmentation: Segmentation | None = None) -> ArmMask:
     """The region to repaint in ``image`` (HxWx3). Raises ValueError for an empty/full mask."""
-    if not isinstance(strategy, str) or strategy not in STRATEGIES:
-        raise ValueError(f"Unknown mask strategy {strategy!r}; choose one of "
-                         f"{', '.join(STRATEGIES)}.")
+    spec = get_strategy(strategy)
     if side not in ("left", "right"):
         raise ValueError(f"Side must be 'left' or 'right' (the statue's own), got {side!r}.")
     if pose is not None and not (isinstance(pose, Pose) and np.shape(pose.xy) == (17, 2)
@@ -232,11 +290,11 @@ def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow
     params = MaskParams(side=side, width=check_width(width, shape, strategy),
                         radius=check_radius(radius, shape), seed=check_seed(seed),
                         painted=painted, segmentation=segmentation)
-    if strategy == "bodypix_arm" and segmentation is None:
+    if spec.needs_parts and segmentation is None:
         params = replace(params, segmentation=_part_segmentation(image))
-    mask = check_region(STRATEGIES[strategy](shape, pose, params), f"{strategy} mask")
+    mask = check_region(spec.build(shape, pose, params), f"{strategy} mask")
     return ArmMask(mask=mask, strategy=strategy, side=side)
 
 
-__all__ = ["STRATEGIES", "ArmMask", "MaskParams", "check_radius", "check_seed", "check_width",
-           "make_mask"]
+__all__ = ["STRATEGIES", "ArmMask", "MaskParams", "MaskStrategy", "Strategy", "check_radius",
+           "check_seed", "check_width", "get_strategy", "make_mask"]
