@@ -15,6 +15,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from restore.cli_batch import (
     check_restore_backends,
@@ -39,26 +40,50 @@ from restore.cli_checks import (
     verbose,
 )
 from restore.cli_reconstruct import add_reconstruct_parser, cmd_reconstruct
-from restore.pipeline import resolve
+from restore.masking import STRATEGIES
+from restore.pipeline import RestoreConfig, resolve
 
-STRATEGY_HELP = ("wrist_elbow | wrist_elbow_shoulder | static_box | moving_box | painted | "
-                 "missing_arm")
+STRATEGY_HELP = "the region to repaint: " + "; ".join(
+    f"{name}: {s.help}" for name, s in STRATEGIES.items())
+AUTO_HELP = "auto: the best that runs here"
 
 
 def _backends(stage: str) -> list[str]:
     return registry(stage).names()
 
 
+def one_of(flag: str, names: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type`` for ``flag`` that refuses a value not in ``names`` with one line
+    naming them, e.g. "Unknown --strategy 'lasso'; choose one of ..."."""
+    def check(value: str) -> str:
+        if value not in names:
+            raise argparse.ArgumentTypeError(f"Unknown {flag} {value!r}; choose one of "
+                                             f"{', '.join(names)}")
+        return value
+    return check
+
+
+def choices(flag: str, names: Sequence[str]) -> dict[str, Any]:
+    """``add_argument`` keywords offering ``names`` as the choices of ``flag``."""
+    return {"choices": list(names), "type": one_of(flag, list(names))}
+
+
+def backend_choices(flag: str, stage: str) -> dict[str, Any]:
+    """``add_argument`` keywords offering "auto" and every backend of ``stage`` (those that
+    cannot run here are refused later with the reason)."""
+    return {"default": "auto", **choices(flag, ["auto", *_backends(stage)])}
+
+
 def _pose_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand: "
                    '{"keypoints": {"right_shoulder": [x, y], ...}} (overrides guesses)')
-    p.add_argument("--pose-backend", default="auto",
-                   help="pose backend when --keypoints is partial or absent "
-                        f"(auto or one of {_backends('pose')})")
+    p.add_argument("--pose-backend", **backend_choices("--pose-backend", "pose"),
+                   help=f"pose backend when --keypoints is partial or absent ({AUTO_HELP})")
 
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--strategy", default="missing_arm", help=STRATEGY_HELP)
+    p.add_argument("--strategy", default=RestoreConfig.strategy, help=STRATEGY_HELP,
+                   **choices("--strategy", list(STRATEGIES)))
     p.add_argument("--side", default="auto", choices=("auto", "left", "right"),
                    help="which arm, the statue's own side (auto: the one that looks missing, "
                    "or the one you placed points for)")
@@ -76,11 +101,12 @@ def _restore_parser(sub: argparse._SubParsersAction) -> None:
                    "skipped, and OUT_DIR/summary.csv lists them all")
     _pose_args(p)
     _mask_args(p)
-    p.add_argument("--segmenter", default="auto",
-                   help=f"auto or one of {_backends('segmentation')}")
-    p.add_argument("--inpainter", default="auto", help=f"auto or one of {_backends('inpainting')}")
-    p.add_argument("--reconstructor", default="auto",
-                   help=f"auto or one of {_backends('reconstruction')}")
+    p.add_argument("--segmenter", **backend_choices("--segmenter", "segmentation"),
+                   help=AUTO_HELP)
+    p.add_argument("--inpainter", **backend_choices("--inpainter", "inpainting"),
+                   help=AUTO_HELP)
+    p.add_argument("--reconstructor", **backend_choices("--reconstructor", "reconstruction"),
+                   help=AUTO_HELP)
     p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
     p.add_argument("--tint", action="store_true",
                    help="colour the restored arm in statue.glb so it stands out")
@@ -97,14 +123,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("segment", help="statue mask of a photo -> PNG")
     p.add_argument("image", type=Path)
-    p.add_argument("--backend", default="auto",
-                   help=f"auto (best that runs here) or one of {_backends('segmentation')}")
+    p.add_argument("--backend", **backend_choices("--backend", "segmentation"), help=AUTO_HELP)
     p.add_argument("--out", type=Path, default=Path("mask.png"), help="output mask PNG")
 
     p = sub.add_parser("pose", help="keypoints of a photo -> JSON")
     p.add_argument("image", type=Path)
-    p.add_argument("--backend", default="auto",
-                   help=f"auto (best that runs here) or one of {_backends('pose')}")
+    p.add_argument("--backend", **backend_choices("--backend", "pose"), help=AUTO_HELP)
     p.add_argument("--keypoints", type=Path, help="JSON keypoints placed by hand (hint)")
     p.add_argument("--out", type=Path, default=Path("pose.json"))
 
@@ -117,8 +141,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("inpaint", help="repaint a masked region -> PNG")
     p.add_argument("image", type=Path)
     p.add_argument("mask", type=Path, help="mask image, white = repaint")
-    p.add_argument("--backend", default="auto",
-                   help=f"auto (best that runs here) or one of {_backends('inpainting')}")
+    p.add_argument("--backend", **backend_choices("--backend", "inpainting"), help=AUTO_HELP)
     p.add_argument("--out", type=Path, default=Path("inpainted.png"))
 
     add_reconstruct_parser(sub, str(_backends("reconstruction")),
@@ -272,8 +295,14 @@ def _command_name(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``restore`` with ``argv``; the exit status (0 ok, 2 bad input, 1 failure, 130
+    interrupted). A usage error (an unknown option or choice) prints one line and gives 2;
+    ``--help`` prints and gives 0, returned rather than raised like the other outcomes."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command_name(argv)).parse_args(argv)
+    try:
+        args = build_parser(_command_name(argv)).parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     try:
         check_device(args.device)
         with quiet() if args.command in COMMANDS else contextlib.nullcontext():

@@ -83,6 +83,33 @@ def test_unknown_backend_is_one_line(photo, capsys):
     assert len(err) == 1 and "choose one of" in err[0]
 
 
+@pytest.mark.parametrize(("command", "flag", "names"), [
+    ("mask", "--strategy", "strategies"), ("segment", "--backend", "segmentation"),
+    ("pose", "--backend", "pose"), ("inpaint", "--backend", "inpainting"),
+    ("restore", "--segmenter", "segmentation"), ("restore", "--inpainter", "inpainting"),
+    ("restore", "--reconstructor", "reconstruction"), ("restore", "--pose-backend", "pose"),
+])
+def test_strategy_and_backend_options_offer_the_registries_names(command, flag, names, capsys):
+    from restore.cli_checks import registry
+    from restore.masking import STRATEGIES
+
+    offered = list(STRATEGIES) if names == "strategies" else ["auto", *registry(names).names()]
+    assert main([command, "--help"]) == 0
+    assert f"{flag} {{{','.join(offered)}}}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["mask", "{photo}", "--strategy", "lasso"], "Unknown --strategy 'lasso'; choose one of "
+     "wrist_elbow, wrist_elbow_shoulder, static_box"),
+    (["restore", "{photo}", "--inpainter", "nope"], "Unknown --inpainter 'nope'; choose one of "
+     "auto, telea"),
+])
+def test_a_name_not_offered_is_refused_in_one_line(photo, capsys, argv, said):
+    assert main([a.format(photo=photo) for a in argv]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"restore {argv[0]}: error: ") and said in line
+
+
 def test_help_explains_options():
     proc = subprocess.run([sys.executable, "-m", "restore", "restore", "--help"],
                           capture_output=True, text=True, timeout=120)
