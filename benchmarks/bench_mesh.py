@@ -1,6 +1,7 @@
 """3D you can turn around: mesh quality of the closed statue meshes, on real and held-out views.
 
     python benchmarks/bench_mesh.py [--backends statue-depth,relief] [--renders 12] [--met 12]
+        [--per-view]
 
 For each photo the backend meshes the statue inside its true mask (the fireman views' hand-made
 masks, the Met cut-outs' alpha, the renders' figure mask) and the mesh is measured as a visitor
@@ -19,7 +20,7 @@ turning it would see it:
 - seconds per mesh.
 
 Goals (issue 16): stretched < 0.5 %, largest >= 98 %, watertight, rim px < 1. Prints one
-table per set.
+table per set; ``--per-view`` adds a line per photo and whether it meets the first three.
 """
 
 from __future__ import annotations
@@ -100,12 +101,28 @@ def renders(count: int, size: int) -> Iterator[tuple[str, np.ndarray, np.ndarray
         yield f"seed {HELD_OUT + i}", s.image, s.mask
 
 
+def per_view(name: str, backend: str, names: list[str], rows: list[dict[str, float]]) -> None:
+    """One line per photo of ``name`` for ``backend``, after the set's summary table."""
+    print(f"\n{name}, {backend}, per photo\n")
+    print("| photo | stretched | components | largest component | watertight | depth / width "
+          "| rim px | goals met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, r in zip(names, rows, strict=True):
+        met = r["stretched"] < 0.005 and r["largest"] >= 0.98 and r["watertight"] == 1.0
+        print(f"| {n} | {r['stretched']:.2%} | {int(r['components'])} | {r['largest']:.1%} | "
+              f"{'yes' if r['watertight'] else 'no'} | {r['depth']:.2f} | {r['rim']:.2f} | "
+              f"{'yes' if met else 'NO'} |")
+
+
 def table(name: str, cases: list[tuple[str, np.ndarray, np.ndarray]],
-          backends: list[str]) -> None:
+          backends: list[str], views: bool = False) -> None:
+    """The set's summary table, one line per backend; ``views``: then one table per backend
+    with a line per photo."""
     print(f"\n{name}: {len(cases)} photos\n")
     print("| backend | stretched, mean / max | largest component, mean / min | components, "
           "max | watertight | depth / width, mean / min | rim px, max | s per mesh |")
     print("|---|---|---|---|---|---|---|---|")
+    every: dict[str, list[dict[str, float]]] = {}
     for b in backends:
         reconstruct(*cases[0][1:], b)  # load the backend's weights outside the timing
         rows, seconds = [], 0.0
@@ -114,6 +131,7 @@ def table(name: str, cases: list[tuple[str, np.ndarray, np.ndarray]],
             mesh = reconstruct(image, mask, b).mesh
             seconds += time.perf_counter() - start
             rows.append(quality(mesh) | {"rim": rim_error(mesh, mask)})
+        every[b] = rows
         col = {k: np.array([r[k] for r in rows]) for k in rows[0]}
         print(f"| {b} | {col['stretched'].mean():.2%} / {col['stretched'].max():.2%} | "
               f"{col['largest'].mean():.1%} / {col['largest'].min():.1%} | "
@@ -121,6 +139,9 @@ def table(name: str, cases: list[tuple[str, np.ndarray, np.ndarray]],
               f"{col['depth'].mean():.2f} / {col['depth'].min():.2f} | "
               f"{np.nanmax(col['rim']) if np.isfinite(col['rim']).any() else float('nan'):.2f} "
               f"| {seconds / len(rows):.2f} |")
+    if views:
+        for b, rows in every.items():
+            per_view(name, b, [c[0] for c in cases], rows)
 
 
 def main() -> None:
@@ -129,12 +150,14 @@ def main() -> None:
     ap.add_argument("--renders", type=int, default=12, help="held-out synthetic statues")
     ap.add_argument("--met", type=int, default=12, help="labelled Met statues")
     ap.add_argument("--size", type=int, default=256, help="render size, px")
+    ap.add_argument("--per-view", action="store_true", help="also a line per photo")
     args = ap.parse_args()
     backends = args.backends.split(",")
     if (SHARED / "fireman").is_dir():
-        table("Real bronze views (fireman, hand-made masks)", list(fireman()), backends)
-        table("Real Met statues (alpha masks)", list(met(args.met)), backends)
-    table("Held-out renders", list(renders(args.renders, args.size)), backends)
+        table("Real bronze views (fireman, hand-made masks)", list(fireman()), backends,
+              args.per_view)
+        table("Real Met statues (alpha masks)", list(met(args.met)), backends, args.per_view)
+    table("Held-out renders", list(renders(args.renders, args.size)), backends, args.per_view)
 
 
 if __name__ == "__main__":
