@@ -77,3 +77,14 @@ def test_place_keeps_points_off_the_statue_and_moves_ones_drawn_over_the_body():
     moved = place(over, "left", statue, "missing_arm")
     assert moved is not over and moved.point("left_elbow")[0] > pose.point("left_shoulder")[0]
     assert place(over, "left", statue, "missing_arm", keep=True) is over  # the user's
+
+
+def test_the_hand_has_a_thumb_on_the_side_facing_the_body():
+    # The right arm hangs straight down at x = 70; the body is to its right (larger x).
+    pose = pose_from_points({**PTS, "right_elbow": [70.0, 150.0], "right_wrist": [70.0, 195.0]})
+    statue = np.zeros((300, 200), bool)
+    limb = missing_limb(statue, pose, "right", "missing_arm").limb
+    hand = limb[200:230]  # the hand, below the wrist
+    cols = np.nonzero(hand.any(axis=0))[0]
+    toward_body, away = cols.max() - 70, 70 - cols.min()
+    assert toward_body > away + 2  # the thumb sticks out on the body's side only

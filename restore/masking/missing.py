@@ -28,6 +28,10 @@ HAND = 0.4  # hand beyond the wrist point / forearm length (0.7 anatomically; po
 # 20 renders, 0.53 -> 0.55 on the real views, benchmarks/bench_arm.py)
 PALM = 1.15  # the palm's half-width / the wrist's
 SEAM = 0.08  # seam band width / stump width (at most a quarter; wider repaints more stone)
+# The thumb, so the hand reads as a hand and not a club: it leaves the palm this far from
+# the wrist (share of the hand's length), turned this many degrees toward the body, this long
+# (share of the hand) and this thick (share of the wrist's radius, at its root and tip).
+THUMB_ROOT, THUMB_TURN, THUMB_LENGTH, THUMB_RADII = 0.3, 35.0, 0.55, (0.5, 0.35)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,29 @@ def limb_chain(pose: Pose, side: Side, state: ArmState, width: float | None = No
     if length > 1e-6:
         points[0] = points[0] + upper / length * min(radii[0], 0.3 * length)
     return points, radii
+
+
+def thumb(shape: tuple[int, int], points: np.ndarray, radii: np.ndarray, body: np.ndarray
+          ) -> np.ndarray:
+    """HxW bool: the thumb of the hand that ends ``points`` / ``radii`` (:func:`limb_chain`:
+    ..., wrist, palm, fingertips), on the side of the hand facing ``body`` (x, y: the
+    shoulders' midpoint), as a person's thumb is when the arm hangs or reaches forward."""
+    wrist, tip = np.asarray(points[-3], np.float64), np.asarray(points[-1], np.float64)
+    axis = tip - wrist
+    length = float(np.linalg.norm(axis))
+    if length < 2.0:
+        return np.zeros(shape, bool)
+    axis /= length
+    across = np.array([-axis[1], axis[0]])
+    if float(np.dot(body - wrist, across)) < 0:
+        across = -across  # the side of the hand toward the body
+    a = np.radians(THUMB_TURN)
+    direction = axis * np.cos(a) + across * np.sin(a)
+    root = wrist + THUMB_ROOT * length * axis + 0.5 * radii[-2] * across
+    end = root + THUMB_LENGTH * length * direction
+    wrist_r = float(radii[-3])
+    return shapes.tapered(shape, np.vstack([root, end]),
+                          np.array(THUMB_RADII) * wrist_r)
 
 
 def _with_arm(pose: Pose, side: Side, elbow: np.ndarray, wrist: np.ndarray, how: str,
@@ -200,7 +227,9 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     bool, True = statue). ``state`` is "missing_forearm" or "missing_arm" (any other state is
     drawn as a whole missing arm, for an arm the user asked to restore)."""
     points, radii = limb_chain(pose, side, state, width, measured_scale(statue, pose, side))
-    limb = shapes.tapered(statue.shape, points, radii)
+    body = np.add(pose.point("left_shoulder"), pose.point("right_shoulder")) / 2
+    limb = shapes.tapered(statue.shape, points, radii) | thumb(statue.shape, points, radii,
+                                                              body)
     off = limb & ~statue
     seam = np.zeros_like(off)
     band = int(round(SEAM * 2 * radii[0]))
@@ -214,4 +243,4 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
 
 
 __all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "limb_chain", "mirrored",
-           "missing_limb", "place"]
+           "missing_limb", "place", "thumb"]
