@@ -108,9 +108,9 @@ def test_importing_inference_loads_no_training_module() -> None:
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
-def test_train_help_lists_the_four_models(capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_help_lists_every_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--help"]) == 0
     text = capsys.readouterr().out
-    assert "{gan,unet,statue-net,statue-depth}" in text
-    for model in ("gan", "unet", "statue-net", "statue-depth"):
+    assert "{gan,unet,statue-net,statue-depth,refiner}" in text
+    for model in ("gan", "unet", "statue-net", "statue-depth", "refiner"):
         assert model in text

@@ -1,4 +1,4 @@
-"""``restore train --model X``: one command trains each of the four models (a few CPU steps
+"""``restore train --model X``: one command trains each of the five models (a few CPU steps
 on tiny data), and options that belong to another model are refused in one sentence."""
 
 from __future__ import annotations
@@ -64,6 +64,36 @@ def test_statue_models_train_from_the_cli(tmp_path: Path, model: str,
     assert json.loads((out / "config.json").read_text())["widths"] == [4, 4, 8, 8, 8]
 
 
+def _limb_crops(cache: Path, n: int = 3, side: int = 24) -> Path:
+    """``n`` cached refiner samples (what make_sample renders: x 9xHxW, y 3xHxW in [-1, 1],
+    hole HxW) under the seeds the trainer asks for, so it renders nothing."""
+    from restore.training.refiner import SEED0
+
+    rng = np.random.default_rng(0)
+    cache.mkdir(parents=True)
+    hole = np.zeros((side, side), bool)
+    hole[6:18, 8:16] = True
+    for i in range(n):
+        np.savez_compressed(cache / f"{SEED0 + i}.npz",
+                            x=rng.uniform(-1, 1, (9, side, side)).astype(np.float32),
+                            y=rng.uniform(-1, 1, (3, side, side)).astype(np.float32), hole=hole)
+    return cache
+
+
+def test_the_limb_refiner_trains_from_the_cli(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    cache, out = _limb_crops(tmp_path / "cache"), tmp_path / "refiner"
+    assert main(["train", "--model", "refiner", "--cache", str(cache), "--samples", "3",
+                 "--steps", "2", "--size", "16", "--batch", "2", "--width", "4",
+                 "--out", str(out)]) == 0
+    assert "trained refiner: 2 steps" in capsys.readouterr().out
+    assert (out / "model.safetensors").stat().st_size > 0
+    assert json.loads((out / "config.json").read_text())["width"] == 4
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["log"][-1]["step"] == 2 and log["config"]["patch"] == 16
+    assert log["statues"] + log["val_statues"] == 3
+
+
 def test_each_model_gets_its_own_defaults() -> None:
     for model, defaults in MODEL_DEFAULTS.items():
         config = _config("--model", model)
@@ -76,6 +106,9 @@ def test_each_model_gets_its_own_defaults() -> None:
     (["--model", "statue-net", "--resume"], "--resume does not apply to statue-net"),
     (["--model", "gan", "--widths", "4,4,8,8,8"], "--widths does not apply to gan"),
     (["--model", "statue-depth", "--head", "8"], "--head does not apply to statue-depth"),
+    (["--model", "gan", "--width", "8"], "--width does not apply to gan"),
+    (["--model", "statue-net", "--samples", "8"], "--samples does not apply to statue-net"),
+    (["--model", "refiner", "--steps", "0"], "at least 1 for refiner"),
     (["--model", "unet", "--size", "100"], "divisible by 8"),
     (["--model", "statue-net", "--minutes", "0", "--steps", "0"], "needs a budget"),
 ])

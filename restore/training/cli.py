@@ -1,5 +1,5 @@
-"""``restore train --model {gan,unet,statue-net,statue-depth} ...``: one command for every
-trainer, its options read into one :class:`~restore.training.config.TrainConfig`.
+"""``restore train --model {gan,unet,statue-net,statue-depth,refiner} ...``: one command for
+every trainer, its options read into one :class:`~restore.training.config.TrainConfig`.
 
 Every option defaults to "not given", so the model's own default applies (see
 :data:`~restore.training.config.MODEL_DEFAULTS`) and an option that does not apply to the
@@ -17,9 +17,12 @@ from typing import Any
 
 from restore.training.config import MODELS, TrainConfig, config_from
 
-# model -> the module whose ``train(config)`` trains it
-TRAINERS = {"gan": "restore.training.inpainter", "unet": "restore.training.inpainter",
-            "statue-net": "restore.training.statue_net", "statue-depth": "restore.training.depth"}
+# model -> (module, its function that trains from a TrainConfig and returns the run's log)
+TRAINERS = {"gan": ("restore.training.inpainter", "train"),
+            "unet": ("restore.training.inpainter", "train"),
+            "statue-net": ("restore.training.statue_net", "train"),
+            "statue-depth": ("restore.training.depth", "train"),
+            "refiner": ("restore.training.refiner", "train_model")}
 STATUE = "statue-net and statue-depth"
 
 
@@ -36,28 +39,32 @@ def _widths(text: str) -> tuple[int, ...]:
 
 def _budget_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, help="stop after N optimiser steps (0: no step limit; "
-                   "default 2000 for gan and unet, no limit for statue-*)")
+                   "default 2000 for gan and unet, 3000 refiner, no limit for statue-*)")
     p.add_argument("--minutes", "--time-limit", dest="minutes", type=float,
                    help="stop after N minutes of wall clock (0: no time limit; default off "
-                   "for gan and unet, 30 for statue-*)")
+                   "for gan, unet and refiner, 30 for statue-*)")
     p.add_argument("--size", type=int, help="training resolution in px (default: 128 for gan "
-                   "and unet, divisible by 8; 160 statue-net; 192 statue-depth)")
+                   "and unet, divisible by 8; 160 statue-net; 192 statue-depth; 96 refiner "
+                   "patches)")
     p.add_argument("--batch-size", "--batch", dest="batch_size", type=int,
-                   help="default 8 for gan and unet, 16 for statue-*")
+                   help="default 8 for gan, unet and refiner, 16 for statue-*")
     p.add_argument("--lr", type=float, help="peak learning rate (default 1e-3 for gan and "
-                   "unet, 2e-3 for statue-*)")
+                   "unet, 2e-3 for statue-* and refiner)")
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int, help="torch CPU threads (0: torch's default; "
                    "default 1 for statue-net, else 0)")
-    p.add_argument("--workers", type=int, help="data-loading / augmenting processes (default 0)")
+    p.add_argument("--workers", type=int, help="data-loading / augmenting / rendering "
+                   "processes (default 0: in the training process)")
 
 
 def _inpainter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="gan and unet: 'synth' (render into --cache once; default), "
                    "or comma-separated folders: cached .npz samples, or real photos from "
                    "'restore dataset build'")
-    p.add_argument("--samples", type=int, help="gan and unet: synthetic statues to use (400)")
-    p.add_argument("--render-size", type=int, help="gan and unet: synthetic photo size (256)")
+    p.add_argument("--samples", type=int, help="gan, unet and refiner: synthetic statues to "
+                   "use (400; refiner 800)")
+    p.add_argument("--render-size", type=int, help="gan, unet and refiner: synthetic photo "
+                   "size (256)")
     p.add_argument("--resume", action="store_true", default=None,
                    help="gan and unet: continue from OUT/checkpoint")
     p.add_argument("--sample-every", type=int, help="gan and unet: steps between sample grids "
@@ -71,23 +78,36 @@ def _inpainter_args(p: argparse.ArgumentParser) -> None:
                    "a procedural street scene (0.3)")
 
 
+def _refiner_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--width", type=int, help="refiner: channels of its layers (24)")
+    p.add_argument("--grad-weight", type=float, help="refiner: weight of the L1 on image "
+                   "gradients inside the hole, which rewards sharpness (1.0)")
+    p.add_argument("--real", type=Path, help="refiner: a folder of real RGBA statue cut-outs "
+                   "with arms.jsonl (the Met's, beside ../shared); their arms join the batches")
+    p.add_argument("--real-share", type=float, help="refiner: share of each batch from the "
+                   "real statues' arms (0.5)")
+
+
 def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``train`` sub-command (run it with :func:`run_train`)."""
-    p = sub.add_parser("train", help="train a model: the inpainters (gan, unet), statue-net "
-                       "or statue-depth", description="Train one of the learned models on "
-                       "CPU or GPU (the global --device; gan and unet use Accelerate's choice).")
+    p = sub.add_parser("train", help="train a model: the inpainters (gan, unet), statue-net, "
+                       "statue-depth or the limb refiner", description="Train one of the "
+                       "learned models on CPU or GPU (the global --device; gan and unet use "
+                       "Accelerate's choice).")
     p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--out", type=Path, help="output folder (default: runs/inpaint for gan and "
-                   "unet, restore/weights/<model> for statue-*)")
+                   "unet, restore/weights/<model> for statue-*, runs/limb-refiner)")
     p.add_argument("--init", type=Path, help="start from these weights (a model folder)")
     p.add_argument("--cache", type=Path, help="rendered synthetic statues (default: "
                    "/tmp/statue-restore-synth for gan and unet, /tmp/statue-net-cache, "
-                   "rendered by python -m restore.training.statue_data, for statue-*)")
+                   "rendered by python -m restore.training.statue_data, for statue-*; "
+                   "/tmp/statue-restore-refiner for the refiner's limb crops)")
     _budget_args(p)
     _inpainter_args(p)
     p.add_argument("--widths", type=_widths, help=f"{STATUE}: five encoder widths (default "
                    "16,24,48,96,128 statue-net; 16,32,48,96,128 statue-depth)")
     p.add_argument("--head", type=int, help="statue-net: width of the shared head (48)")
+    _refiner_args(p)
     return p
 
 
@@ -106,7 +126,8 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
 def run_train(args: argparse.Namespace) -> str:
     config = config_of(args)
     assert config.out is not None
-    result = importlib.import_module(TRAINERS[config.model]).train(config)
+    module, function = TRAINERS[config.model]
+    result = getattr(importlib.import_module(module), function)(config)
     if config.model in ("gan", "unet"):
         return (f"trained {config.model} to step {result['step']} in "
                 f"{result['seconds'] / 60:.1f} min; weights in {config.out / 'model'}")

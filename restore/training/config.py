@@ -1,6 +1,7 @@
-"""One configuration for every trainer (``restore train --model gan|unet|statue-net|statue-depth``).
+"""One configuration for every trainer
+(``restore train --model gan|unet|statue-net|statue-depth|refiner``).
 
-:class:`TrainConfig` holds the options the four trainers share (output, data, budget,
+:class:`TrainConfig` holds the options the five trainers share (output, data, budget,
 optimiser) and the few that belong to one model, each with a default. Options whose right value
 depends on the model (resolution, batch, learning rate, where the data and the weights live,
 the architecture's widths) default to "unset" and :meth:`TrainConfig.resolved` fills them from
@@ -18,20 +19,24 @@ from pathlib import Path
 from typing import Any
 
 INPAINTERS = ("gan", "unet")
-MODELS = (*INPAINTERS, "statue-net", "statue-depth")
+MODELS = (*INPAINTERS, "statue-net", "statue-depth", "refiner")
+STEPPED = (*INPAINTERS, "refiner")  # models whose learning-rate schedule runs over --steps
 
 # Shares of the inpainters' training crops that get each figure augmentation
 # (restore.training.inpainting_augment); the shipped weights were fine-tuned with these.
 RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
 INPAINT_CACHE = Path("/tmp/statue-restore-synth")  # the inpainters' rendered samples
 SHARD_CACHE = Path("/tmp/statue-net-cache")  # the shards of restore.training.statue_data
+REFINER_CACHE = Path("/tmp/statue-restore-refiner")  # the refiner's rendered limb crops
 
 # Each model's value for the fields left unset (UNSET below). statue-net and statue-depth read
 # the same shard cache (restore.training.statue_data renders it once for both); the inpainters
 # keep their own (restore.training.inpainting_data). statue-net trains on one CPU thread (its
-# augmenting workers are the parallel part); 0 threads leaves torch's default.
+# augmenting workers are the parallel part); 0 threads leaves torch's default. The limb
+# refiner (restore.training.refiner) trains on ``size`` px patches of limb crops it renders
+# from ``samples`` synthetic statues ``render_size`` px square.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    **{m: {"out": Path("runs/inpaint"), "cache": INPAINT_CACHE,
+    **{m: {"out": Path("runs/inpaint"), "cache": INPAINT_CACHE, "samples": 400,
            "steps": 2000, "minutes": 0.0, "size": 128, "batch_size": 8, "lr": 1e-3,
            "threads": 0, "widths": ()} for m in INPAINTERS},
     "statue-net": {"out": Path("restore/weights/statue-net"), "cache": SHARD_CACHE,
@@ -40,19 +45,23 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "statue-depth": {"out": Path("restore/weights/statue-depth"), "cache": SHARD_CACHE,
                      "steps": 0, "minutes": 30.0, "size": 192, "batch_size": 16, "lr": 2e-3,
                      "threads": 0, "widths": (16, 32, 48, 96, 128)},
+    "refiner": {"out": Path("runs/limb-refiner"), "cache": REFINER_CACHE, "samples": 800,
+                "steps": 3000, "minutes": 0.0, "size": 96, "batch_size": 8, "lr": 2e-3,
+                "threads": 0, "widths": ()},
 }
 
 # The value of each per-model field that means "not set: use the model's default".
-UNSET: dict[str, Any] = {"out": None, "cache": None, "steps": -1, "minutes": -1.0, "size": 0,
-                         "batch_size": 0, "lr": 0.0, "threads": -1, "widths": ()}
+UNSET: dict[str, Any] = {"out": None, "cache": None, "samples": 0, "steps": -1, "minutes": -1.0,
+                         "size": 0, "batch_size": 0, "lr": 0.0, "threads": -1, "widths": ()}
 
 # Options that only some models read; giving one to another model is refused (a typo or a
 # misunderstanding, not something to ignore silently).
 ONLY_FOR: dict[str, tuple[str, ...]] = {
-    "data": INPAINTERS, "samples": INPAINTERS, "render_size": INPAINTERS,
+    "data": INPAINTERS, "samples": STEPPED, "render_size": STEPPED,
     "recolour": INPAINTERS, "clutter": INPAINTERS, "resume": INPAINTERS,
     "sample_every": INPAINTERS, "tiny": INPAINTERS, "half_decoder": INPAINTERS,
     "widths": ("statue-net", "statue-depth"), "head": ("statue-net",),
+    **{k: ("refiner",) for k in ("width", "grad_weight", "real", "real_share")},
 }
 
 
@@ -68,13 +77,13 @@ class TrainConfig:
     cache: Path | None = None  # rendered synthetic statues (statue-* read shards from it)
     data: str = "synth"  # inpainters: 'synth' (render into cache once), 'random' (smoke
     #   tests) or comma-separated folders of .npz samples / real photos from `restore dataset`
-    samples: int = 400  # inpainters: statues to cut crops from (more are rendered if missing)
-    render_size: int = 256  # inpainters: px of the statues rendered for --data synth
+    samples: int = 0  # inpainters (400) and refiner (800): statues to cut crops from
+    render_size: int = 256  # inpainters and refiner: px of the statues rendered
     recolour: float = RECOLOUR_PROB  # inpainters: share of crops with the statue recoloured
     clutter: float = CLUTTER_PROB  # inpainters: share of crops set in a street scene
 
     # budget: a run stops at whichever limit comes first; 0 turns a limit off
-    steps: int = -1  # optimiser steps (the inpainters' schedule runs over these)
+    steps: int = -1  # optimiser steps (the schedule of the STEPPED models runs over these)
     minutes: float = -1.0  # wall clock (statue-net's and statue-depth's schedule runs over it)
 
     # optimisation
@@ -84,7 +93,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = -1  # torch CPU threads (0: torch's default)
     workers: int = 0  # data-loading / augmenting processes (0: in the training process)
-    device: str = "cpu"  # statue-*: torch device; the inpainters let Accelerate choose
+    device: str = "cpu"  # statue-*, refiner: torch device; the inpainters let Accelerate choose
     resume: bool = False  # inpainters: continue from OUT/checkpoint (weights, optimiser, step)
     sample_every: int = 200  # inpainters: steps between sample grids and checkpoints
 
@@ -93,6 +102,12 @@ class TrainConfig:
     head: int = 48  # statue-net: width of the shared head
     half_decoder: bool = True  # gan: last decoder stage at 1/2 resolution (faster)
     tiny: bool = False  # inpainters: test-size networks
+    width: int = 24  # refiner: channels of its layers
+
+    # refiner: its loss and its real statues
+    grad_weight: float = 1.0  # weight of the L1 on image gradients inside the hole
+    real: Path | None = None  # real RGBA cut-outs with arms.jsonl (the Met, ../shared)
+    real_share: float = 0.5  # share of each batch from the real statues' arms
 
     def resolved(self) -> TrainConfig:
         """A copy with the fields still at their "unset" value (:data:`UNSET`) set to the
@@ -104,7 +119,7 @@ class TrainConfig:
                                          if getattr(self, k) == UNSET[k]})
         if c.model in INPAINTERS and c.size % 8:
             raise ValueError(f"--size must be divisible by 8, got {c.size}; try 128.")
-        if c.model in INPAINTERS and c.steps < 1:
+        if c.model in STEPPED and c.steps < 1:
             raise ValueError(f"--steps must be at least 1 for {c.model}, got {c.steps}.")
         if c.steps <= 0 and c.minutes <= 0:
             raise ValueError(f"{c.model} needs a budget: give --minutes or --steps above 0.")
@@ -142,4 +157,5 @@ def config_from(model: str, given: dict[str, Any]) -> TrainConfig:
 
 
 __all__ = ["CLUTTER_PROB", "INPAINTERS", "INPAINT_CACHE", "MODELS", "MODEL_DEFAULTS",
-           "RECOLOUR_PROB", "SHARD_CACHE", "UNSET", "TrainConfig", "config_from"]
+           "RECOLOUR_PROB", "REFINER_CACHE", "SHARD_CACHE", "STEPPED", "UNSET", "TrainConfig",
+           "config_from"]

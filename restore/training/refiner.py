@@ -1,8 +1,14 @@
 """Train the limb refiner (restore.inpainting.refiner.LimbRefiner) on synthetic statues.
 
-    python -m restore.training.refiner --samples 800 --steps 3000 --out runs/limb-refiner
-    # on a GPU, at full scale (scripts/train_gpu.sh): --samples 20000 --steps 40000
-    #   --batch 32 --workers 14 --device cuda
+    restore train --model refiner --samples 800 --steps 3000 --out runs/limb-refiner
+    # on a GPU, at full scale: restore --device cuda train --model refiner --samples 20000
+    #   --steps 40000 --batch 32 --workers 14
+
+The one training command reads its options into a TrainConfig (restore.training.config;
+``--size`` is the patch side, ``--render-size`` the statues') and calls :func:`train_model`.
+``python -m restore.training.refiner`` is the same trainer with :class:`RefinerTrainConfig`'s
+own option names (``--patch``, ``--size`` for the render, ``--batch``, ``--device``), kept for
+scripts/train_gpu.sh.
 
 Data: held-in synthetic statues (seeds from 5,000,000, disjoint from every benchmark and the
 other trainers' ranges) with one arm broken off. Each goes through the same code path as the
@@ -29,9 +35,13 @@ import time
 from dataclasses import asdict, dataclass
 from multiprocessing import Pool
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from restore.training.config import TrainConfig
 
 SEED0 = 5_000_000
 
@@ -41,6 +51,7 @@ class RefinerTrainConfig:
     samples: int = 800  # statues rendered (a few are skipped: arm hidden behind the body)
     size: int = 256  # render side, px
     steps: int = 3000
+    minutes: float = 0.0  # stop early after this much wall clock (0: no time limit)
     batch: int = 8
     patch: int = 96  # training patches, px (the net has no downsampling: any size works)
     lr: float = 2e-3
@@ -172,15 +183,19 @@ def _cached(args: tuple[int, int, str]) -> str | None:
 
 
 def build_cache(cfg: RefinerTrainConfig, cache: Path) -> list[Path]:
-    """Render and cache ``cfg.samples`` statues (in ``cfg.workers`` processes)."""
+    """Render and cache ``cfg.samples`` statues (in ``cfg.workers`` processes; 0: in this
+    one); a statue already cached (or skipped) is not rendered again."""
     from tqdm import tqdm
 
     cache.mkdir(parents=True, exist_ok=True)
     todo = [(SEED0 + i, cfg.size, str(cache)) for i in range(cfg.samples)
             if not (cache / f"{SEED0 + i}.skip").exists()]
-    with Pool(cfg.workers) as pool:
-        got = list(tqdm(pool.imap(_cached, todo, chunksize=4), total=len(todo),
-                        desc="rendering statues"))
+    if cfg.workers > 0:
+        with Pool(cfg.workers) as pool:
+            got = list(tqdm(pool.imap(_cached, todo, chunksize=4), total=len(todo),
+                            desc="rendering statues"))
+    else:  # in this process
+        got = [_cached(job) for job in tqdm(todo, desc="rendering statues")]
     return [Path(p) for p in got if p]
 
 
@@ -259,11 +274,14 @@ def train(cfg: RefinerTrainConfig, cache: Path, out: Path) -> Path:
         loss.backward()
         opt.step()
         sched.step()
-        if step % 250 == 0 or step == cfg.steps:
+        late = cfg.minutes > 0 and time.time() - start > cfg.minutes * 60
+        if step % 250 == 0 or step == cfg.steps or late:
             log.append({"step": step, "loss": loss.item(), "val": validate(model, val, cfg),
                         "val_real": validate(model, val_real, cfg) if val_real else None,
                         "seconds": round(time.time() - start, 1)})
             print(json.dumps(log[-1]), flush=True)
+        if late:
+            break
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))
     (out / "train_log.json").write_text(json.dumps(
@@ -287,6 +305,30 @@ def validate(model: torch.nn.Module, val: list[dict[str, np.ndarray]],
             refined += float(((model(x) - y).abs() * h).sum() / n)
     model.train()
     return {"render_l1": round(plain / len(val), 4), "refined_l1": round(refined / len(val), 4)}
+
+
+def refiner_config(config: TrainConfig) -> RefinerTrainConfig:
+    """The refiner's own config from a resolved ``restore train --model refiner`` config."""
+    return RefinerTrainConfig(
+        samples=config.samples, size=config.render_size, steps=config.steps,
+        minutes=config.minutes, batch=config.batch_size, patch=config.size, lr=config.lr,
+        grad_weight=config.grad_weight, width=config.width, device=config.device,
+        workers=config.workers, seed=config.seed, real=str(config.real or ""),
+        real_share=config.real_share, init=str(config.init or ""))
+
+
+def train_model(config: TrainConfig) -> dict[str, Any]:
+    """``restore train --model refiner``: train as ``config`` says and save to its ``out``
+    (see :func:`train`); returns total_steps, minutes, samples (statues trained on), out."""
+    c = config.resolved()
+    assert c.out is not None and c.cache is not None
+    if c.threads > 0:
+        torch.set_num_threads(c.threads)
+    start = time.time()
+    out = train(refiner_config(c), c.cache, c.out)
+    log = json.loads((out / "train_log.json").read_text())
+    return {"total_steps": log["log"][-1]["step"], "samples": log["statues"],
+            "minutes": round((time.time() - start) / 60, 2), "out": str(out)}
 
 
 def main(argv: list[str] | None = None) -> None:
