@@ -17,7 +17,6 @@ from restore.synth.body import (
     Body,
     Prim,
     Torso,
-    Vec,
     capsule,
     ellipsoid,
     frame_from_y,
@@ -25,6 +24,7 @@ from restore.synth.body import (
     unit,
 )
 
+Vec = np.ndarray  # a 3-vector or 3x3 frame, world coordinates
 ARM_POSES = ("lowered", "lowered_forward", "bent", "raised", "behind_head", "outstretched_side",
              "outstretched_forward", "hand_on_hip", "hand_on_chest")
 ARM_ODDS = (0.22, 0.12, 0.14, 0.1, 0.06, 0.09, 0.1, 0.1, 0.07)  # chance of each pose above
