@@ -253,3 +253,19 @@ def test_the_statue_is_centred_on_the_vertical_axis_wherever_it_stands_in_the_ph
     lo, hi = mesh.bounds
     assert abs((lo[0] + hi[0]) / 2) < 0.02 and abs((lo[1] + hi[1]) / 2) < 0.02
     assert abs((hi[1] - lo[1]) - 1.0) < 0.02  # one unit tall
+
+
+def test_a_fine_grid_samples_more_points_than_opencv_maps_hold():
+    """OpenCV's remap refuses maps 32767 or more wide; the outline samples its grid nodes in
+    rows, so a fine grid (here about 46,000 nodes) still meshes, and the samples match."""
+    from restore.reconstruction.outline import sample
+
+    field = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    points = np.tile([[2.5, 1.5], [1.0, 1.0]], (20_000, 1))  # pixel (1, 2) centre; corner
+    values = sample(field, points, (0, 0))
+    assert values.shape == (40_000,) and np.allclose(values[::2], 6.0)
+    assert np.allclose(values[1::2], 2.5) and sample(field, points[:0], (0, 0)).shape == (0,)
+    image, mask, _ = _ellipse()
+    mesh = relief_mesh(image, mask, grid=300)  # 1.6 px steps over a 480 x 240 px figure
+    _closed(mesh)
+    assert _stretched(mesh) == 0.0

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 MIN_PIECE = 0.05  # pieces under this share of the largest piece's area are dropped
+REMAP_ROW = 8192  # points per row of the maps handed to cv2.remap (its limit: 32767)
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,21 @@ def signed_distance(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndar
 
 def sample(field: np.ndarray, points: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
     """Bilinear values of a per-pixel ``field`` (h, w[, C]) whose pixel (0, 0) is the photo's
-    pixel ``origin`` (y0, x0), at (N, 2) photo coordinates -> (N,) or (N, C) float32."""
-    mx = (points[:, 0] - 0.5 - origin[1]).astype(np.float32)[None]
-    my = (points[:, 1] - 0.5 - origin[0]).astype(np.float32)[None]
+    pixel ``origin`` (y0, x0), at (N, 2) photo coordinates -> (N,) or (N, C) float32. The
+    points go to OpenCV in rows of at most ``REMAP_ROW`` (its maps must stay under 32767 a
+    side), so any N works."""
+    n = len(points)
+    if n == 0:
+        return np.zeros((0, *np.shape(field)[2:]), np.float32)
+    width = min(n, REMAP_ROW)
+    rows = -(-n // width)
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        return np.pad(values.astype(np.float32), (0, rows * width - n)).reshape(rows, width)
+
+    mx, my = grid(points[:, 0] - 0.5 - origin[1]), grid(points[:, 1] - 0.5 - origin[0])
     out = cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out[0]
+    return out.reshape(rows * width, *out.shape[2:])[:n]
 
 
 def _templates() -> dict[int, np.ndarray]:
