@@ -6,14 +6,19 @@ widgets the layout repeats.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import os
+import threading
+import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 
-from restore import pipeline
+from restore import pipeline, ui_helpers
 from restore.errors import BackendUnavailable
 from restore.registry import Registry
 from restore.ui_helpers import (
@@ -28,8 +33,24 @@ from restore.ui_helpers import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STATE_TTL_S = 15 * 60  # a restore kept for its 3D step
-DELETE_CACHE = (10 * 60, UPLOAD_TTL_S)  # every 10 minutes, delete cached files past the TTL
+
+def _seconds(name: str, default: int) -> int:
+    """A server limit in seconds: ``$name`` when set (a whole number from 1 to 86400, e.g. a
+    load benchmark's shorter TTLs), else ``default``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= 86400:
+        raise ValueError(f"{name}={text} must be a whole number of seconds from 1 to 86400.")
+    return int(text)
+
+
+STATE_TTL_S = _seconds("STATUE_RESTORE_STATE_TTL_S", 15 * 60)  # a restore kept for its 3D step
+# every 10 minutes, delete the cached uploads and results older than UPLOAD_TTL_S (never
+# sooner than a restore's State expires: its 3D step hands the restore's files out again)
+DELETE_CACHE = (_seconds("STATUE_RESTORE_CACHE_EVERY_S", 10 * 60),
+                max(STATE_TTL_S, _seconds("STATUE_RESTORE_CACHE_TTL_S", UPLOAD_TTL_S)))
+EMPTY_GRACE_S = 60  # a cache folder left empty this long is removed (a fresh one is kept)
 LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": f"{MAX_UPLOAD_MB}mb"}
 # On a phone (390 px) the upload box, the examples and the Restore button fit one screen:
 # a smaller heading and steps, a lower photo box.
@@ -104,6 +125,97 @@ def paint_brush(label: str, **kwargs: Any) -> gr.ImageEditor:
     block = gr.ImageEditor(type="numpy", label=label, **kwargs)
     block.preprocess = functools.partial(_editor_layers, block)  # type: ignore[method-assign]
     return block
+
+
+# ---- what a public server cleans up besides gradio's own clean-up ----
+
+
+def drop_cached(demo: gr.Blocks, age: float) -> None:
+    """gradio's ``delete_cache`` round (its uploads and results older than ``age`` seconds,
+    by ctime; the examples stay), on copies of its file sets: gradio's own loops over the
+    live sets, so a request adding a file meanwhile ends it for good ("Set changed size
+    during iteration") and the disk then fills."""
+    keep: set[str] = set()
+    for block in list(demo.blocks.values()):
+        keep.update(getattr(block, "keep_in_cache", ()))
+    now = time.time()
+    for files in list(demo.temp_file_sets):
+        for name in files.copy():  # one C call, under the GIL: no other thread changes it
+            if name in keep:
+                continue
+            try:
+                if now - os.lstat(name).st_ctime <= age:
+                    continue
+                os.remove(name)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            files.discard(name)
+
+
+def drop_empty_folders(cache: Path, grace: float = EMPTY_GRACE_S) -> None:
+    """The folders of gradio's ``cache`` left empty for ``grace`` seconds: gradio deletes a
+    cached file, not the folder it made for it (4 kB each, thousands a day)."""
+    now = time.time()
+    for folder in cache.iterdir() if cache.is_dir() else []:
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > grace:
+                folder.rmdir()  # only an empty one: a folder holding a file stays
+        except OSError:
+            continue
+
+
+def release_memory() -> None:
+    """Hand the heap's free pages back to the system: glibc keeps them, so without this the
+    server's RSS stays at its peak after the expired sessions' photos are freed."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def sweep(demo: gr.Blocks, age: float) -> None:
+    """One clean-up round: gradio's cached files and the app's own outputs (``statue-*`` in
+    ``ui_helpers.TEMP_DIR``) older than ``age`` seconds, the empty cache folders, and the
+    memory the expired sessions freed."""
+    drop_cached(demo, age)
+    ui_helpers.prune_temp(ui_helpers.TEMP_DIR, max_age_s=age)
+    drop_empty_folders(Path(demo.GRADIO_CACHE))
+    release_memory()
+
+
+_DEMOS: weakref.WeakSet[gr.Blocks] = weakref.WeakSet()  # the demos built in this process
+_SWEEPING = threading.Event()  # one sweeper thread for all of them
+
+
+def _sweep_forever(every: float, age: float) -> None:
+    while True:
+        time.sleep(every)
+        for demo in list(_DEMOS):
+            try:
+                sweep(demo, age)
+            except Exception:  # e.g. a full disk: the sweeper never dies, the next round retries
+                continue
+
+
+def clean_up_after_visitors(demo: gr.Blocks) -> None:
+    """A closed tab's State expires after STATE_TTL_S like an open tab's (gradio keeps a
+    closed session's State an hour, whatever its time_to_live), and every DELETE_CACHE[0]
+    seconds :func:`sweep` runs in a background thread."""
+
+    def closed(request: gr.Request) -> None:  # the page's unload event
+        holder = getattr(demo, "state_holder", None)
+        session = getattr(holder, "session_data", {}).get(request.session_hash)
+        if session is not None and hasattr(session, "STATE_TTL_WHEN_CLOSED"):
+            session.STATE_TTL_WHEN_CLOSED = min(session.STATE_TTL_WHEN_CLOSED, STATE_TTL_S)
+
+    demo.unload(closed)
+    _DEMOS.add(demo)
+    if not _SWEEPING.is_set():
+        _SWEEPING.set()
+        threading.Thread(target=_sweep_forever, args=DELETE_CACHE, name="statue-restore-sweep",
+                         daemon=True).start()
 
 
 # ---- widgets the layout repeats ----
