@@ -41,6 +41,7 @@ from app_io import (
     STATE_TTL_S,
     Live,
     backend_picker,
+    clean_up_after_visitors,
     image_file,
     keypoint_editor,
     model_viewer,
@@ -287,6 +288,7 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(f"Every step runs on this server ({DEVICE}) on embedded models; nothing "
                     "is sent elsewhere. " + limits_note())
         demo.load(lambda: refresh(live), None, [c for c, _ in live], queue=False, **UI)
+        clean_up_after_visitors(demo)  # closed tabs' State and the temp folders
     return demo
 
 
