@@ -3,6 +3,7 @@ gradio); every image comes as the uploaded file's path and is read by the CLI's 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -10,6 +11,8 @@ import numpy as np
 
 from app_io import friendly
 from restore import inpainting, masking, pipeline, pose
+from restore.cli_checks import check_backend, check_photo
+from restore.images import check_region
 from restore.reconstruction import options as recon
 from restore.ui_helpers import (
     ARM_STATES,
@@ -43,11 +46,28 @@ def _short(kind: str, name: str) -> str:
     return label(kind, name).split(" (", 1)[0]
 
 
+def _photo(image: str | None, what: str = "photo") -> np.ndarray:
+    """A command's photo read as the CLI reads it: the loader's checks, then a strip (sides
+    more than 10:1 apart) refused in the CLI's sentence, naming the file as uploaded."""
+    rgb = read_photo(image, what)
+    check_photo(rgb, Path(str(image)).name)
+    return rgb
+
+
+def _placed(keypoints: str | None, shape: tuple[int, ...]) -> pose.Pose | None:
+    """The typed keypoints, checked against the photo as the CLI checks ``--keypoints``: a
+    joint not finite, or further off the photo than its own size, is refused."""
+    p = pose_from_json(keypoints)
+    if p is not None:
+        pose.check_placed(p, (shape[0], shape[1]))
+    return p
+
+
 @friendly
 def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray]:
     from restore import segmentation
 
-    rgb = read_photo(image)
+    rgb = _photo(image)
     seg = segmentation.segment(rgb, backend, DEVICE)
     return overlay_mask(rgb, seg.mask, (40, 200, 120)), mask_png(seg.mask)
 
@@ -57,7 +77,7 @@ def run_segment(image: str | None, backend: str) -> tuple[np.ndarray, np.ndarray
 
 @friendly
 def guess_keypoints(image: str | None, backend: str) -> tuple[str, str, np.ndarray]:
-    rgb = read_photo(image)
+    rgb = _photo(image)
     p = pose.estimate(rgb, backend, None, DEVICE)
     return pose_json(p), pose_json(p), draw_pose(rgb, p)
 
@@ -126,23 +146,21 @@ def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width:
              ) -> tuple[np.ndarray, np.ndarray, str]:
     """The arm mask over the photo, the mask (white = repaint) and what was done, in words.
     Painted strokes, when there are any, are the mask whatever the strategy (and it says so)."""
-    rgb = read_photo(image)
+    rgb = _photo(image)
     painted = painted_mask(editor, rgb.shape[:2])
     said = []
     if painted is not None and strategy != "painted":
         said.append(f"Your painted strokes are the mask (not “{label('strategy', strategy)}”);"
                     " clear the brush to use that strategy.")
         strategy = "painted"
-    p = pose_from_json(keypoints)
+    p = _placed(keypoints, rgb.shape)
     spec = masking.get_strategy(strategy)
-    if spec.uses_verdict or (side == "auto" and not spec.needs_painted):
-        region, why = _planned(rgb, p, strategy, side, width, radius, seed, painted)
-        said.append(why)
-    else:
-        if p is None and spec.needs_pose:
-            p = pose.estimate(rgb, pipeline.resolve("pose", "auto", True, DEVICE), None, DEVICE)
+    if not spec.needs_pose and (spec.needs_painted or side != "auto"):
         region = masking.make_mask(rgb, p, strategy, "right" if side == "auto" else side_of(side),
                                    width or None, radius, int(seed), painted).mask
+    else:  # as the CLI: joints not placed come from the pose backend; auto asks the verdicts
+        region, why = _planned(rgb, p, strategy, side, width, radius, seed, painted)
+        said.append(why)
     return overlay_mask(rgb, region), mask_png(region), " ".join(s for s in said if s)
 
 
@@ -180,16 +198,17 @@ def run_reconstruct(image: str | None, mask: str | None, backend: str, output: s
                     progress: gr.Progress = gr.Progress()) -> str:
     """One photo, or with ``views`` several photos of the statue (the photo first, if any)."""
     opts = recon_options(output, min_conf, clean, tint)
-    rgb = None if image is None and views else read_photo(image)
+    rgb = None if image is None and views else _photo(image)
     shape = (0, 0) if rgb is None else rgb.shape[:2]
-    m = None if mask is None or rgb is None else read_mask(mask, shape, "statue mask")
+    m = None if mask is None or rgb is None else check_region(  # the CLI's --mask check
+        read_mask(mask, shape, "statue mask"), f"statue mask {Path(mask).name}")
     painted = None if region is None or rgb is None else read_mask(region, shape,
                                                                    "restored region")
     if not views:
         progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
         return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted,
                                           device=DEVICE))
-    photos = ([] if rgb is None else [rgb]) + [read_photo(p, "view") for p in views]
+    photos = ([] if rgb is None else [rgb]) + [_photo(p, "view") for p in views]
     masks = ([] if rgb is None else [m]) + [None] * len(views)
     progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
     return glb_file(recon.reconstruct_views(photos, masks, backend, opts, restored=painted,
@@ -206,10 +225,11 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
                            list[str]]:
     """Before/after pair, the region and keypoints drawn, the per-arm verdict in words, what
     the 3D step needs, and the downloads (restored.png, arm_mask.png)."""
-    rgb = read_photo(image)
+    rgb = _photo(image)
+    check_backend("inpainting", inpainter)  # as the CLI: a name refused before any work
     config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
                                     else side_of(side), inpainter=inpainter, device=DEVICE)
-    result = pipeline.run(rgb, config, pose_from_json(keypoints), with_3d=False,
+    result = pipeline.run(rgb, config, _placed(keypoints, rgb.shape), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     files = restore_files(result.restored, result.arm_mask.mask)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
