@@ -104,13 +104,14 @@ def test_missing_weights_say_so(tmp_path: Path) -> None:
 
 
 def test_beats_the_relief_on_a_held_out_synthetic_statue() -> None:
-    from benchmarks.bench_depth import metrics, relief_depth
+    from benchmarks.bench_depth import front_depth, metrics
+    from restore.reconstruction.relief import relief_mesh
     from restore.synth import SynthConfig, generate
 
     net = StatueDepthNet.from_pretrained(str(WEIGHTS)).eval()
     s = generate(1_000_003, SynthConfig(size=192, damage="none", photo=False))
     ours = metrics(predict_depth(net, s.image, s.mask), s.depth, s.mask, s.K)
-    relief = metrics(relief_depth(s.image, s.mask), s.depth, s.mask, s.K)
+    relief = metrics(front_depth(relief_mesh(s.image, s.mask), s.mask), s.depth, s.mask, s.K)
     assert ours["chamfer"] < relief["chamfer"], (ours, relief)
     assert ours["absrel"] < relief["absrel"], (ours, relief)
 
