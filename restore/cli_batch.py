@@ -172,18 +172,15 @@ def write_summary(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 def _check_folder_args(args: argparse.Namespace) -> None:
-    from restore.masking import STRATEGIES
+    from restore.masking import get_strategy
 
-    if args.keypoints or args.painted or args.strategy == "painted":
+    if args.keypoints or args.painted or get_strategy(args.strategy).needs_painted:
         raise ValueError("--keypoints and --painted belong to one photo; restore that photo "
                          "on its own (restore restore PHOTO ...), or leave them out for a "
                          "folder.")
     if args.pose_backend == "manual":
         raise ValueError("--pose-backend manual needs each photo's --keypoints; restore the "
                          "photos one at a time, or leave it out for a folder.")
-    if args.strategy not in STRATEGIES:
-        raise ValueError(f"Unknown --strategy {args.strategy!r}; choose one of "
-                         f"{', '.join(STRATEGIES)}.")
     check_restore_backends(args)
 
 

@@ -158,13 +158,12 @@ def mask_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
     """Photo, painted mask and placed keypoints of ``mask`` / ``restore``, with every option
     checked against the photo: nothing here segments or loads a model."""
     from restore.images import load_mask
-    from restore.masking import STRATEGIES, check_radius, check_seed, check_width
+    from restore.masking import check_radius, check_seed, check_width, get_strategy
 
-    if args.strategy not in STRATEGIES:
-        raise ValueError(f"Unknown --strategy {args.strategy!r}; choose one of "
-                         f"{', '.join(STRATEGIES)}.")
-    if args.strategy == "painted" and not args.painted:
-        raise ValueError("--strategy painted needs --painted MASK.png (white = repaint).")
+    strategy = get_strategy(args.strategy)  # an unknown name: a ValueError naming them all
+    if strategy.needs_painted and not args.painted:
+        raise ValueError(f"--strategy {strategy.name} needs --painted MASK.png (white = "
+                         "repaint).")
     image = photo(args.image)
     shape = image.shape[:2]
     painted = load_mask(args.painted, shape) if args.painted else None
@@ -173,7 +172,7 @@ def mask_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
     check_seed(args.seed)
     check_backend("pose", args.pose_backend)
     hint = placed_keypoints(args, shape)
-    if args.pose_backend == "manual" and args.strategy not in ("painted", "bodypix_arm"):
+    if args.pose_backend == "manual" and strategy.needs_pose:
         _all_placed(hint, ("left", "right") if args.side == "auto" else (args.side,))
     return image, painted, hint
 
