@@ -15,7 +15,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from restore.cli_batch import (
     check_restore_backends,
@@ -26,17 +25,18 @@ from restore.cli_batch import (
 from restore.cli_checks import (
     IMAGE_OUT,
     Parser,
+    backend_choices,
     check_backend,
     check_device,
     check_out_dir,
     check_out_file,
+    choices,
     failure,
     mask_inputs,
     photo,
     placed_keypoints,
     progress_to_tty,
     quiet,
-    registry,
     verbose,
 )
 from restore.cli_reconstruct import add_reconstruct_parser, cmd_reconstruct
@@ -46,32 +46,6 @@ from restore.pipeline import RestoreConfig, resolve
 STRATEGY_HELP = "the region to repaint: " + "; ".join(
     f"{name}: {s.help}" for name, s in STRATEGIES.items())
 AUTO_HELP = "auto: the best that runs here"
-
-
-def _backends(stage: str) -> list[str]:
-    return registry(stage).names()
-
-
-def one_of(flag: str, names: Sequence[str]) -> Callable[[str], str]:
-    """An argparse ``type`` for ``flag`` that refuses a value not in ``names`` with one line
-    naming them, e.g. "Unknown --strategy 'lasso'; choose one of ..."."""
-    def check(value: str) -> str:
-        if value not in names:
-            raise argparse.ArgumentTypeError(f"Unknown {flag} {value!r}; choose one of "
-                                             f"{', '.join(names)}")
-        return value
-    return check
-
-
-def choices(flag: str, names: Sequence[str]) -> dict[str, Any]:
-    """``add_argument`` keywords offering ``names`` as the choices of ``flag``."""
-    return {"choices": list(names), "type": one_of(flag, list(names))}
-
-
-def backend_choices(flag: str, stage: str) -> dict[str, Any]:
-    """``add_argument`` keywords offering "auto" and every backend of ``stage`` (those that
-    cannot run here are refused later with the reason)."""
-    return {"default": "auto", **choices(flag, ["auto", *_backends(stage)])}
 
 
 def _pose_args(p: argparse.ArgumentParser) -> None:
@@ -144,8 +118,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--backend", **backend_choices("--backend", "inpainting"), help=AUTO_HELP)
     p.add_argument("--out", type=Path, default=Path("inpainted.png"))
 
-    add_reconstruct_parser(sub, str(_backends("reconstruction")),
-                           str(_backends("segmentation")))
+    add_reconstruct_parser(sub)
 
     _restore_parser(sub)
     sub.add_parser("backends", help="list every backend and whether it can run here")

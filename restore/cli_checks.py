@@ -15,7 +15,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -225,11 +225,38 @@ def quiet() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
+def backends(stage: str) -> list[str]:
+    return registry(stage).names()
+
+
+def one_of(flag: str, names: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type`` for ``flag`` that refuses a value not in ``names`` with one line
+    naming them, e.g. "Unknown --strategy 'lasso'; choose one of ..."."""
+    def check(value: str) -> str:
+        if value not in names:
+            raise argparse.ArgumentTypeError(f"Unknown {flag} {value!r}; choose one of "
+                                             f"{', '.join(names)}")
+        return value
+    return check
+
+
+def choices(flag: str, names: Sequence[str]) -> dict[str, Any]:
+    """``add_argument`` keywords offering ``names`` as the choices of ``flag``."""
+    return {"choices": list(names), "type": one_of(flag, list(names))}
+
+
+def backend_choices(flag: str, stage: str) -> dict[str, Any]:
+    """``add_argument`` keywords offering "auto" and every backend of ``stage`` (those that
+    cannot run here are refused later with the reason)."""
+    return {"default": "auto", **choices(flag, ["auto", *backends(stage)])}
+
+
 def progress_to_tty() -> bool:
     """Progress bars only on a terminal: a log or a pipe gets the notes and the result."""
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-__all__ = ["IMAGE_OUT", "MAX_ASPECT", "Parser", "check_backend", "check_device",
-           "check_out_dir", "check_out_file", "check_photo", "failure", "mask_inputs", "one_line",
-           "photo", "placed_keypoints", "progress_to_tty", "quiet", "registry", "verbose"]
+__all__ = ["IMAGE_OUT", "MAX_ASPECT", "Parser", "backend_choices", "backends", "check_backend",
+           "check_device", "check_out_dir", "check_out_file", "check_photo", "choices", "failure",
+           "mask_inputs", "one_line", "one_of", "photo", "placed_keypoints", "progress_to_tty",
+           "quiet", "registry", "verbose"]

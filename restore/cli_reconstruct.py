@@ -16,23 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from restore.cli_checks import check_backend, check_out_file, photo
+from restore.cli_checks import backend_choices, check_backend, check_out_file, photo
 from restore.pipeline import resolve
 
 
-def add_reconstruct_parser(sub: argparse._SubParsersAction, backends: str, segmenters: str
-                           ) -> argparse.ArgumentParser:
-    """The ``reconstruct`` sub-command; ``backends`` / ``segmenters``: the names for --help."""
+def add_reconstruct_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The ``reconstruct`` sub-command."""
     p = sub.add_parser("reconstruct", help="3D mesh (or DUSt3R point cloud) of a statue photo, "
                        "or of several photos of one statue -> GLB")
     p.add_argument("images", type=Path, nargs="+", metavar="image",
                    help="one photo, or several views of one statue (DUSt3R backends)")
     p.add_argument("--mask", type=Path, nargs="+", help="statue mask(s), white = statue: one, "
                    "or one per photo (default: segment each photo with --segmenter)")
-    p.add_argument("--segmenter", default="auto", help=f"without --mask: auto or one of "
-                   f"{segmenters}")
-    p.add_argument("--backend", default="auto", help=f"auto (best that runs here; dust3r for "
-                   f"several photos) or one of {backends}")
+    p.add_argument("--segmenter", **backend_choices("--segmenter", "segmentation"),
+                   help="without --mask: the segmentation backend (auto: the best that runs "
+                   "here)")
+    p.add_argument("--backend", **backend_choices("--backend", "reconstruction"),
+                   help="auto (the best that runs here; dust3r for several photos)")
     p.add_argument("--output", choices=("closed", "points"), default="closed",
                    help="a closed textured mesh, or DUSt3R's confident points")
     p.add_argument("--tint", type=Path, metavar="REGION", help="colour this repainted region "

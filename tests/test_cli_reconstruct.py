@@ -108,3 +108,12 @@ def test_several_views_align_with_dust3r(files, tmp_path, monkeypatch, capsys):
             assert sum(len(g.vertices) for g in scene.geometry.values()) > 10
     finally:
         RECONSTRUCTORS.forget()
+
+
+@pytest.mark.parametrize("flag", ["--backend", "--segmenter"])
+def test_a_backend_that_does_not_exist_is_refused_in_one_line(files, tmp_path, capsys, flag):
+    code = main(["reconstruct", str(files["photo"]), flag, "bogus",
+                 "--out", str(tmp_path / "s.glb")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert f"Unknown {flag} 'bogus'; choose one of auto" in err
