@@ -124,6 +124,7 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
                             "statue.glb", file_count="multiple", interactive=False, height=170,
                             elem_id="restore-files")
             model = model_viewer("3D (drag to turn, scroll to zoom)")
+            gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
     button.click(run_restore, [image, f["keypoints"], f["strategy"], f["side"], f["inpainter"]],
                  [pair, shown, verdict, state, files], api_name="restore", **HEAVY).success(
@@ -247,7 +248,9 @@ def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, live: Live) -> None
                                      "Backend", live, notes=True)
             output, conf, clean, tint = recon_options_form(live, backend, views)
             button = gr.Button("Reconstruct", variant="primary")
-        model = model_viewer("3D (drag to turn, scroll to zoom)")
+        with gr.Column():
+            model = model_viewer("3D (drag to turn, scroll to zoom)")
+            gr.Markdown(reconstruction.ONE_PHOTO_LIMITS, elem_id="one-photo-limits")
     button.click(run_reconstruct, [image, mask, backend, output, conf, clean, tint, region,
                                    views], model, api_name="reconstruct", **HEAVY)
     inpainted.change(lambda im, m: (im, m), [inpainted, hole], [image, region],

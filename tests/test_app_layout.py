@@ -325,3 +325,14 @@ def test_session_state_cache_and_queue_are_bounded():
     read = {b for fn in demo.fns.values() for b in fn.inputs if isinstance(b, gr.Image)}
     assert len(read) == 10  # 3 photos, 2 masks and 5 more in Inpainting and 3D
     assert all(b.type == "filepath" and "preprocess" in vars(b) for b in read)
+
+
+def test_the_3d_viewers_say_what_one_photo_can_and_cannot_give():
+    import gradio as gr
+
+    import app
+    from restore.reconstruction import ONE_PHOTO_LIMITS
+
+    demo = app.build_demo()
+    notes = [b for b in _blocks(demo, gr.Markdown) if b.value == ONE_PHOTO_LIMITS]
+    assert len(notes) == 2  # under the Restore tab's viewer and the 3D tab's
