@@ -57,8 +57,8 @@ $PY -m restore train --model unet --data "$CACHE" --samples "$N" --size 128 --ba
 # core) and learns from the real Met arms beside ../shared when present. No weights ship
 # until a run beats the plain limb render on the real views (benchmarks/bench_arm.py).
 REAL=../shared/data/statues/met
-$PY -m restore.training.refiner --samples "${REFINER_SAMPLES:-4000}" --steps 40000 --batch 32 \
-  --workers 3 --device "$DEVICE" --lr 2e-3 $( [ -d "$REAL" ] && echo --real "$REAL" ) \
+$PY -m restore --device "$DEVICE" train --model refiner --samples "${REFINER_SAMPLES:-4000}" \
+  --steps 40000 --batch-size 32 --workers 3 --lr 2e-3 $( [ -d "$REAL" ] && echo --real "$REAL" ) \
   --cache "$CACHE-refiner" --out "$RUNS/limb-refiner" > "$RUNS/limb-refiner.log" 2>&1 &
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done
