@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 
 import numpy as np
 import pytest
@@ -96,3 +97,66 @@ def test_offline_without_weights_is_one_sentence(monkeypatch, tmp_path):
 def test_material_word():
     assert material_word((230, 225, 215)) == "marble"
     assert material_word((60, 50, 40)) == "bronze"
+
+
+# The pinned revision's files (stable-diffusion-v1-5/stable-diffusion-inpainting@8a4288a):
+# pickled checkpoints and .bin weights beside the safetensors, fp16 copies, a safety checker.
+REPO_FILES = [
+    ".gitattributes", "README.md", "config.json", "model_index.json", "sd-v1-5-inpainting.ckpt",
+    "feature_extractor/preprocessor_config.json", "scheduler/scheduler_config.json",
+    "tokenizer/merges.txt", "tokenizer/special_tokens_map.json",
+    "tokenizer/tokenizer_config.json", "tokenizer/vocab.json",
+    *(f"{part}/{name}" for part in ("safety_checker", "text_encoder")
+      for name in ("config.json", "model.safetensors", "model.fp16.safetensors",
+                   "pytorch_model.bin", "pytorch_model.fp16.bin")),
+    *(f"{part}/{name}" for part in ("unet", "vae")
+      for name in ("config.json", "diffusion_pytorch_model.safetensors",
+                   "diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.bin",
+                   "diffusion_pytorch_model.fp16.bin")),
+]
+
+
+def test_the_hub_download_asks_for_safetensors_and_configs_only(monkeypatch, tmp_path):
+    """No network: the Hub's download function (called by restore/hub.py) and the pipeline's
+    loader are replaced by recorders; what is asked for is checked against the repo's files."""
+    import huggingface_hub
+    from diffusers import StableDiffusionInpaintPipeline
+
+    from restore.inpainting import diffusion
+
+    asked, loaded = [], {}
+
+    def download(repo_id, revision=None, allow_patterns=None, **kwargs):  # noqa: ANN001, ANN202
+        asked.append((repo_id, revision, allow_patterns))
+        return str(tmp_path)
+
+    class Pipe:
+        def set_progress_bar_config(self, **kwargs) -> None:  # noqa: ANN003
+            pass
+
+        def to(self, device: str) -> Pipe:
+            return self
+
+    def from_pretrained(cls, src, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        loaded.update(kwargs, src=src)
+        return Pipe()
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", download)
+    monkeypatch.setattr(StableDiffusionInpaintPipeline, "from_pretrained",
+                        classmethod(from_pretrained))
+    monkeypatch.delenv(diffusion.ENV_VAR, raising=False)
+    assert isinstance(DiffusionInpainter.load().pipe, Pipe)
+    model = diffusion.SD_INPAINT
+    assert asked and all(a == (model.repo_id, model.revision, diffusion.HUB_FILES)
+                         for a in asked)
+    assert loaded["src"] == str(tmp_path) and loaded["use_safetensors"] is True
+    chosen = {f for f in REPO_FILES if any(fnmatch(f, p) for p in diffusion.HUB_FILES)}
+    assert chosen == {
+        "model_index.json", "scheduler/scheduler_config.json", "tokenizer/merges.txt",
+        "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json",
+        "tokenizer/vocab.json", "feature_extractor/preprocessor_config.json",
+        "text_encoder/config.json", "text_encoder/model.safetensors", "unet/config.json",
+        "unet/diffusion_pytorch_model.safetensors", "vae/config.json",
+        "vae/diffusion_pytorch_model.safetensors"}
+    assert all(f.endswith((".json", ".txt", ".safetensors")) for f in chosen)
+    assert not any(".fp16." in f or f.startswith("safety_checker/") for f in chosen)

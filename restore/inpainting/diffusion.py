@@ -26,6 +26,16 @@ SD_INPAINT = register_hub_model(
              "8a4288a76071f7280aedbdb3253bdb9e9d5d84bb"),
 )
 ENV_VAR = "STATUE_RESTORE_SD_INPAINT"
+# What the pipeline loads from the Hub, and nothing else: each component's config and its
+# full-precision safetensors weights. Never the repo's pickled copies (sd-v1-5-inpainting.ckpt,
+# the .bin weights), nor the fp16 and safety-checker weights this pipeline does not load.
+HUB_FILES = [
+    "model_index.json", "scheduler/scheduler_config.json", "tokenizer/*.json",
+    "tokenizer/merges.txt", "feature_extractor/preprocessor_config.json",
+    "text_encoder/config.json", "text_encoder/model.safetensors",
+    "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+]
 PROMPT = ("a classical statue, the same sculpted {material} arm continuing the body, "
           "carved stone surface, museum photograph, sharp, even light")
 NEGATIVE = "skin, flesh, human skin tone, tattoo, clothing, blurry, text, watermark, extra fingers"
@@ -71,10 +81,11 @@ class DiffusionInpainter:
         import torch
         from diffusers import StableDiffusionInpaintPipeline
 
-        src = source or os.environ.get(ENV_VAR) or snapshot(SD_INPAINT)
+        src = source or os.environ.get(ENV_VAR) or snapshot(SD_INPAINT, allow_patterns=HUB_FILES)
         dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        pipe = StableDiffusionInpaintPipeline.from_pretrained(
-            str(src), torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
+        pipe = StableDiffusionInpaintPipeline.from_pretrained(  # safetensors only, never pickle
+            str(src), torch_dtype=dtype, use_safetensors=True, safety_checker=None,
+            requires_safety_checker=False)
         pipe.set_progress_bar_config(disable=True)
         return cls(pipe.to(device))
 
