@@ -78,7 +78,9 @@ def _open(path: str | Path, what: str) -> Image.Image:
         raise ValueError(
             f"{p} is larger than {MAX_PIXELS / 1e6:.0f} MP; downscale it first."
         ) from None
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        # A damaged file fails inside PIL with its own words (a PNG chunk: SyntaxError; a
+        # TIFF or BMP whose sizes lie: ValueError): to the user all say the same.
         raise ValueError(
             f"{p} is not an image this tool can read ({err.__class__.__name__}); "
             "use a PNG or JPEG file."

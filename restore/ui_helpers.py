@@ -150,7 +150,7 @@ def pose_from_json(text: str | None) -> Pose | None:
         return None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ValueError(JSON_HINT) from None
     if isinstance(data, dict) and "keypoints" in data:
         data = data["keypoints"]

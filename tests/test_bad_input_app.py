@@ -180,9 +180,6 @@ def test_a_photo_the_cli_refuses_the_app_refuses_in_its_words(client, files, cap
                        api_name="/inpaint") == said
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "restore/images.py _open lets PIL's SyntaxError ('broken PNG file') through: the CLI exits "
-    "1 with 'unexpected SyntaxError', the app answers gradio's bare error"))
 def test_a_png_with_one_damaged_chunk_header_is_refused_in_a_sentence(client, files, capsys):
     data = bytearray(files["photo"].read_bytes())
     data[36] ^= 1  # the length of the chunk after IHDR: PIL then reads a broken PNG

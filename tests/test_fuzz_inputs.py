@@ -3,12 +3,13 @@ either work or raise ``ValueError`` with a sentence a user can act on - never In
 OverflowError, cv2.error or a numpy message.
 
 Six properties of 200 seeded cases each (1,200): keypoints, masks, crop boxes, composites,
-the painted layers and the keypoint text the app reads. Two known failures are kept as strict
-xfails (they fail today; once fixed, remove the mark): damaged image files and deeply nested
-keypoint text."""
+the painted layers and the keypoint text the app reads, and damaged image files (a PNG chunk,
+a TIFF's sizes) and absurdly nested keypoint text, which once escaped as SyntaxError and
+RecursionError."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -250,11 +251,6 @@ def encoded(fmt: str, mode: str, h: int, w: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, SyntaxError, ExceptionGroup), reason=(
-    "restore/images.py _open catches only UnidentifiedImageError and OSError: a damaged PNG "
-    "raises SyntaxError ('broken PNG file', exit 1 in the CLI, a bare Error in the app), a "
-    "damaged TIFF or BMP PIL's own ValueError ('buffer is not large enough', 'tile cannot "
-    "extend outside image')"))
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @FUZZ
 @example(fmt="PNG", mode="RGB", size=(40, 40), cut=None, flips=[(35, 0)])
@@ -271,8 +267,8 @@ def test_image_files_are_read_or_refused_with_a_sentence(fmt, mode, size, cut, f
     data = bytearray(encoded(fmt, mode, *size, seed=len(flips)))
     for at, value in flips:
         data[at % len(data)] = value
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "Upload.png"
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        path = Path("Upload.png")  # named as the app names an upload: the sentence's start
         path.write_bytes(bytes(data[:cut]))
         image = call(load_image, path)
         if image is not None:
@@ -282,13 +278,11 @@ def test_image_files_are_read_or_refused_with_a_sentence(fmt, mode, size, cut, f
             assert mask.ndim == 2 and mask.dtype == bool
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "restore/ui_helpers.py pose_from_json catches JSONDecodeError only: deeply nested JSON "
-    "typed in the keypoints box is a RecursionError (a bare Error in the app); the CLI's "
-    "load_pose_json refuses it in a sentence"))
 @pytest.mark.parametrize("text", ["[" * 100_000, '{"a": ' * 100_000])
 def test_deeply_nested_keypoint_text_is_a_sentence(text):
-    call(pose_from_json, text)
+    with pytest.raises(ValueError) as err:
+        pose_from_json(text)
+    user_sentence(err.value)
 
 
 def test_the_fuzzed_cases_include_work_that_succeeds(statue):
