@@ -25,50 +25,35 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from restore.names import KEYPOINT_NAMES, PART_NAMES
+from restore.nets import SkipEncoderNet, conv_bn_relu, fit_size, five_widths
 
 N_PARTS = len(PART_NAMES)  # 12
 N_KEYPOINTS = len(KEYPOINT_NAMES)  # 17
 STRIDE = 4
 
 
-def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True))
-
-
-class StatueNet(nn.Module, PyTorchModelHubMixin):
-    """U-Net-like: five stride-2 stages (widths ``widths``), three decoder stages back to
-    stride 4 with skip connections, and a shared head (mask + parts + heatmaps)."""
+class StatueNet(SkipEncoderNet, PyTorchModelHubMixin):
+    """U-Net-like: the shared encoder of :mod:`restore.nets` (five stride-2 stages, widths
+    ``widths``), three decoder stages back to stride 4 with skip connections, and a shared
+    head (mask + parts + heatmaps)."""
 
     def __init__(self, widths: tuple[int, ...] | list[int] = (16, 24, 48, 96, 128),
                  head: int = 48) -> None:
         super().__init__()
-        w = [int(c) for c in widths]
-        if len(w) != 5:
-            raise ValueError(f"StatueNet needs five encoder widths, got {w}.")
+        w = five_widths(widths, "StatueNet")
         self.config = {"widths": w, "head": int(head)}
-        self.stem = _conv(3, w[0], 2)
-        self.enc = nn.ModuleList(
-            [nn.Sequential(_conv(w[i], w[i + 1], 2), _conv(w[i + 1], w[i + 1]))
-             for i in range(4)])
+        self.build_encoder(3, w)
         self.dec = nn.ModuleList([
-            _conv(w[4] + w[3], w[3]),
-            _conv(w[3] + w[2], w[2]),
-            _conv(w[2] + w[1], head),
+            conv_bn_relu(w[4] + w[3], w[3]),
+            conv_bn_relu(w[3] + w[2], w[2]),
+            conv_bn_relu(w[2] + w[1], head),
         ])
-        self.head = nn.Sequential(_conv(head, head), nn.Conv2d(head, 1 + N_PARTS + N_KEYPOINTS, 1))
+        self.head = nn.Sequential(conv_bn_relu(head, head),
+                                  nn.Conv2d(head, 1 + N_PARTS + N_KEYPOINTS, 1))
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x: [B, 3, H, W] in [-1, 1] -> {"mask", "parts", "heatmaps"} logits at H/4 x W/4."""
-        feats = [self.stem(x)]
-        for stage in self.enc:
-            feats.append(stage(feats[-1]))
-        y = feats[4]
-        for i, block in enumerate(self.dec):
-            skip = feats[3 - i]
-            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            y = block(torch.cat([y, skip], 1))
-        out = self.head(y)
+        out = self.head(self.decode(self.encode(x), self.dec))
         return {"mask": out[:, :1], "parts": out[:, 1:1 + N_PARTS],
                 "heatmaps": out[:, 1 + N_PARTS:]}
 
@@ -84,12 +69,9 @@ def fit(image: np.ndarray, side: int = 256) -> tuple[np.ndarray, float]:
 
     Returns (padded HxWx3 uint8, scale): network pixel = image pixel * scale.
     """
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    scale, (nh, nw), (ph, pw) = fit_size(image.shape, side)
     small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
                        else cv2.INTER_LINEAR)
-    ph, pw = -(-nh // 32) * 32, -(-nw // 32) * 32
     out = np.zeros((ph, pw, 3), np.uint8)
     out[:nh, :nw] = small
     return out, scale
@@ -162,6 +144,3 @@ def predict(model: StatueNet, image: np.ndarray, device: torch.device | str = "c
     return Perception(mask_prob=mask_prob, parts=parts, xy=xy.astype(np.float32),
                       scores=scores)
 
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

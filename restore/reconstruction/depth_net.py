@@ -32,6 +32,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from restore.hub import WEIGHTS_DIR
+from restore.nets import SkipEncoderNet, conv_bn_relu, count_parameters, fit_size, five_widths
 from restore.reconstruction import statue_depth_reason, statue_depth_weights
 
 if TYPE_CHECKING:
@@ -40,40 +41,23 @@ if TYPE_CHECKING:
 WEIGHTS = WEIGHTS_DIR / "statue-depth"  # the copy shipped in the package
 
 
-def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True))
-
-
-class StatueDepthNet(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
+class StatueDepthNet(SkipEncoderNet, PyTorchModelHubMixin, library_name="pytorch",
                      tags=["depth-estimation", "statues", "3d"], license="mit"):
-    """U-Net: five stride-2 encoder stages (``widths``), a decoder with skips back to stride 2,
-    then a bilinear x2 to the input size (depth is smooth; full-resolution convolutions would
-    cost most of the time for little)."""
+    """U-Net: the shared encoder of :mod:`restore.nets` (five stride-2 stages, ``widths``),
+    a decoder with skips back to stride 2, then a bilinear x2 to the input size (depth is
+    smooth; full-resolution convolutions would cost most of the time for little)."""
 
     def __init__(self, widths: tuple[int, ...] | list[int] = (16, 32, 48, 96, 128)) -> None:
         super().__init__()
-        w = [int(c) for c in widths]
-        if len(w) != 5:
-            raise ValueError(f"StatueDepthNet needs five encoder widths, got {w}.")
+        w = five_widths(widths, "StatueDepthNet")
         self.config = {"widths": w}
-        self.stem = _conv(4, w[0], 2)
-        self.enc = nn.ModuleList(
-            [nn.Sequential(_conv(w[i], w[i + 1], 2), _conv(w[i + 1], w[i + 1]))
-             for i in range(4)])
-        self.dec = nn.ModuleList([_conv(w[i + 1] + w[i], w[i]) for i in (3, 2, 1, 0)])
+        self.build_encoder(4, w)
+        self.dec = nn.ModuleList([conv_bn_relu(w[i + 1] + w[i], w[i]) for i in (3, 2, 1, 0)])
         self.out = nn.Conv2d(w[0], 1, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [B, 4, H, W] (RGB in [-1, 1], mask in {0, 1}) -> [B, 1, H, W] relative depth."""
-        feats = [self.stem(x)]
-        for stage in self.enc:
-            feats.append(stage(feats[-1]))
-        y = feats[4]
-        for i, block in enumerate(self.dec):
-            skip = feats[3 - i]
-            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            y = block(torch.cat([y, skip], 1))
+        y = self.decode(self.encode(x), self.dec)
         return F.interpolate(self.out(y), size=x.shape[-2:], mode="bilinear",
                              align_corners=False)
 
@@ -94,13 +78,10 @@ def network_input(image: np.ndarray, mask: np.ndarray, side: int = 256
                   ) -> tuple[torch.Tensor, float, tuple[int, int]]:
     """Photo HxWx3 uint8 + mask HxW bool -> ([1, 4, h, w] float32 padded to multiples of 32,
     scale (network px per photo px), unpadded (h, w))."""
-    h, w = mask.shape
-    scale = side / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    scale, (nh, nw), (ph, pw) = fit_size(mask.shape, side)
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     rgb = cv2.resize(image, (nw, nh), interpolation=interp).astype(np.float32) / 127.5 - 1.0
     m = cv2.resize(mask.astype(np.float32), (nw, nh), interpolation=cv2.INTER_LINEAR) > 0.5
-    ph, pw = -(-nh // 32) * 32, -(-nw // 32) * 32
     x = np.zeros((4, ph, pw), np.float32)
     x[:3, :nh, :nw] = rgb.transpose(2, 0, 1) * m
     x[3, :nh, :nw] = m
@@ -123,10 +104,6 @@ def predict_depth(model: StatueDepthNet, image: np.ndarray, mask: np.ndarray,
     d = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     d = d - float(np.median(d[mask]))
     return np.where(mask, d, np.nan).astype(np.float32)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 class DepthNetReconstructor:

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.reconstruction.depth_net import StatueDepthNet, count_parameters, depth_target
+from restore.nets import count_parameters
+from restore.reconstruction.depth_net import StatueDepthNet, depth_target
 from restore.training.config import TrainConfig
 from restore.training.statue_data import photometric
 from restore.training.statue_net import Shards, finish, warm_cosine_lr

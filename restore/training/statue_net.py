@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from restore.names import PART_NAMES
-from restore.perception.net import N_PARTS, STRIDE, StatueNet, count_parameters
+from restore.nets import count_parameters
+from restore.perception.net import N_PARTS, STRIDE, StatueNet
 from restore.training.config import TrainConfig
 from restore.training.statue_data import augment, load_cache
 
