@@ -9,6 +9,7 @@ only through its command table (module names as strings, imported when the comma
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +31,22 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+# A lazy registry reference, "package.module:Name" (restore/registry.py imports it on use).
+LAZY_REFERENCE = re.compile(r"(restore(?:\.\w+)*):[A-Za-z_][\w.]*")
+
+
 def imports(path: Path) -> set[str]:
     """Every module ``path`` imports, at the top or inside functions (relative imports
-    resolved; ``from a import b`` counts as both ``a`` and ``a.b``)."""
+    resolved; ``from a import b`` counts as both ``a`` and ``a.b``), or names in a lazy
+    registry reference (``"restore.pose.heuristic:ManualPose"`` counts as its module)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if match := LAZY_REFERENCE.fullmatch(node.value):
+                found.add(match.group(1))
+        elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -81,10 +90,24 @@ def test_no_function_is_longer_than_a_screen() -> None:
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
+MAX_FILE_LINES = 400  # issue 14: a module holds one idea
+
+
+def test_no_file_is_longer_than_its_idea() -> None:
+    """Every module in restore/ and the app's modules is at most MAX_FILE_LINES lines."""
+    long = [f"{path.relative_to(ROOT)} ({n})"
+            for path in sorted([*PACKAGE.rglob("*.py"), *ROOT.glob("app*.py")])
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES]
+    assert not long, f"files over {MAX_FILE_LINES} lines: {long}"
+
+
 def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
-    """The AST walk finds an import inside a function and resolves a relative one."""
+    """The AST walk finds an import inside a function, resolves a relative one and reads a
+    registry's lazy "module:Name" references."""
     lazy = PACKAGE / "inpainting" / "learned.py"
     assert "restore.inpainting.model_input" in imports(lazy)  # imported inside inpaint()
+    registered = imports(PACKAGE / "inpainting" / "__init__.py")
+    assert {"restore.inpainting.classical", "restore.inpainting.refiner"} <= registered
     assert on_training_side("restore.training.statue_net") and not on_training_side("restore")
     assert not on_training_side("restore.trainingx")
 

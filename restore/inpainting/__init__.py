@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,88 +38,31 @@ class Inpainter(Protocol):
 INPAINTERS: Registry[Inpainter] = Registry("inpainting")
 
 
-def _telea(device: str) -> Inpainter:
-    from restore.inpainting.classical import OpenCVInpainter
-
-    return OpenCVInpainter("telea")
-
-
-def _ns(device: str) -> Inpainter:
-    from restore.inpainting.classical import OpenCVInpainter
-
-    return OpenCVInpainter("ns")
-
-
-INPAINTERS.register("telea", _telea, "OpenCV Telea (fast marching), the classical reference.")
-INPAINTERS.register("ns", _ns, "OpenCV Navier-Stokes, classical.")
-
-
-def _learned(kind: str) -> tuple[Callable[[str], Inpainter], Callable[[], str | None]]:
-    def build(device: str) -> Inpainter:
-        from restore.inpainting.learned import LearnedInpainter
-
-        return LearnedInpainter.load(kind, device)
-
-    def check() -> str | None:
-        from restore.inpainting.learned import unavailable
-
-        return unavailable(kind)
-
-    return build, check
-
-
+INPAINTERS.register("telea", "restore.inpainting.classical:OpenCVInpainter",
+                    "OpenCV Telea (fast marching), the classical reference.", method="telea")
+INPAINTERS.register("ns", "restore.inpainting.classical:OpenCVInpainter",
+                    "OpenCV Navier-Stokes, classical.", method="ns")
 # Learned backends: the GAN first (the product default), then the U-Net baseline.
-INPAINTERS.register("gan", _learned("gan")[0], "Gated/Fourier-conv GAN trained on synthetic "
-                    "statues; fast on a CPU, follows a drawn limb skeleton.",
-                    check=_learned("gan")[1])
-INPAINTERS.register("unet", _learned("unet")[0], "U-Net baseline (L1), trained on synthetic "
-                    "statues.", check=_learned("unet")[1])
-
-
-def _limb(device: str) -> Inpainter:
-    from restore.inpainting.limb import LimbInpainter
-
-    return LimbInpainter()
-
-
-INPAINTERS.register("limb", _limb, "Geometry first: the missing limb rendered as a tube lit "
-                    "like the statue, with the statue's colour and its own fine detail, blended "
-                    "at the stump; no weights, full resolution.")
-
-
-def _refined(device: str) -> Inpainter:
-    from restore.inpainting.refiner import RefinedLimbInpainter
-
-    return RefinedLimbInpainter.load(device)
-
-
-def _refined_check() -> str | None:
-    from restore.inpainting.refiner import unavailable
-
-    return unavailable()
-
-
-INPAINTERS.register("limb-refined", _refined, "The limb render with its shading and colour "
-                    "corrected by a small network trained here on synthetic statues (alpha, "
-                    "normals and the statue as input); native resolution.",
-                    check=_refined_check)
-
-
-def _diffusion(device: str) -> Inpainter:
-    from restore.inpainting.diffusion import DiffusionInpainter
-
-    return DiffusionInpainter.load(device)
-
-
-def _diffusion_check() -> str | None:
-    from restore.inpainting.diffusion import unavailable
-
-    return unavailable()
-
-
-INPAINTERS.register("stable-diffusion", _diffusion, "Stable Diffusion inpainting with a "
-                    "statue-aware prompt (Hub weights, pinned); slow without a GPU.",
-                    check=_diffusion_check)
+INPAINTERS.register("gan", "restore.inpainting.learned:LearnedInpainter.load",
+                    "Gated/Fourier-conv GAN trained on synthetic statues; fast on a CPU, "
+                    "follows a drawn limb skeleton.",
+                    "restore.inpainting.learned:unavailable", kind="gan")
+INPAINTERS.register("unet", "restore.inpainting.learned:LearnedInpainter.load",
+                    "U-Net baseline (L1), trained on synthetic statues.",
+                    "restore.inpainting.learned:unavailable", kind="unet")
+INPAINTERS.register("limb", "restore.inpainting.limb:LimbInpainter",
+                    "Geometry first: the missing limb rendered as a tube lit like the statue, "
+                    "with the statue's colour and its own fine detail, blended at the stump; no "
+                    "weights, full resolution.")
+INPAINTERS.register("limb-refined", "restore.inpainting.refiner:RefinedLimbInpainter.load",
+                    "The limb render with its shading and colour corrected by a small network "
+                    "trained here on synthetic statues (alpha, normals and the statue as input); "
+                    "native resolution.",
+                    "restore.inpainting.refiner:unavailable")
+INPAINTERS.register("stable-diffusion", "restore.inpainting.diffusion:DiffusionInpainter.load",
+                    "Stable Diffusion inpainting with a statue-aware prompt (Hub weights, "
+                    "pinned); slow without a GPU.",
+                    "restore.inpainting.diffusion:unavailable")
 
 
 def _picture(array: object, what: str) -> np.ndarray:

