@@ -1,9 +1,12 @@
-"""Pictures for people: mask overlays, keypoint drawings, side-by-side comparisons.
+"""Pictures for people: mask overlays, keypoint drawings, side-by-side comparisons, grids.
 
-Pure numpy/OpenCV (no UI library): the app and the CLI both use them.
+Pure numpy/OpenCV (no UI library): the app, the CLI, the training sample grids and the
+synthetic data's contact sheets all use them. Images are HxWx3 uint8 RGB unless said.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -55,8 +58,27 @@ def draw_pose(image: np.ndarray, pose: Pose, min_score: float = 0.0) -> np.ndarr
     return out
 
 
+def grid(tiles: Sequence[np.ndarray], columns: int | None = None, fill: int = 0
+         ) -> np.ndarray:
+    """``tiles`` laid out left to right, then top to bottom, ``columns`` to a row (None: all
+    in one row); the last row is completed with tiles like the first, all ``fill``.
+
+    Tiles in a row share a height and rows share a width (equal tiles always do; a row may
+    also start with a label of another width, as long as every row does). Tiles are HxW or
+    HxWxC arrays of one dtype; the result is (sum of row heights) x (row width) (x C).
+    """
+    if not tiles:
+        raise ValueError("A grid needs at least one tile.")
+    per_row = len(tiles) if columns is None else columns
+    if per_row < 1:
+        raise ValueError(f"A grid needs at least one column, got {columns}.")
+    cells = list(tiles)
+    cells += [np.full_like(cells[0], fill)] * (-len(cells) % per_row)
+    rows = [np.concatenate(cells[i:i + per_row], axis=1) for i in range(0, len(cells), per_row)]
+    return np.concatenate(rows, axis=0)
+
+
 def side_by_side(*images: np.ndarray, height: int = 384) -> np.ndarray:
     """Images resized to one height and concatenated left to right."""
-    resized = [cv2.resize(im, (max(1, round(im.shape[1] * height / im.shape[0])), height),
-                          interpolation=cv2.INTER_AREA) for im in images]
-    return np.concatenate(resized, axis=1)
+    return grid([cv2.resize(im, (max(1, round(im.shape[1] * height / im.shape[0])), height),
+                             interpolation=cv2.INTER_AREA) for im in images])

@@ -28,6 +28,7 @@ import numpy as np
 
 from restore.images import as_mask, as_rgb_uint8, load_image, load_mask
 from restore.pose import Pose, Side, pose_from_points
+from restore.visualize import grid
 
 LABELS = Path(__file__).resolve().parents[2] / "tests" / "data" / "fireman_arms.json"
 KINDS = ("missing_arm", "missing_forearm")
@@ -329,14 +330,11 @@ def contact_sheet(shared_dir: str | Path, out: Path, side: int = 240, per_row: i
         region = cases[0].arm_mask | cases[0].amputation.filled
         row = [_square_crop(im, region, side) for im in
                [cases[0].original] + [c.amputation.image for c in cases]]
-        tile = np.concatenate(row, 1)
+        tile = grid(row)
         caption = f"{name} {arm_side}" + (" (over body)" if cases[0].over_body else "")
         cv2.putText(tile, caption, (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 0), 2)
         tiles.append(np.pad(tile, ((4, 4), (4, 4), (0, 0)), constant_values=255))
-    while len(tiles) % per_row:
-        tiles.append(np.full_like(tiles[0], 255))
-    rows = [np.concatenate(tiles[i:i + per_row], 1) for i in range(0, len(tiles), per_row)]
-    sheet = np.concatenate(rows, 0)
+    sheet = grid(tiles, per_row, fill=255)
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), sheet[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])
     return out

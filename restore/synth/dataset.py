@@ -172,6 +172,8 @@ def _tiles(image: np.ndarray, damaged: np.ndarray, missing: np.ndarray, parts: n
            depth: np.ndarray, tile: int) -> np.ndarray:
     import cv2
 
+    from restore.visualize import grid
+
     over = damaged.astype(np.float32)
     over[missing] = over[missing] * 0.35 + np.array([255.0, 40.0, 40.0]) * 0.65
     fg = depth > 0
@@ -182,8 +184,7 @@ def _tiles(image: np.ndarray, damaged: np.ndarray, missing: np.ndarray, parts: n
     dcol = cv2.applyColorMap(dv, cv2.COLORMAP_VIRIDIS)[..., ::-1].copy()
     dcol[~fg] = 0
     tiles = [image, damaged, over.astype(np.uint8), _palette()[parts], dcol]
-    return np.concatenate([cv2.resize(t, (tile, tile), interpolation=cv2.INTER_AREA)
-                           for t in tiles], 1)
+    return grid([cv2.resize(t, (tile, tile), interpolation=cv2.INTER_AREA) for t in tiles])
 
 
 def _load_dir(root: Path, n: int) -> list[Strip]:
@@ -211,6 +212,8 @@ def contact_sheet(samples_or_dir: Iterable[StatueSample] | str | os.PathLike, pa
     """
     from PIL import Image
 
+    from restore.visualize import grid
+
     items: list[Strip]
     if isinstance(samples_or_dir, str | os.PathLike):
         items = _load_dir(Path(samples_or_dir), n)
@@ -220,11 +223,8 @@ def contact_sheet(samples_or_dir: Iterable[StatueSample] | str | os.PathLike, pa
     if not items:
         raise ValueError("No samples to draw; pass generated samples or a written dataset.")
     t = tile or min(items[0][0].shape[0], 256)
-    strips = [_tiles(*it, t) for it in items]
-    while len(strips) % columns:
-        strips.append(np.zeros_like(strips[0]))
-    rows = [np.concatenate(strips[i:i + columns], 1) for i in range(0, len(strips), columns)]
+    sheet = grid([_tiles(*it, t) for it in items], columns)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.concatenate(rows, 0)).save(p, optimize=True)
+    Image.fromarray(sheet).save(p, optimize=True)
     return p

@@ -36,6 +36,7 @@ from restore.training.inpainting_data import (
     seed_box_crop,
     synth_samples,
 )
+from restore.visualize import grid
 
 EVAL_CASES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box",
               "missing_arm_pair")
@@ -123,14 +124,14 @@ def save_grid(path: Path, rows: list[tuple[str, list[np.ndarray]]], header: list
         cv2.putText(label, case, (4, tile // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
                     cv2.LINE_AA)
         tiles = [cv2.resize(im, (tile, tile), interpolation=cv2.INTER_AREA) for im in images]
-        lines.append(np.concatenate([label, *tiles], axis=1))
-    body = np.concatenate(lines, axis=0)
+        lines.append(grid([label, *tiles]))
+    body = grid(lines, columns=1)
     head = np.full((24, body.shape[1], 3), 255, np.uint8)
     for j, name in enumerate(header):
         cv2.putText(head, name, (150 + j * tile + 6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (0, 0, 0), 1, cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate([head, body], 0), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(path), cv2.cvtColor(grid([head, body], columns=1), cv2.COLOR_RGB2BGR))
     return path
 
 

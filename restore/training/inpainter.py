@@ -39,6 +39,7 @@ from restore.training.inpainting_data import (
     save_cache,
     synth_samples,
 )
+from restore.visualize import grid
 
 LOSS_WEIGHTS = {"l1": 1.0, "adv": 0.02, "fm": 0.2}
 
@@ -128,8 +129,8 @@ def save_grid(path: Path, x: torch.Tensor, pred: torch.Tensor, target: torch.Ten
     inp = rgb(x[:n, :3])
     inp[(x[:n, 3] > 0.5).cpu().numpy()] = 128
     inp[(x[:n, 4] > 0.5).cpu().numpy()] = (220, 40, 40)
-    rows = [np.concatenate(list(a), axis=1) for a in (inp, rgb(pred[:n]), rgb(target[:n]))]
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
+    sheet = grid([*inp, *rgb(pred[:n]), *rgb(target[:n])], columns=len(inp))
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
 
 
 def plot_losses(path: Path, history: list[dict[str, float]], size: tuple[int, int] = (640, 360)
