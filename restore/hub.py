@@ -176,6 +176,24 @@ def load_pretrained(cls: Any, source: str | Path, what: str) -> Any:
             "(reinstall the package, git checkout restore/weights/, or the Hub).") from None
 
 
+def pretrained_folder(model: HubModel, path: str | Path | None, env_var: str) -> Path:
+    """Where a transformers-style pretrained model (``config.json`` + ``model.safetensors``)
+    is read from: ``path``, else ``$env_var``, else the pinned snapshot of ``model`` (those
+    two files only; BackendUnavailable as :func:`snapshot` raises it)."""
+    local = path if path is not None else os.environ.get(env_var)
+    return Path(local) if local else snapshot(model, ["config.json", "model.safetensors"])
+
+
+def load_from(load: Callable[[str], Any], folder: Path, what: str) -> Any:
+    """``load(str(folder))`` (a ``from_pretrained``); any failure of a corrupt or partial
+    copy becomes one sentence naming ``what`` (BackendUnavailable)."""
+    try:
+        return load(str(folder))
+    except Exception as err:  # noqa: BLE001 - a corrupt or partial copy reads the same
+        raise BackendUnavailable(f"Could not load {what} from {folder} "
+                                 f"({err.__class__.__name__}); download it again.") from None
+
+
 def local_candidates(variant: str, model_path: str | Path | None, env_var: str,
                      shared_dir: Path, cache: Path) -> list[Path]:
     """Where a non-Hub model (BodyPix, MoveNet) may already be on disk, in the order to try:
@@ -207,6 +225,38 @@ def find_local(variant: str, model_path: str | Path | None, env_var: str, shared
         found = kind(folder)
         if found == variant or (found is None and not (env and folder == Path(env))):
             return folder
+    return None
+
+
+def require_local(what: str, variant: str, model_path: str | Path | None,
+                  find: Callable[[str, str | Path | None], Path | None],
+                  reason: Callable[[str], str | None], files: str) -> Path:
+    """The folder ``find(variant, model_path)`` gives, else BackendUnavailable in one
+    sentence: ``model_path`` holds no ``what`` ``files`` when one was given, else
+    ``reason(variant)`` (the backend's unavailable sentence)."""
+    path = find(variant, model_path)
+    if path is None:
+        why = (f"{model_path} holds no {what} {files}." if model_path is not None
+               else reason(variant))
+        raise BackendUnavailable(why or f"{what} {variant} was not found.")
+    return path
+
+
+def local_model_reason(what: str, variant: str, find: Callable[[str], Path | None],
+                       module: str, env_var: str) -> str | None:
+    """One sentence when the TensorFlow model ``what`` (BodyPix, MoveNet) cannot run
+    ``variant`` here: no TensorFlow, or ``find(variant)`` (a local search, no network) finds
+    no copy; the sentence says how to get one (``python -m <module> --download``). Cheap:
+    no import, no network."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return f"{what} needs TensorFlow; install it with: pip install tensorflow-cpu."
+    if find(variant) is None:
+        how = ("offline mode is on" if offline() else
+               f"download it once with: python -m {module} --download {variant}")
+        return (f"{what} {variant} is not on this machine ({how}); or set {env_var} to a "
+                f"local folder holding {variant}/.")
     return None
 
 

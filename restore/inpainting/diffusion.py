@@ -11,6 +11,7 @@ size) and only masked pixels are pasted back.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +65,19 @@ def material_word(colour: tuple[int, int, int]) -> str:
     return "bronze" if max(colour) < 110 else "marble"
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as a loaded model is
 class DiffusionInpainter:
-    """``pipe``: a diffusers ``StableDiffusionInpaintPipeline`` (real or tiny test one)."""
+    """``pipe``: a diffusers ``StableDiffusionInpaintPipeline`` (real or tiny test one);
+    steps, guidance_scale: the sampler's; guided_strength: the denoising strength when a
+    limb is drawn (< 1: it starts from a partly noised copy of the painted limb); size: the
+    square side the crop is painted at (px); seed: the generator's, so a call repeats."""
 
-    def __init__(self, pipe: Any, steps: int = 25, guidance_scale: float = 7.5,
-                 guided_strength: float = 0.85, size: int = 512, seed: int = 0) -> None:
-        self.pipe = pipe
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.guided_strength = guided_strength
-        self.size = size
-        self.seed = seed
+    pipe: Any
+    steps: int = 25
+    guidance_scale: float = 7.5
+    guided_strength: float = 0.85
+    size: int = 512
+    seed: int = 0
 
     @classmethod
     def load(cls, device: str = "cpu", source: str | Path | None = None) -> DiffusionInpainter:

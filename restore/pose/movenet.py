@@ -31,9 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from restore import images
+from restore import hub, images
 from restore.errors import BackendUnavailable
-from restore.hub import download_main, find_local, offline, resolve_tfhub
 from restore.pose import Pose
 from restore.tf_compat import error_summary, import_tensorflow
 
@@ -83,35 +82,22 @@ def hub_cache_dir(handle: str) -> Path:
 
 
 def find_model(variant: str, model_path: str | Path | None = None) -> Path | None:
-    """The local SavedModel folder for ``variant``, or None (no network, no TF import).
-
-    An explicit ``model_path`` is that folder or nothing. Elsewhere a SavedModel counts for
-    ``variant`` unless its input is the other variant's size; the folder that
-    ``$STATUE_RESTORE_MOVENET`` names itself counts only when its input is ``variant``'s.
-    """
+    """The local SavedModel folder for ``variant``, or None (no network, no TF import), by
+    :func:`restore.hub.find_local`'s rules; a SavedModel's variant is its input size."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown MoveNet variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    return find_local(variant, model_path, ENV_VAR, SHARED_DIR, hub_cache_dir(VARIANTS[variant][0]),
-                      _is_saved_model, input_variant)
+    return hub.find_local(variant, model_path, ENV_VAR, SHARED_DIR,
+                          hub_cache_dir(VARIANTS[variant][0]), _is_saved_model, input_variant)
 
 
 def unavailable_reason(variant: str) -> str | None:
     """One sentence when MoveNet ``variant`` cannot run here (cheap: no import, no network)."""
-    import importlib.util
-
-    if importlib.util.find_spec("tensorflow") is None:
-        return "MoveNet needs TensorFlow; install it with: pip install tensorflow-cpu."
-    if find_model(variant) is None:
-        how = ("offline mode is on" if offline() else
-               f"download it once with: python -m restore.pose.movenet --download {variant}")
-        return (f"MoveNet {variant} is not on this machine ({how}); or set {ENV_VAR} to a "
-                f"local folder holding {variant}/.")
-    return None
+    return hub.local_model_reason("MoveNet", variant, find_model, "restore.pose.movenet", ENV_VAR)
 
 
 def download(variant: str) -> Path:
     """Fetch ``variant`` from TF Hub into its cache; BackendUnavailable when offline/unreachable."""
-    return resolve_tfhub(VARIANTS[variant][0], f"MoveNet {variant}", ENV_VAR)
+    return hub.resolve_tfhub(VARIANTS[variant][0], f"MoveNet {variant}", ENV_VAR)
 
 
 def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float, float]:
@@ -151,11 +137,8 @@ class MoveNetPose:
     def _load(self) -> Any:
         if self._fn is not None:
             return self._fn
-        path = find_model(self.variant, self.model_path)
-        if path is None:
-            reason = (f"{self.model_path} holds no MoveNet SavedModel (saved_model.pb)."
-                      if self.model_path is not None else unavailable_reason(self.variant))
-            raise BackendUnavailable(reason or f"MoveNet {self.variant} was not found.")
+        path = hub.require_local("MoveNet", self.variant, self.model_path, find_model,
+                                 unavailable_reason, "SavedModel (saved_model.pb)")
         tf = import_tensorflow()
 
         try:
@@ -195,8 +178,8 @@ class MoveNetPose:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return download_main(argv, "Download MoveNet into the TF Hub cache.", list(VARIANTS),
-                         download)
+    return hub.download_main(argv, "Download MoveNet into the TF Hub cache.", list(VARIANTS),
+                             download)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,18 @@ Any ``DepthAnythingForDepthEstimation`` / DPT checkpoint of transformers works t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from restore.errors import BackendUnavailable
-from restore.hub import HubModel, register_hub_model, snapshot, weights_reason
+from restore.hub import (
+    HubModel,
+    load_from,
+    pretrained_folder,
+    register_hub_model,
+    weights_reason,
+)
 from restore.registry import missing_module_reason
 from restore.tf_compat import avoid_triton_after_tensorflow
 
@@ -66,14 +70,8 @@ def load_model(device: str = "cpu", path: str | Path | None = None) -> torch.nn.
     avoid_triton_after_tensorflow()
     from transformers import AutoModelForDepthEstimation
 
-    local = path if path is not None else os.environ.get(ENV_PATH)
-    folder = Path(local) if local else snapshot(DEPTH_ANYTHING_SMALL,
-                                                ["config.json", "model.safetensors"])
-    try:
-        model = AutoModelForDepthEstimation.from_pretrained(str(folder))
-    except Exception as err:  # noqa: BLE001 - a corrupt or partial copy reads the same
-        raise BackendUnavailable(f"Could not load the depth model from {folder} "
-                                 f"({err.__class__.__name__}); download it again.") from None
+    folder = pretrained_folder(DEPTH_ANYTHING_SMALL, path, ENV_PATH)
+    model = load_from(AutoModelForDepthEstimation.from_pretrained, folder, "the depth model")
     return model.to(device).eval()
 
 

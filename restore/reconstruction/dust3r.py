@@ -22,7 +22,6 @@ arbitrary scale); ``conf`` HxW >= 1 (higher = surer).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.hub import HubModel, register_hub_model, snapshot, weights_reason
+from restore.hub import (
+    HubModel,
+    load_from,
+    pretrained_folder,
+    register_hub_model,
+    weights_reason,
+)
 from restore.reconstruction.dust3r_fast import (
     focal_from_points,
     predict_single,
@@ -104,17 +109,11 @@ def load_model(variant: str = "512_dpt", device: str = "cpu",
     avoid_triton_after_tensorflow()
     from mini_dust3r.model import AsymmetricCroCo3DStereo
 
-    local = path if path is not None else os.environ.get(ENV_PATH)
-    folder = Path(local) if local else snapshot(MODELS[variant],
-                                                ["config.json", "model.safetensors"])
+    folder = pretrained_folder(MODELS[variant], path, ENV_PATH)
     if not (folder / "config.json").is_file():
         raise BackendUnavailable(f"{folder} holds no DUSt3R config.json; point {ENV_PATH} at "
                                  "a folder saved with save_pretrained.")
-    try:
-        model = AsymmetricCroCo3DStereo.from_pretrained(str(folder))
-    except Exception as err:  # noqa: BLE001 - a corrupt or partial copy reads the same
-        raise BackendUnavailable(f"Could not load DUSt3R from {folder} "
-                                 f"({err.__class__.__name__}); download it again.") from None
+    model = load_from(AsymmetricCroCo3DStereo.from_pretrained, folder, "DUSt3R")
     return model.to(device).eval()
 
 

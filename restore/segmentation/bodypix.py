@@ -35,8 +35,8 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 
+from restore import hub
 from restore.errors import BackendUnavailable
-from restore.hub import download_main, download_tfjs_model, find_local, offline
 from restore.segmentation import PART_NAMES, Segmentation
 from restore.tf_compat import error_summary, import_tensorflow
 
@@ -110,35 +110,23 @@ def cache_dir(url: str) -> Path:
 
 
 def find_model(variant: str, model_path: str | Path | None = None) -> Path | None:
-    """The local model folder for ``variant``, or None (no network, no TF import).
-
-    An explicit ``model_path`` is that folder or nothing. Elsewhere a folder counts for
-    ``variant`` unless its graph is the other architecture; the folder that
-    ``$STATUE_RESTORE_BODYPIX`` names itself counts only when its graph is ``variant``'s.
-    """
+    """The local model folder for ``variant``, or None (no network, no TF import), by
+    :func:`restore.hub.find_local`'s rules; a graph's variant is its architecture."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown BodyPix variant {variant!r}; use one of {', '.join(VARIANTS)}.")
-    return find_local(variant, model_path, ENV_VAR, SHARED_DIR, cache_dir(VARIANTS[variant][0]),
-                      _is_model, architecture)
+    return hub.find_local(variant, model_path, ENV_VAR, SHARED_DIR,
+                          cache_dir(VARIANTS[variant][0]), _is_model, architecture)
 
 
 def unavailable_reason(variant: str) -> str | None:
     """One sentence when BodyPix ``variant`` cannot run here (cheap: no import, no network)."""
-    import importlib.util
-
-    if importlib.util.find_spec("tensorflow") is None:
-        return "BodyPix needs TensorFlow; install it with: pip install tensorflow-cpu."
-    if find_model(variant) is None:
-        how = ("offline mode is on" if offline() else "download it once with: python -m "
-               f"restore.segmentation.bodypix --download {variant}")
-        return (f"BodyPix {variant} is not on this machine ({how}); or set {ENV_VAR} to a local "
-                f"folder holding {variant}/.")
-    return None
+    return hub.local_model_reason("BodyPix", variant, find_model,
+                                  "restore.segmentation.bodypix", ENV_VAR)
 
 
 def download(variant: str) -> Path:
     """Fetch ``variant`` into tf-bodypix's cache; BackendUnavailable when offline/unreachable."""
-    return download_tfjs_model(VARIANTS[variant][0], f"BodyPix {variant}", ENV_VAR)
+    return hub.download_tfjs_model(VARIANTS[variant][0], f"BodyPix {variant}", ENV_VAR)
 
 
 def _read_weights(folder: Path, manifest: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -328,11 +316,8 @@ class BodyPixSegmenter:
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
-        path = find_model(self.variant, self.model_path)
-        if path is None:
-            reason = (f"{self.model_path} holds no BodyPix model (model.json or saved_model.pb)."
-                      if self.model_path is not None else unavailable_reason(self.variant))
-            raise BackendUnavailable(reason or f"BodyPix {self.variant} was not found.")
+        path = hub.require_local("BodyPix", self.variant, self.model_path, find_model,
+                                 unavailable_reason, "model (model.json or saved_model.pb)")
         try:
             self._model = (load_tfjs_graph(path) if model_file(path) is not None
                            else _load_saved_model(path))
@@ -381,8 +366,8 @@ class BodyPixSegmenter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return download_main(argv, "Download BodyPix into tf-bodypix's cache.", list(VARIANTS),
-                         download)
+    return hub.download_main(argv, "Download BodyPix into tf-bodypix's cache.", list(VARIANTS),
+                             download)
 
 
 if __name__ == "__main__":
