@@ -21,6 +21,7 @@ from app_handlers import (
     load_editor,
     place_keypoint,
     refresh_mask,
+    run_example,
     run_inpaint,
     run_mask,
     run_reconstruct,
@@ -103,10 +104,9 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             image = image_file("Statue photo", height=240, elem_id="restore-photo")
             taught = sorted((e for e in examples if Path(e).name in EXAMPLE_LABELS),
                             key=lambda e: list(EXAMPLE_LABELS).index(Path(e).name))
-            if taught:
-                gr.Examples(taught, inputs=image, label="Or pick an example",
-                            example_labels=[EXAMPLE_LABELS[Path(e).name] for e in taught],
-                            **UI)
+            picked = gr.Examples(taught, inputs=image, label="Or pick an example",
+                                 example_labels=[EXAMPLE_LABELS[Path(e).name] for e in taught],
+                                 **UI) if taught else None
             button = gr.Button("Restore", variant="primary", size="lg")
             verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
                                   "an intact statue comes back as it is.",
@@ -126,10 +126,16 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             model = model_viewer("3D (drag to turn, scroll to zoom)")
             gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
-    button.click(run_restore, [image, f["keypoints"], f["strategy"], f["side"], f["inpainter"]],
-                 [pair, shown, verdict, state, files], api_name="restore", **HEAVY).success(
-        run_restore_3d, [state, f["backend"], *f["recon"]], [model, files],
-        api_name="restore_3d", **HEAVY)
+    options, outputs = [f["strategy"], f["side"], f["inpainter"]], [pair, shown, verdict, state,
+                                                                     files]
+    lift = ([state, f["backend"], *f["recon"]], [model, files])
+    button.click(run_restore, [image, f["keypoints"], *options], outputs, api_name="restore",
+                 **HEAVY).success(run_restore_3d, *lift, api_name="restore_3d", **HEAVY)
+    if picked is not None:  # a picked example restores at once, in the same queue (not cached:
+        # gradio runs cached examples outside the queue and keeps them across updates)
+        picked.load_input_event.then(run_example, [image, *options],
+                                     [*outputs, f["keypoints"]], **HEAVY, **UI).success(
+            run_restore_3d, *lift, **HEAVY, **UI)
     return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
             "edit": edit}
 

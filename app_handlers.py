@@ -240,6 +240,13 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
     return (rgb, result.restored), shown, verdict, state, files
 
 
+def run_example(image: str | None, strategy: str, side: str, inpainter: str,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    """An example just picked, restored at once: :func:`run_restore` with no keypoints (any
+    placed for the previous photo would not fit it), and the keypoints box emptied."""
+    return (*run_restore(image, "", strategy, side, inpainter, progress), "")
+
+
 @friendly
 def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "closed",
                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
