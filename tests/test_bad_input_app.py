@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
+from test_bad_input_cli import KEYPOINT_TEXTS
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -28,16 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarn
 RIGHT = {"right_shoulder": [81.6, 80.0], "right_elbow": [72.0, 134.4],
          "right_wrist": [65.6, 182.4]}  # the drawn statue's right arm (240x320), as in the CLI's
 # test_bad_input_cli's keypoint files, as the text a user types into the keypoints box
-KEYPOINTS = {
-    "kp_string": '{"right_wrist": "12"}', "kp_number": '{"right_wrist": 5}',
-    "kp_null": '{"right_wrist": null}', "kp_huge": '{"right_wrist": [1e39, 5]}',
-    "kp_nan": '{"right_wrist": [NaN, 5]}', "kp_inf": '{"right_wrist": [Infinity, 5]}',
-    "kp_1e9": '{"right_wrist": [1e9, 5]}', "kp_far": '{"right_wrist": [2000, 5]}',
-    "kp_neg_far": '{"right_wrist": [10, -700]}', "kp_bool": '{"right_wrist": [true, 5]}',
-    "kp_short": '{"right_wrist": [5]}', "kp_name": '{"left_paw": [5, 5]}',
-    "kp_list": json.dumps([1] * 50), "kp_broken": "{nope", "kp_text": '"hello"',
-    "kp_keys_list": '{"keypoints": [1, 2]}', "kp_flat_str": json.dumps(["a"] * 51),
-}
+KEYPOINTS = KEYPOINT_TEXTS
 # where the CLI reads a JSON file and the app a text box, the sentences differ: these the app
 # says in its own words (the JSON's shape); every other one is the CLI's very sentence
 OWN_WORDS = {"kp_list", "kp_broken", "kp_text", "kp_keys_list", "kp_flat_str"}

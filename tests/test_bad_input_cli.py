@@ -21,6 +21,19 @@ KEYPOINTS = {"right_shoulder": [81.6, 80.0], "right_elbow": [72.0, 134.4],
              "right_wrist": [65.6, 182.4]}  # the drawn statue's right arm only (240x320)
 
 
+# keypoint files with something wrong in them (also typed into the app's box, test_bad_input_app)
+KEYPOINT_TEXTS = {
+    "kp_string": '{"right_wrist": "12"}', "kp_number": '{"right_wrist": 5}',
+    "kp_null": '{"right_wrist": null}', "kp_huge": '{"right_wrist": [1e39, 5]}',
+    "kp_nan": '{"right_wrist": [NaN, 5]}', "kp_inf": '{"right_wrist": [Infinity, 5]}',
+    "kp_1e9": '{"right_wrist": [1e9, 5]}', "kp_far": '{"right_wrist": [2000, 5]}',
+    "kp_neg_far": '{"right_wrist": [10, -700]}', "kp_bool": '{"right_wrist": [true, 5]}',
+    "kp_short": '{"right_wrist": [5]}', "kp_name": '{"left_paw": [5, 5]}',
+    "kp_list": json.dumps([1] * 50), "kp_broken": "{nope", "kp_text": '"hello"',
+    "kp_keys_list": '{"keypoints": [1, 2]}', "kp_flat_str": json.dumps(["a"] * 51),
+}
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, statue) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("bad")
@@ -40,16 +53,7 @@ def files(tmp_path_factory, statue) -> dict[str, Path]:
     Image.fromarray(np.zeros(mask.shape, np.uint8)).save(paths["empty"])
     Image.fromarray(np.zeros((50, 50), np.uint8)).save(paths["small_mask"])
     paths["right"].write_text(json.dumps({"keypoints": KEYPOINTS}))
-    for name, text in {
-        "kp_string": '{"right_wrist": "12"}', "kp_number": '{"right_wrist": 5}',
-        "kp_null": '{"right_wrist": null}', "kp_huge": '{"right_wrist": [1e39, 5]}',
-        "kp_nan": '{"right_wrist": [NaN, 5]}', "kp_inf": '{"right_wrist": [Infinity, 5]}',
-        "kp_1e9": '{"right_wrist": [1e9, 5]}', "kp_far": '{"right_wrist": [2000, 5]}',
-        "kp_neg_far": '{"right_wrist": [10, -700]}', "kp_bool": '{"right_wrist": [true, 5]}',
-        "kp_short": '{"right_wrist": [5]}', "kp_name": '{"left_paw": [5, 5]}',
-        "kp_list": json.dumps([1] * 50), "kp_broken": "{nope", "kp_text": '"hello"',
-        "kp_keys_list": '{"keypoints": [1, 2]}', "kp_flat_str": json.dumps(["a"] * 51),
-    }.items():
+    for name, text in KEYPOINT_TEXTS.items():
         paths[name] = d / f"{name}.json"
         paths[name].write_text(text)
     paths["kp_binary"] = d / "kp_binary.json"
