@@ -65,6 +65,7 @@ STEPS = ("**1.** Upload a photo of a statue, or pick an example below it.  \n"
          "statue in 3D below them.")
 TO_TOP = "(...args) => { window.scrollTo(0, 0); return args; }"  # a switched tab from its top
 SIDES = [("auto (the verdict decides)", "auto"), ("right", "right"), ("left", "left")]
+RESTORE_SIDES = [*SIDES, ("both (e.g. an armless statue)", "both")]
 # The endpoints an API caller uses; every other event belongs to the page and is private.
 ENDPOINTS = ("segment", "detect_keypoints", "mask", "inpaint", "reconstruct", "restore",
              "restore_3d")
@@ -84,8 +85,8 @@ def _restore_advanced(live: Live) -> dict[str, Any]:
     """The Restore tab's expert options, in a closed accordion."""
     f: dict[str, Any] = {}
     with gr.Accordion("Advanced", open=False):
-        f["side"] = gr.Radio(SIDES, value="auto", label="Arm to restore (the statue's own "
-                             "side)")
+        f["side"] = gr.Radio(RESTORE_SIDES, value="auto", label="Arm to restore (the statue's "
+                             "own side)")
         f["strategy"] = gr.Dropdown(strategy_choices(list(masking.STRATEGIES)),
                                     value="missing_arm", label="Region to repaint")
         f["inpainter"] = backend_picker(inpainting.INPAINTERS, "limb-inpainting",

@@ -4,7 +4,7 @@ gradio); every image comes as the uploaded file's path and is read by the CLI's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 import numpy as np
@@ -39,6 +39,9 @@ ARM_JOINTS = ("shoulder", "elbow", "wrist")
 # the ids of the page's tabs, for the buttons that carry the work from one tab to another
 TAB_IDS = ("restore", "segmentation", "masking", "inpainting", "3d")
 DEVICE = pick_device()  # every learned model of the demo runs here, chosen once at start
+
+# the Restore form's choices that name no single arm
+WHOLE: dict[str, Literal["auto", "both"]] = {"auto": "auto", "both": "both"}
 
 
 def _short(kind: str, name: str) -> str:
@@ -227,8 +230,8 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
     the 3D step needs, and the downloads (restored.png, arm_mask.png)."""
     rgb = _photo(image)
     check_backend("inpainting", inpainter)  # as the CLI: a name refused before any work
-    config = pipeline.RestoreConfig(strategy=strategy, side="auto" if side == "auto"
-                                    else side_of(side), inpainter=inpainter, device=DEVICE)
+    config = pipeline.RestoreConfig(strategy=strategy, side=WHOLE.get(side) or side_of(side),
+                                    inpainter=inpainter, device=DEVICE)
     result = pipeline.run(rgb, config, _placed(keypoints, rgb.shape), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
     files = restore_files(result.restored, result.arm_mask.mask)

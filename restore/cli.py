@@ -58,9 +58,9 @@ def _pose_args(p: argparse.ArgumentParser) -> None:
 def _mask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strategy", default=RestoreConfig.strategy, help=STRATEGY_HELP,
                    **choices("--strategy", list(STRATEGIES)))
-    p.add_argument("--side", default="auto", choices=("auto", "left", "right"),
+    p.add_argument("--side", default="auto", choices=("auto", "left", "right", "both"),
                    help="which arm, the statue's own side (auto: the one that looks missing, "
-                   "or the one you placed points for)")
+                   "or the one you placed points for; both: both arms, e.g. an armless statue)")
     p.add_argument("--width", type=float, help="limb width in px (default: from the arm length)")
     p.add_argument("--radius", type=float, default=30.0, help="moving_box: max shift in px")
     p.add_argument("--seed", type=int, default=0, help="moving_box: random seed")

@@ -173,7 +173,7 @@ def mask_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
     check_backend("pose", args.pose_backend)
     hint = placed_keypoints(args, shape)
     if args.pose_backend == "manual" and strategy.needs_pose:
-        _all_placed(hint, ("left", "right") if args.side == "auto" else (args.side,))
+        _all_placed(hint, ("left", "right") if args.side in ("auto", "both") else (args.side,))
     return image, painted, hint
 
 

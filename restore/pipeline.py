@@ -98,7 +98,9 @@ class RestoreConfig:
     segmenter: str = "auto"
     pose: str = "auto"
     strategy: str = "missing_arm"
-    side: Side | Literal["auto"] = "auto"  # auto: the arms the verdicts call missing
+    # auto: the arms the verdicts call missing; left / right / both: those arms, whatever the
+    # verdicts say (an armless statue whose stumps the verdicts leave unsure)
+    side: Side | Literal["auto", "both"] = "auto"
     width: float | None = None
     radius: float = 30.0
     seed: int | None = 0
@@ -169,7 +171,8 @@ def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], config: RestoreConfig,
     """The verdicts with the user's choice applied: a side they picked or placed points for
     is restored whatever the photo says (``chosen_by="user"``); otherwise only arms the
     verdict calls missing are."""
-    asked: list[Side] = [config.side] if config.side != "auto" else _placed_sides(hint)
+    asked: list[Side] = (["left", "right"] if config.side == "both" else _placed_sides(hint)
+                         if config.side == "auto" else [config.side])
     out = []
     for v in verdicts:
         if v.side in asked:

@@ -180,3 +180,14 @@ def test_stderr_holds_only_our_lines(tmp_path):
     lines = [x.strip() for x in done.stderr.replace("\r", "\n").splitlines() if x.strip()]
     others = [x for x in lines if not x.startswith(("restore:", "note:"))]
     assert others == [], others
+
+
+def test_side_both_restores_both_arms_as_asked(tmp_path, capsys):
+    votary = Path(__file__).resolve().parents[1] / "examples" / \
+        "met_242155_votary_left_arm_missing.png"
+    assert main(["restore", str(votary), "--side", "both", "--no-3d",
+                 "--out-dir", str(tmp_path)]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert [n.endswith("(as asked)") for n in notes[:2]] == [True, True], notes
+    arms = json.loads((tmp_path / "pose.json").read_text())["arms"]
+    assert {a["chosen_by"] for a in arms.values()} == {"user"}

@@ -192,3 +192,15 @@ def test_the_config_asks_its_strategy_what_it_needs_not_its_name():
     assert RestoreConfig(strategy="painted").mask_strategy.needs_painted
     with pytest.raises(ValueError, match="Unknown mask strategy 'lasso'"):
         RestoreConfig(strategy="lasso").resolved()  # refused before any backend loads
+
+
+def test_both_arms_restored_when_asked_whatever_the_verdicts(statue, seen):
+    image, mask, pose = statue
+    seen(pose, mask)  # an intact statue: both verdicts say present
+    result = run(image, RestoreConfig(pose="statue-net", side="both"), with_3d=False)
+    assert [v.chosen_by for v in result.verdicts] == ["user", "user"]
+    assert all(v.missing for v in result.verdicts) and result.arm_mask.side == "both"
+    cols = np.nonzero(result.arm_mask.mask.any(axis=0))[0]
+    middle = (pose.point("left_shoulder")[0] + pose.point("right_shoulder")[0]) / 2
+    assert cols.min() < middle < cols.max()  # repainted on both sides of the body
+    assert all("(as asked)" in n for n in result.notes[:2])
