@@ -15,12 +15,15 @@ import gradio as gr
 
 from app_handlers import (
     ARM_JOINTS,
+    ARMS,
     DEVICE,
     drag_keypoints,
     guess_keypoints,
     load_editor,
+    offer_unsure,
     place_keypoint,
     refresh_mask,
+    restore_anyway,
     run_example,
     run_inpaint,
     run_mask,
@@ -51,6 +54,7 @@ from app_io import (
     refresh,
 )
 from restore import inpainting, masking, pose, reconstruction, segmentation
+from restore.pose import Side
 from restore.ui_helpers import EXAMPLE_LABELS, limits_note, strategy_choices
 
 __all__ = ["DELETE_CACHE", "DEVICE", "ENDPOINTS", "LAUNCH", "LAUNCH_LIMITS", "STATE_TTL_S",
@@ -112,6 +116,10 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
                                   "an intact statue comes back as it is.",
                                   elem_id="restore-status", min_height=48)
+            with gr.Row():
+                anyway = {s: gr.Button(f"Restore the {s} arm anyway", size="sm",
+                                       visible=False, elem_id=f"restore-{s}-anyway")
+                          for s in ARMS}
             edit = gr.Button("Edit keypoints / restore an unsure arm", size="sm")
             f = _restore_advanced(live)
         with gr.Column(scale=3, min_width=300):
@@ -127,18 +135,35 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             model = model_viewer("3D (drag to turn, scroll to zoom)")
             gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
-    options, outputs = [f["strategy"], f["side"], f["inpainter"]], [pair, shown, verdict, state,
-                                                                     files]
-    lift = ([state, f["backend"], *f["recon"]], [model, files])
-    button.click(run_restore, [image, f["keypoints"], *options], outputs, api_name="restore",
-                 **HEAVY).success(run_restore_3d, *lift, api_name="restore_3d", **HEAVY)
-    if picked is not None:  # a picked example restores at once, in the same queue (not cached:
-        # gradio runs cached examples outside the queue and keeps them across updates)
-        picked.load_input_event.then(run_example, [image, *options],
-                                     [*outputs, f["keypoints"]], **HEAVY, **UI).success(
-            run_restore_3d, *lift, **HEAVY, **UI)
+    _wire_restore(button, picked, anyway, image, f,
+                  [pair, shown, verdict, state, files], model)
     return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
             "edit": edit}
+
+
+def _wire_restore(button: gr.Button, picked: Any, anyway: dict[Side, gr.Button],
+                  image: gr.Image, f: dict[str, Any], outputs: list[Any], model: Any) -> None:
+    """Restore, then lift to 3D and offer "anyway" for each unsure arm: from the button, from a
+    picked example, and from those "anyway" buttons; all in the models queue."""
+    state, files = outputs[3], outputs[4]
+    options = [f["strategy"], f["side"], f["inpainter"]]
+    lift = ([state, f["backend"], *f["recon"]], [model, files])
+    offer = (offer_unsure, state, [anyway["left"], anyway["right"]])
+    done = button.click(run_restore, [image, f["keypoints"], *options], outputs,
+                        api_name="restore", **HEAVY)
+    done.success(run_restore_3d, *lift, api_name="restore_3d", **HEAVY)
+    runs = [done]
+    if picked is not None:  # a picked example restores at once, in the same queue (not cached:
+        # gradio runs cached examples outside the queue and keeps them across updates)
+        runs.append(picked.load_input_event.then(run_example, [image, *options],
+                                                 [*outputs, f["keypoints"]], **HEAVY, **UI))
+        runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI)
+    for side in ARMS:
+        runs.append(anyway[side].click(restore_anyway(side), [image, f["keypoints"],
+                                       f["strategy"], f["inpainter"]], outputs, **HEAVY, **UI))
+        runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI)
+    for run in runs:
+        run.success(*offer, **UI)
 
 
 def _segmentation_tab(examples: list[str], live: Live) -> None:

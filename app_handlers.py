@@ -3,6 +3,7 @@ gradio); every image comes as the uploaded file's path and is read by the CLI's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ from app_io import friendly
 from restore import inpainting, masking, pipeline, pose
 from restore.cli_checks import check_backend, check_photo
 from restore.images import check_region
+from restore.pose import Side
 from restore.reconstruction import options as recon
 from restore.ui_helpers import (
     ARM_STATES,
@@ -40,6 +42,7 @@ ARM_JOINTS = ("shoulder", "elbow", "wrist")
 TAB_IDS = ("restore", "segmentation", "masking", "inpainting", "3d")
 DEVICE = pick_device()  # every learned model of the demo runs here, chosen once at start
 
+ARMS: tuple[Side, Side] = ("left", "right")  # the statue's own sides
 # the Restore form's choices that name no single arm
 WHOLE: dict[str, Literal["auto", "both"]] = {"auto": "auto", "both": "both"}
 
@@ -237,7 +240,8 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
     files = restore_files(result.restored, result.arm_mask.mask)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask,
-             "keypoints": pose_json(result.pose), "files": files}
+             "keypoints": pose_json(result.pose), "files": files,
+             "unsure": [v.side for v in result.verdicts if v.state == "unsure"]}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
     return (rgb, result.restored), shown, verdict, state, files
@@ -248,6 +252,23 @@ def run_example(image: str | None, strategy: str, side: str, inpainter: str,
     """An example just picked, restored at once: :func:`run_restore` with no keypoints (any
     placed for the previous photo would not fit it), and the keypoints box emptied."""
     return (*run_restore(image, "", strategy, side, inpainter, progress), "")
+
+
+def offer_unsure(state: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Show "Restore the left / right arm anyway" for each arm the verdicts left unsure."""
+    unsure = (state or {}).get("unsure", [])
+    return gr.update(visible="left" in unsure), gr.update(visible="right" in unsure)
+
+
+def restore_anyway(side: Side) -> Callable[..., Any]:
+    """The handler of "Restore the ``side`` arm anyway": :func:`run_restore` with that side
+    chosen (the form's own side choice is left as it is, for the next photo)."""
+    def handler(image: str | None, keypoints: str, strategy: str, inpainter: str,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        return run_restore(image, keypoints, strategy, side, inpainter, progress)
+
+    handler.__name__ = f"restore_{side}_anyway"  # the private event's name
+    return handler
 
 
 @friendly

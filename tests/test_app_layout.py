@@ -315,8 +315,10 @@ def test_session_state_cache_and_queue_are_bounded():
     assert demo.delete_cache == app.DELETE_CACHE and demo.delete_cache[1] <= 3600
     fns = {fn.api_name: fn for fn in demo.fns.values()}
     heavy = ("segment", "detect_keypoints", "mask", "refresh_mask", "inpaint", "reconstruct",
-             "restore", "restore_3d", "run_example", "run_restore_3d")  # the last two: a
-    # picked example's restore and 3D (private events, named by gradio after their function)
+             "restore", "restore_3d", "run_example", "run_restore_3d", "restore_left_anyway",
+             "run_restore_3d_1", "restore_right_anyway", "run_restore_3d_2")  # after
+    # "restore_3d": a picked example's and the "anyway" buttons' restores and 3D steps (private
+    # events, named by gradio after their function)
     for name in heavy:
         assert fns[name].concurrency_id == "models" and fns[name].concurrency_limit == 1, name
     assert all(fn.concurrency_id != "models" for n, fn in fns.items() if n not in heavy)
@@ -360,3 +362,27 @@ def test_an_example_restore_clears_the_keypoints():
     (before, after), _, verdict, state, downloads, keypoints = out
     assert before.shape == after.shape and "arm" in verdict and keypoints == ""
     assert state["restored"].shape == before.shape and len(downloads) == 2
+
+
+def test_an_unsure_arm_gets_a_restore_anyway_button():
+    import gradio as gr
+
+    import app
+    from app_handlers import offer_unsure, restore_anyway
+
+    demo = app.build_demo()
+    buttons = [b for b in _blocks(demo, gr.Button) if "anyway" in str(b.value)]
+    assert sorted(b.value for b in buttons) == ["Restore the left arm anyway",
+                                                "Restore the right arm anyway"]
+    assert not any(b.visible for b in buttons)  # nothing to offer before a restore
+    left, right = offer_unsure({"unsure": ["left"]})
+    assert left["visible"] is True and right["visible"] is False
+    assert [u["visible"] for u in offer_unsure(None)] == [False, False]
+    offered = [fn for fn in demo.fns.values() if fn.fn is offer_unsure]
+    assert len(offered) == 4  # after Restore, a picked example, and either "anyway" button
+    handler = restore_anyway("right")
+    votary = app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png"
+    (_, after), _, verdict, state, _ = handler(str(votary), "", "missing_arm", "auto",
+                                               progress=lambda *a, **k: None)
+    assert "Right arm: missing below the shoulder, restored (as asked)" in verdict
+    assert state["unsure"] == [] and after.shape[2] == 3

@@ -230,3 +230,17 @@ def test_restore_an_example_download_drag_a_joint_and_a_bad_upload(browser, url,
     _restore_this_arm(page)
     _corrupt_upload(page, tmp_path, shots)
     page.close()
+
+
+def test_an_unsure_arm_is_restored_with_one_click(browser, url):
+    page = _land(browser, url, LAPTOP)
+    page.get_by_role("button", name="arms unsure", exact=False).first.click()
+    status = page.locator("#restore-status")
+    status.get_by_text("unsure").first.wait_for(timeout=WAIT)
+    anyway = page.locator("#restore-left-anyway")
+    anyway.wait_for(state="visible", timeout=WAIT)  # offered only for an arm left unsure
+    anyway.click()
+    status.get_by_text("Left arm: missing below the shoulder, restored (as asked)").wait_for(
+        timeout=WAIT)
+    anyway.wait_for(state="hidden", timeout=WAIT)  # done: no longer offered
+    page.close()
