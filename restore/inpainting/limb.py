@@ -83,13 +83,14 @@ def tube_normals(hole: np.ndarray, skeleton: np.ndarray, background: np.ndarray
     return n, e.astype(np.float32)
 
 
-def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
+                  to_hole: np.ndarray | None = None) -> np.ndarray:
     """HxW high-pass luminance for the hole, copied from statue pixels at the same scale.
 
     The hole is shifted onto the statue near the stump (the same material as the lost arm)
     by the first of a spiral of offsets that lands inside it, away from the statue's edges;
     the copy is clipped to 2.5 robust deviations so a carved edge or an eye does not come
-    along as "grain".
+    along as "grain". ``to_hole``: :func:`distance_to` of the hole, when the caller has it.
     """
     high = lum - cv2.GaussianBlur(lum, (0, 0), DETAIL_SIGMA)
     margin = int(3 * DETAIL_SIGMA) * 2 + 1
@@ -100,7 +101,7 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.n
     spread = 2.5 * 1.4826 * float(np.median(np.abs(high[inner]))) + 1e-3
     high = np.clip(high, -spread, spread)
     hy, hx = np.nonzero(hole)
-    near = inner & (distance_to(hole) <= 45)
+    near = inner & ((distance_to(hole) if to_hole is None else to_hole) <= 45)
     src = near if near.sum() >= 16 else inner
     sy_, sx_ = np.nonzero(src)
     base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
@@ -120,11 +121,12 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray) -> np.n
     return out
 
 
-def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: int
-                 ) -> np.ndarray:
+def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: int,
+                 to_hole: np.ndarray | None = None) -> np.ndarray:
     """(L, a, b) median of the statue pixels within ``reach`` px of the hole (the stump);
-    of the whole statue when none is that close."""
-    near = statue & (distance_to(hole) <= reach) & ~hole
+    of the whole statue when none is that close. ``to_hole``: :func:`distance_to` of the
+    hole, when the caller has it (as in :func:`detail_source`)."""
+    near = statue & ((distance_to(hole) if to_hole is None else to_hole) <= reach) & ~hole
     src = lab[near] if near.sum() >= 16 else lab[statue & ~hole]
     return np.median(src, axis=0) if len(src) else np.array([60.0, 0.0, 10.0])
 
@@ -179,23 +181,24 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     from skimage.morphology import skeletonize
 
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    to_hole = distance_to(hole)  # px from the hole, for every step below
     old = statue & ~hole  # the statue as it stands
     if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
-        old = (distance_to(hole) <= max(4, 0.1 * max(hole.shape))) & ~hole
+        old = (to_hole <= max(4, 0.1 * max(hole.shape))) & ~hole
     skeleton = guide & hole if guide is not None and (guide & hole).any() \
         else skeletonize(hole)
     background = ~hole & ~statue
     normals, edge = tube_normals(hole, skeleton, background)
     coef = fit_light(lab, old)
     shade = coef[0] + SHADING * (normals @ coef[1:].astype(np.float32))  # HxWx3
-    base = stump_colour(lab, old, hole, reach=max(4, int(edge[hole].max())))
+    base = stump_colour(lab, old, hole, max(4, int(edge[hole].max())), to_hole)
     # The luminance level of the statue around the stump (not the stump's edge alone: its
     # underside is often in shadow), the colour of the stump.
-    near = old & (distance_to(hole) <= LEVEL_REACH * max(4.0, float(edge[hole].max())))
+    near = old & (to_hole <= LEVEL_REACH * max(4.0, float(edge[hole].max())))
     lum = lab[:, :, 0][near if near.sum() >= 64 else old]
     level = np.array([float(np.median(lum)), base[1], base[2]])
     shade += level - np.median(shade[hole], axis=0)
-    shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole)
+    shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole, to_hole)
     new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
     rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
     # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
