@@ -10,7 +10,7 @@ Every learned model's folder in ``restore/weights/`` holds its own card and its 
   huggingface_hub's ``ModelCard`` / ``ModelCardData`` / ``EvalResult``; the rest of the
   front matter (licence, tags, pipeline) and the prose are written by hand.
 
-``python -m restore.cards`` rewrites the four cards from their ``eval.json``;
+``python -m restore.cards`` rewrites the five cards from their ``eval.json``;
 ``hub push`` always uploads a freshly generated card, never a stale copy. Nothing here
 touches the network except a real (not ``--dry-run``) push, through :mod:`restore.hub`.
 """
@@ -51,6 +51,7 @@ CARDS: dict[str, CardSpec] = {spec.key: spec for spec in (
     CardSpec("unet", "inpaint-unet", "inpaint-unet"),
     CardSpec("statue-net", "statue-net", "statue-net"),
     CardSpec("statue-depth", "statue-depth", "statue-depth"),
+    CardSpec("arm-presence", "arm-presence", "arm-presence"),
 )}
 
 

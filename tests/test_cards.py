@@ -1,5 +1,5 @@
 """Hub cards written from measurements: one card per learned model, its model-index equal
-to the eval.json beside its weights, pushed (dry run, offline) as four separate repos."""
+to the eval.json beside its weights, pushed (dry run, offline) as five separate repos."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ WEIGHTS = ROOT / "restore" / "weights"
 MODELS = {"inpaint-gan": "statue-restore/inpaint-gan",
           "inpaint-unet": "statue-restore/inpaint-unet",
           "statue-net": "statue-restore/statue-net",
-          "statue-depth": "statue-restore/statue-depth"}
+          "statue-depth": "statue-restore/statue-depth",
+          "arm-presence": "statue-restore/arm-presence"}
 
 
 @pytest.fixture
@@ -51,9 +52,9 @@ def flat_card(card: ModelCard) -> list[tuple[Any, ...]]:
             for e in card.data.eval_results or []]
 
 
-def test_dry_run_pushes_four_repos_each_with_its_own_measured_card(tmp_path, capsys,
+def test_dry_run_pushes_five_repos_each_with_its_own_measured_card(tmp_path, capsys,
                                                                    no_network):
-    """`hub push --dry-run`: four repos, each card's model-index equal to its eval.json."""
+    """`hub push --dry-run`: five repos, each card's model-index equal to its eval.json."""
     assert main(["hub", "push", "--dry-run", "--stage", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     pushed = [line.split(": ")[0].removeprefix("would upload to ")
@@ -70,7 +71,7 @@ def test_dry_run_pushes_four_repos_each_with_its_own_measured_card(tmp_path, cap
         assert flat_card(card) == flat_json(evaluation) != []
         assert f"'{evaluation['model_name']}'" in out
         names.add(card.data.model_name)
-    assert len(names) == 4  # the U-Net no longer goes out under the GAN's card
+    assert len(names) == 5  # the U-Net no longer goes out under the GAN's card
 
 
 def test_checked_in_cards_are_the_generated_ones():
@@ -163,4 +164,4 @@ def test_a_tagged_push_moves_no_tag_and_uploads_nothing_if_one_repo_has_it(monke
     monkeypatch.setattr(hub, "offline", lambda: False)
     assert main(["hub", "push", "--tag", "v0.1.0"]) == 2
     assert "statue-restore/statue-depth already tagged v0.1.0" in capsys.readouterr().err
-    assert [c[0] for c in calls] == ["list_repo_refs"] * 4  # nothing created or uploaded
+    assert [c[0] for c in calls] == ["list_repo_refs"] * 5  # nothing created or uploaded

@@ -150,18 +150,22 @@ LEARNED = {  # model: (module holding its pin, the pin's key, its environment va
     "statue-net": ("restore.perception", "statue-net", "STATUE_RESTORE_STATUE_NET_WEIGHTS"),
     "statue-depth": ("restore.reconstruction", "statue-depth",
                      "STATUE_RESTORE_STATUE_DEPTH_WEIGHTS"),
+    "arm-presence": ("restore.masking.arm_net", "arm-presence",
+                     "STATUE_RESTORE_ARM_PRESENCE_WEIGHTS"),
 }  # the limb refiner ships no weights and has no pin: tests/test_inpainting_refiner.py
 
 
 def _sources():
     """Each learned model's own loader entry point, as a function of nothing."""
     from restore.inpainting import learned
+    from restore.masking import arm_net
     from restore.perception import weights_folder
     from restore.reconstruction import statue_depth_weights
 
     return {"gan": lambda: learned.weights_source("gan"),
             "unet": lambda: learned.weights_source("unet"),
-            "statue-net": weights_folder, "statue-depth": statue_depth_weights}
+            "statue-net": weights_folder, "statue-depth": statue_depth_weights,
+            "arm-presence": arm_net.weights_folder}
 
 
 @pytest.mark.parametrize("name", list(LEARNED))
@@ -188,8 +192,8 @@ def test_every_learned_model_uses_the_one_resolver(name, tmp_path, monkeypatch):
     assert Path(source()) == tmp_path / model.revision
 
 
-@pytest.mark.parametrize("name", ["gan", "unet", "statue-net", "statue-depth"])
-def test_the_four_shipped_models_are_in_the_package(name, monkeypatch):
+@pytest.mark.parametrize("name", ["gan", "unet", "statue-net", "statue-depth", "arm-presence"])
+def test_the_five_shipped_models_are_in_the_package(name, monkeypatch):
     import importlib
 
     module, key, env = LEARNED[name]

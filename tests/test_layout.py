@@ -134,6 +134,6 @@ def test_importing_inference_loads_no_training_module() -> None:
 def test_train_help_lists_every_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--help"]) == 0
     text = capsys.readouterr().out
-    assert "{gan,unet,statue-net,statue-depth,refiner}" in text
-    for model in ("gan", "unet", "statue-net", "statue-depth", "refiner"):
+    assert "{gan,unet,statue-net,statue-depth,refiner,arm-presence}" in text
+    for model in ("gan", "unet", "statue-net", "statue-depth", "refiner", "arm-presence"):
         assert model in text

@@ -1,5 +1,6 @@
-"""``restore train --model {gan,unet,statue-net,statue-depth,refiner} ...``: one command for
-every trainer, its options read into one :class:`~restore.training.config.TrainConfig`.
+"""``restore train --model {gan,unet,statue-net,statue-depth,refiner,arm-presence} ...``:
+one command for every trainer, its options read into one
+:class:`~restore.training.config.TrainConfig`.
 
 Every option defaults to "not given", so the model's own default applies (see
 :data:`~restore.training.config.MODEL_DEFAULTS`) and an option that does not apply to the
@@ -22,7 +23,8 @@ TRAINERS = {"gan": ("restore.training.inpainter", "train"),
             "unet": ("restore.training.inpainter", "train"),
             "statue-net": ("restore.training.statue_net", "train"),
             "statue-depth": ("restore.training.depth", "train"),
-            "refiner": ("restore.training.refiner", "train_model")}
+            "refiner": ("restore.training.refiner", "train_model"),
+            "arm-presence": ("restore.training.arm_net", "train_model")}
 STATUE = "statue-net and statue-depth"
 
 
@@ -61,10 +63,10 @@ def _inpainter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="gan and unet: 'synth' (render into --cache once; default), "
                    "or comma-separated folders: cached .npz samples, or real photos from "
                    "'restore dataset build'")
-    p.add_argument("--samples", type=int, help="gan, unet and refiner: synthetic statues to "
-                   "use (400; refiner 800)")
-    p.add_argument("--render-size", type=int, help="gan, unet and refiner: synthetic photo "
-                   "size (256)")
+    p.add_argument("--samples", type=int, help="gan, unet, refiner and arm-presence: "
+                   "synthetic statues to use (400; refiner 800, arm-presence 2700)")
+    p.add_argument("--render-size", type=int, help="gan, unet, refiner and arm-presence: "
+                   "synthetic photo size (256; arm-presence 320)")
     p.add_argument("--resume", action="store_true", default=None,
                    help="gan and unet: continue from OUT/checkpoint")
     p.add_argument("--sample-every", type=int, help="gan and unet: steps between sample grids "
@@ -82,8 +84,9 @@ def _refiner_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, help="refiner: channels of its layers (24)")
     p.add_argument("--grad-weight", type=float, help="refiner: weight of the L1 on image "
                    "gradients inside the hole, which rewards sharpness (1.0)")
-    p.add_argument("--real", type=Path, help="refiner: a folder of real RGBA statue cut-outs "
-                   "with arms.jsonl (the Met's, beside ../shared); their arms join the batches")
+    p.add_argument("--real", type=Path, help="a folder of real RGBA statue cut-outs with "
+                   "arms.jsonl (the Met's, beside ../shared): the refiner trains on their arms, "
+                   "arm-presence is measured on them (eval.json)")
     p.add_argument("--real-share", type=float, help="refiner: share of each batch from the "
                    "real statues' arms (0.5)")
 
@@ -91,9 +94,9 @@ def _refiner_args(p: argparse.ArgumentParser) -> None:
 def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """The ``train`` sub-command (run it with :func:`run_train`)."""
     p = sub.add_parser("train", help="train a model: the inpainters (gan, unet), statue-net, "
-                       "statue-depth or the limb refiner", description="Train one of the "
-                       "learned models on CPU or GPU (the global --device; gan and unet use "
-                       "Accelerate's choice).")
+                       "statue-depth, the limb refiner or arm-presence",
+                       description="Train one of the learned models on CPU or GPU (the "
+                       "global --device; gan and unet use Accelerate's choice).")
     p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--out", type=Path, help="output folder (default: runs/inpaint for gan and "
                    "unet, restore/weights/<model> for statue-*, runs/limb-refiner)")
@@ -108,6 +111,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
                    "16,24,48,96,128 statue-net; 16,32,48,96,128 statue-depth)")
     p.add_argument("--head", type=int, help="statue-net: width of the shared head (48)")
     _refiner_args(p)
+    p.add_argument("--epochs", type=int, help="arm-presence: epochs per ensemble member (12)")
+    p.add_argument("--members", type=int, help="arm-presence: networks in the ensemble (3)")
     return p
 
 
@@ -128,6 +133,10 @@ def run_train(args: argparse.Namespace) -> str:
     assert config.out is not None
     module, function = TRAINERS[config.model]
     result = getattr(importlib.import_module(module), function)(config)
+    if config.model == "arm-presence":
+        return (f"trained arm-presence: {config.members} networks x {config.epochs} epochs on "
+                f"the arms of {config.samples} renders in {result['minutes']} min; weights in "
+                f"{config.out}")
     if config.model in ("gan", "unet"):
         return (f"trained {config.model} to step {result['step']} in "
                 f"{result['seconds'] / 60:.1f} min; weights in {config.out / 'model'}")

@@ -1,7 +1,7 @@
 """One configuration for every trainer
-(``restore train --model gan|unet|statue-net|statue-depth|refiner``).
+(``restore train --model gan|unet|statue-net|statue-depth|refiner|arm-presence``).
 
-:class:`TrainConfig` holds the options the five trainers share (output, data, budget,
+:class:`TrainConfig` holds the options the six trainers share (output, data, budget,
 optimiser) and the few that belong to one model, each with a default. Options whose right value
 depends on the model (resolution, batch, learning rate, where the data and the weights live,
 the architecture's widths) default to "unset" and :meth:`TrainConfig.resolved` fills them from
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 INPAINTERS = ("gan", "unet")
-MODELS = (*INPAINTERS, "statue-net", "statue-depth", "refiner")
+MODELS = (*INPAINTERS, "statue-net", "statue-depth", "refiner", "arm-presence")
 STEPPED = (*INPAINTERS, "refiner")  # models whose learning-rate schedule runs over --steps
 
 # Shares of the inpainters' training crops that get each figure augmentation
@@ -28,6 +28,7 @@ RECOLOUR_PROB, CLUTTER_PROB = 0.35, 0.3
 INPAINT_CACHE = Path("/tmp/statue-restore-synth")  # the inpainters' rendered samples
 SHARD_CACHE = Path("/tmp/statue-net-cache")  # the shards of restore.training.statue_data
 REFINER_CACHE = Path("/tmp/statue-restore-refiner")  # the refiner's rendered limb crops
+ARM_CACHE = Path("/tmp/statue-restore-arms")  # arm-presence's rendered arm crops
 
 # Each model's value for the fields left unset (UNSET below). statue-net and statue-depth read
 # the same shard cache (restore.training.statue_data renders it once for both); the inpainters
@@ -37,8 +38,8 @@ REFINER_CACHE = Path("/tmp/statue-restore-refiner")  # the refiner's rendered li
 # from ``samples`` synthetic statues ``render_size`` px square.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     **{m: {"out": Path("runs/inpaint"), "cache": INPAINT_CACHE, "samples": 400,
-           "steps": 2000, "minutes": 0.0, "size": 128, "batch_size": 8, "lr": 1e-3,
-           "threads": 0, "widths": ()} for m in INPAINTERS},
+           "render_size": 256, "steps": 2000, "minutes": 0.0, "size": 128, "batch_size": 8,
+           "lr": 1e-3, "threads": 0, "widths": ()} for m in INPAINTERS},
     "statue-net": {"out": Path("restore/weights/statue-net"), "cache": SHARD_CACHE,
                    "steps": 0, "minutes": 30.0, "size": 160, "batch_size": 16, "lr": 2e-3,
                    "threads": 1, "widths": (16, 24, 48, 96, 128)},
@@ -46,22 +47,30 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
                      "steps": 0, "minutes": 30.0, "size": 192, "batch_size": 16, "lr": 2e-3,
                      "threads": 0, "widths": (16, 32, 48, 96, 128)},
     "refiner": {"out": Path("runs/limb-refiner"), "cache": REFINER_CACHE, "samples": 800,
-                "steps": 3000, "minutes": 0.0, "size": 96, "batch_size": 8, "lr": 2e-3,
-                "threads": 0, "widths": ()},
+                "render_size": 256, "steps": 3000, "minutes": 0.0, "size": 96, "batch_size": 8,
+                "lr": 2e-3, "threads": 0, "widths": ()},
+    # arm-presence (restore.training.arm_net): its budget is epochs per ensemble member
+    "arm-presence": {"out": Path("restore/weights/arm-presence"), "cache": ARM_CACHE,
+                     "samples": 2700, "render_size": 320, "steps": 0, "minutes": 0.0, "size": 64,
+                     "batch_size": 64, "lr": 3e-3, "threads": 0, "widths": ()},
 }
 
 # The value of each per-model field that means "not set: use the model's default".
-UNSET: dict[str, Any] = {"out": None, "cache": None, "samples": 0, "steps": -1, "minutes": -1.0,
+UNSET: dict[str, Any] = {"out": None, "cache": None, "samples": 0, "render_size": 0,
+                         "steps": -1, "minutes": -1.0,
                          "size": 0, "batch_size": 0, "lr": 0.0, "threads": -1, "widths": ()}
 
 # Options that only some models read; giving one to another model is refused (a typo or a
 # misunderstanding, not something to ignore silently).
 ONLY_FOR: dict[str, tuple[str, ...]] = {
-    "data": INPAINTERS, "samples": STEPPED, "render_size": STEPPED,
+    "data": INPAINTERS, "samples": (*STEPPED, "arm-presence"),
+    "render_size": (*STEPPED, "arm-presence"),
     "recolour": INPAINTERS, "clutter": INPAINTERS, "resume": INPAINTERS,
     "sample_every": INPAINTERS, "tiny": INPAINTERS, "half_decoder": INPAINTERS,
     "widths": ("statue-net", "statue-depth"), "head": ("statue-net",),
-    **{k: ("refiner",) for k in ("width", "grad_weight", "real", "real_share")},
+    **{k: ("refiner",) for k in ("width", "grad_weight", "real_share")},
+    "real": ("refiner", "arm-presence"),
+    **{k: ("arm-presence",) for k in ("epochs", "members")},
 }
 
 
@@ -77,8 +86,8 @@ class TrainConfig:
     cache: Path | None = None  # rendered synthetic statues (statue-* read shards from it)
     data: str = "synth"  # inpainters: 'synth' (render into cache once), 'random' (smoke
     #   tests) or comma-separated folders of .npz samples / real photos from `restore dataset`
-    samples: int = 0  # inpainters (400) and refiner (800): statues to cut crops from
-    render_size: int = 256  # inpainters and refiner: px of the statues rendered
+    samples: int = 0  # inpainters (400), refiner (800), arm-presence (2700): statues rendered
+    render_size: int = 0  # inpainters and refiner (256), arm-presence (320): px of the renders
     recolour: float = RECOLOUR_PROB  # inpainters: share of crops with the statue recoloured
     clutter: float = CLUTTER_PROB  # inpainters: share of crops set in a street scene
 
@@ -109,6 +118,10 @@ class TrainConfig:
     real: Path | None = None  # real RGBA cut-outs with arms.jsonl (the Met, ../shared)
     real_share: float = 0.5  # share of each batch from the real statues' arms
 
+    # arm-presence: its budget and its size
+    epochs: int = 12  # epochs per member of the ensemble
+    members: int = 3  # networks in the ensemble
+
     def resolved(self) -> TrainConfig:
         """A copy with the fields still at their "unset" value (:data:`UNSET`) set to the
         model's defaults, checked; ValueError in one sentence for an unknown model or a budget
@@ -121,7 +134,12 @@ class TrainConfig:
             raise ValueError(f"--size must be divisible by 8, got {c.size}; try 128.")
         if c.model in STEPPED and c.steps < 1:
             raise ValueError(f"--steps must be at least 1 for {c.model}, got {c.steps}.")
-        if c.steps <= 0 and c.minutes <= 0:
+        if c.model == "arm-presence":
+            if c.epochs < 1 or c.members < 1 or c.size != 64:
+                raise ValueError("arm-presence needs --epochs and --members of at least 1, "
+                                 f"and its crops are 64 px (got {c.epochs}, {c.members}, "
+                                 f"{c.size}).")
+        elif c.steps <= 0 and c.minutes <= 0:
             raise ValueError(f"{c.model} needs a budget: give --minutes or --steps above 0.")
         return c
 
@@ -156,6 +174,6 @@ def config_from(model: str, given: dict[str, Any]) -> TrainConfig:
     return TrainConfig(model=model, **given)
 
 
-__all__ = ["CLUTTER_PROB", "INPAINTERS", "INPAINT_CACHE", "MODELS", "MODEL_DEFAULTS",
+__all__ = ["ARM_CACHE", "CLUTTER_PROB", "INPAINTERS", "INPAINT_CACHE", "MODELS", "MODEL_DEFAULTS",
            "RECOLOUR_PROB", "REFINER_CACHE", "SHARD_CACHE", "STEPPED", "UNSET", "TrainConfig",
            "config_from"]
