@@ -88,3 +88,33 @@ def test_the_hand_has_a_thumb_on_the_side_facing_the_body():
     cols = np.nonzero(hand.any(axis=0))[0]
     toward_body, away = cols.max() - 70, 70 - cols.min()
     assert toward_body > away + 2  # the thumb sticks out on the body's side only
+
+
+def test_a_missing_forearm_is_placed_from_its_own_elbow():
+    """The upper arm is there: the mirrored or hanging forearm starts at this arm's elbow,
+    never at one moved down the body (a forearm floating by the waist)."""
+    pose = pose_from_points(PTS)
+    m = mirrored(pose, "left", forearm=True)
+    h = hanging(pose, "left", 25, forearm=True)
+    assert m is not None and h is not None
+    assert m.point("left_elbow") == pose.point("left_elbow") == h.point("left_elbow")
+    # the right forearm goes 2 px out and 45 down from its elbow: so does the mirrored one
+    wx, wy = m.point("left_wrist")
+    ex, ey = pose.point("left_elbow")
+    assert wx - ex == pytest.approx(2.0, abs=1e-3) and wy - ey == pytest.approx(45.0, abs=1e-3)
+    statue = np.zeros((300, 200), bool)
+    statue[90:260, 85:126] = True
+    placed = place(pose, "left", statue, "missing_forearm")
+    assert placed.point("left_elbow") == pose.point("left_elbow")
+
+
+def test_a_stubby_forearm_is_not_drawn_as_a_blob():
+    """PTS's left wrist is 6 px from its elbow (a pose network's wrist on the elbow, the
+    forearm seen end-on): even off the statue it is passed over for a forearm of a
+    forearm's length."""
+    pose = pose_from_points(PTS)
+    statue = np.zeros((300, 200), bool)
+    statue[90:260, 85:116] = True  # the left elbow (124, 104) is off it
+    placed = place(pose, "left", statue, "missing_forearm")
+    arm = placed.arm("left")
+    assert np.linalg.norm(arm[2] - arm[1]) >= 0.25 * 100

@@ -27,6 +27,9 @@ HAND = 0.4  # hand beyond the wrist point / forearm length (0.7 anatomically; po
 # and labellers put the "wrist" near the palm: 0.4 fits best, silhouette IoU 0.58 -> 0.59 on
 # 20 renders, 0.53 -> 0.55 on the real views, benchmarks/bench_arm.py)
 PALM = 1.15  # the palm's half-width / the wrist's
+# A forearm drawn shorter than this share of the torso is not drawn (a blob, not an arm): the
+# arm is posed by the next rule instead (a person's forearm is about 0.5 torso lengths).
+MIN_FOREARM = 0.25
 SEAM = 0.08  # seam band width / stump width (at most a quarter; wider repaints more stone)
 # The thumb, so the hand reads as a hand and not a club: it leaves the palm this far from
 # the wrist (share of the hand's length), turned this many degrees toward the body, this long
@@ -154,9 +157,11 @@ def body_axis(pose: Pose) -> tuple[np.ndarray, np.ndarray, float] | None:
     return None if torso < 1.0 else (top, down / torso, torso)
 
 
-def mirrored(pose: Pose, side: Side) -> Pose | None:
+def mirrored(pose: Pose, side: Side, forearm: bool = False) -> Pose | None:
     """``pose`` with ``side``'s elbow and wrist mirrored from the other arm about the body's
-    axis (shoulder midpoint -> hip midpoint); None without shoulders and hips."""
+    axis (shoulder midpoint -> hip midpoint); with ``forearm`` only the wrist, the mirrored
+    forearm attached at this arm's own elbow (the upper arm is there). None without
+    shoulders and hips."""
     other = "left" if side == "right" else "right"
     body = body_axis(pose)
     if body is None:
@@ -168,16 +173,23 @@ def mirrored(pose: Pose, side: Side) -> Pose | None:
         return top + 2 * np.dot(v, axis) * axis - v
 
     src = pose.arm(other).astype(np.float64)  # type: ignore[arg-type]
+    score = min(pose.score(f"{other}_elbow"), pose.score(f"{other}_wrist"))
+    if forearm:
+        elbow = pose.arm(side)[1].astype(np.float64)
+        wrist = elbow + reflect(src[2]) - reflect(src[1])
+        return _with_arm(pose, side, elbow, wrist, "mirrored-forearm", score)
     shift = pose.arm(side)[0] - reflect(src[0])  # attach at this arm's own shoulder
     return _with_arm(pose, side, reflect(src[1]) + shift, reflect(src[2]) + shift, "mirrored",
-                     min(pose.score(f"{other}_elbow"), pose.score(f"{other}_wrist")))
+                     score)
 
 
-def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False) -> Pose | None:
+def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False,
+            forearm: bool = False) -> Pose | None:
     """``side``'s arm hanging relaxed from its shoulder, ``tilt`` degrees away from the body
     (upper arm 0.6, forearm 0.5 torso lengths), along the torso or, with ``gravity``, straight
-    down the photo (a reclining figure's arm hangs down, not along its body); None without
-    shoulders and hips."""
+    down the photo (a reclining figure's arm hangs down, not along its body); with
+    ``forearm`` only the forearm hangs, from the arm's own elbow. None without shoulders and
+    hips."""
     body = body_axis(pose)
     if body is None:
         return None
@@ -191,25 +203,30 @@ def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False) -> Pose 
     a = np.radians(tilt) * away
     d = np.array([down[0] * np.cos(a) + down[1] * np.sin(a),
                   -down[0] * np.sin(a) + down[1] * np.cos(a)])
-    elbow = shoulder + 0.6 * torso * d
-    return _with_arm(pose, side, elbow, elbow + 0.5 * torso * d, f"hanging-{side}-arm", 0.4)
+    elbow = pose.arm(side)[1].astype(np.float64) if forearm else shoulder + 0.6 * torso * d
+    how = f"hanging-{side}-{'forearm' if forearm else 'arm'}"
+    return _with_arm(pose, side, elbow, elbow + 0.5 * torso * d, how, 0.4)
 
 
 def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
           keep: bool = False, mirror_first: bool = False) -> Pose:
     """Where to draw ``side``'s missing arm: the points as given when ``keep`` (the user's)
     or when they already lie off the statue; else the first of the other arm mirrored, then a
-    relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue.
+    relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue. A
+    missing forearm keeps its elbow (the stump) and only the forearm is mirrored or hung
+    from it; a forearm drawn stubby (:func:`_stubby`) is passed over.
     ``mirror_first``: the other arm was just restored, so mirror it before anything else
     (both arms of an armless statue restored alike)."""
     if keep:
         return pose
-    first = [mirrored(pose, side), pose] if mirror_first else [pose, mirrored(pose, side)]
-    candidates = first + [
-        hanging(pose, side, t, gravity) for gravity in (True, False) for t in (12, 25, 45)]
+    fore = state == "missing_forearm"  # the upper arm is there: only the forearm moves
+    mirror = mirrored(pose, side, fore)
+    first = [mirror, pose] if mirror_first else [pose, mirror]
+    candidates = first + [hanging(pose, side, t, gravity, fore)
+                          for gravity in (True, False) for t in (12, 25, 45)]
     best, best_off = pose, -1.0
     for c in candidates:
-        if c is None:
+        if c is None or _stubby(c, side):
             continue
         points, radii = limb_chain(c, side, state)
         limb = shapes.tapered(statue.shape, points, radii)
@@ -219,6 +236,15 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
         if off > best_off:
             best, best_off = c, off
     return best
+
+
+def _stubby(pose: Pose, side: Side) -> bool:
+    """True when ``side``'s forearm is drawn under MIN_FOREARM torso lengths: a pose network's
+    wrist put on the elbow (a forearm seen end-on), which would paint a blob, not an arm."""
+    body = body_axis(pose)
+    arm = pose.arm(side).astype(np.float64)
+    torso = body[2] if body is not None else shoulder_width(pose)
+    return float(np.linalg.norm(arm[2] - arm[1])) < MIN_FOREARM * torso
 
 
 def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
