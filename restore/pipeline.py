@@ -260,7 +260,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report(0.2, "locating the arms")
     pose = _pose(rgb, seg, config, keypoints)
     report(0.35, "judging each arm")
-    verdicts = choose_arms(judge(pose, seg.mask), config, keypoints)
+    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device), config, keypoints)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

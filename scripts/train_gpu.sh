@@ -2,7 +2,7 @@
 # Retrain every learned model on one GPU machine in a fixed time budget:
 # render synthetic statues on all CPU cores, then train statue-net, statue-depth, the GAN and
 # the U-Net side by side on the GPU (they are small; the CPU feeds them augmented batches),
-# and the limb refiner beside them.
+# and the limb refiner and arm-presence beside them.
 #
 #   bash scripts/train_gpu.sh                        # defaults below
 #   START=6000 INIT=weights RENDER_MIN=2.5 TRAIN_MIN=5.5 bash scripts/train_gpu.sh
@@ -60,6 +60,11 @@ REAL=../shared/data/statues/met
 $PY -m restore --device "$DEVICE" train --model refiner --samples "${REFINER_SAMPLES:-4000}" \
   --steps 40000 --batch-size 32 --workers 3 --lr 2e-3 $( [ -d "$REAL" ] && echo --real "$REAL" ) \
   --cache "$CACHE-refiner" --out "$RUNS/limb-refiner" > "$RUNS/limb-refiner.log" 2>&1 &
+# arm-presence renders its own statues (cached, about 1 s each per core), trains on the
+# renders only and is measured on the real Met arms when present (eval.json).
+$PY -m restore --device "$DEVICE" train --model arm-presence --samples "${ARM_SAMPLES:-2700}" \
+  --workers 3 $( [ -d "$REAL" ] && echo --real "$REAL" ) --cache "$CACHE-arms" \
+  --out "$RUNS/arm-presence" > "$RUNS/arm-presence.log" 2>&1 &
 fail=0
 for job in $(jobs -p); do wait "$job" || fail=1; done
 for log in "$RUNS"/*.log; do echo "== $log"; tr '\r' '\n' < "$log" | grep -v '^train ' | tail -4; done

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from restore.masking.verdict import Evidence, decide, judge
+from restore.masking.verdict import NET_MISSING, Evidence, decide, judge
 from restore.pose import KEYPOINT_NAMES, Pose
 
 # An arm hanging beside a frontal figure, clearly seen and on the statue all along.
@@ -83,3 +83,39 @@ def test_judge_refuses_a_mask_that_is_not_bool():
     pose, mask = _figure(290)
     with pytest.raises(ValueError, match="HxW bool"):
         judge(pose, mask.astype(np.uint8))
+
+
+def test_the_arm_presence_network_calls_an_arm_drawn_over_the_body_missing():
+    """A pose network draws a lost arm over the body (on the statue all along, seen): the
+    geometry says present, the network's probability above NET_MISSING says missing."""
+    assert decide(replace(SEEN, missing_net=NET_MISSING - 0.01)) == "present"
+    # the upper arm is there and seen: the forearm is what is missing
+    assert decide(replace(SEEN, missing_net=NET_MISSING)) == "missing_forearm"
+    assert decide(replace(SEEN, missing_net=0.99, elbow_score=0.3)) == "missing_arm"
+    assert decide(replace(SEEN, missing_net=0.99, upper_on_statue=0.5)) == "missing_arm"
+    # not run (NaN) changes nothing; a bust and an unclear shoulder stay unsure
+    assert decide(replace(SEEN, missing_net=float("nan"))) == "present"
+    assert decide(replace(SEEN, missing_net=0.99, below_hips=-0.5)) == "unsure"
+    assert decide(replace(SEEN, missing_net=0.99, shoulder_score=0.2)) == "unsure"
+
+
+def test_judge_asks_the_network_only_when_given_the_photo(monkeypatch):
+    from restore.masking import arm_net
+
+    asked = []
+
+    def fake(image, statue, pose, device="cpu"):
+        asked.append(device)
+        return {"left": 0.99, "right": 0.1}
+
+    monkeypatch.setattr(arm_net, "missing_probability", fake)
+    pose, mask = _figure(199)
+    left, right = judge(pose, mask)
+    assert np.isnan(left.evidence.missing_net) and not asked
+    left, right = judge(pose, mask, np.zeros((*mask.shape, 3), np.uint8), "cpu")
+    assert asked == ["cpu"]
+    assert left.evidence.missing_net == 0.99 and left.missing
+    assert right.evidence.missing_net == 0.1
+    assert left.to_json()["evidence"]["missing_net"] == 0.99  # type: ignore[index]
+    # NaN (not run) is written as null, so the JSON stays valid
+    assert judge(pose, mask)[0].to_json()["evidence"]["missing_net"] is None  # type: ignore[index]

@@ -7,6 +7,11 @@ limb; a missing one, placed where it should be, lies on the background. So each 
 (shoulder -> elbow, elbow -> wrist) is sampled and the share of samples on the statue (within
 a small tolerance) is the main evidence, next to the backend's own scores.
 
+Where the pose network draws a lost arm over the body, the joints say nothing; then the photo
+is asked directly: the arm-presence network (:mod:`restore.masking.arm_net`, a small CNN on a
+crop around the arm) gives the probability that the arm is broken off, and above
+:data:`NET_MISSING` the arm is called missing.
+
 The rule is deliberately one-sided: an arm is called missing only when the evidence is clear;
 anything in between is "unsure", which the pipeline leaves alone and explains.
 """
@@ -50,6 +55,10 @@ FRONTAL = 0.55
 # there is nothing to judge (two such fragments among the 121 unlabelled Met photos were
 # "restored" without it; the labelled full figures reach at least -0.12).
 MIN_BELOW_HIPS = -0.15
+# The arm-presence network's probability above which an arm is called missing, chosen on its
+# out-of-fold probabilities on the labelled Met statues (restore/weights/arm-presence/
+# train_log.json): the highest-recall threshold that flags no photo with every arm present.
+NET_MISSING = 0.95
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -71,6 +80,7 @@ class Evidence:
     upper_length: float = 1.0  # shoulder -> elbow, in shoulder widths
     fore_length: float = 1.0  # elbow -> wrist, in shoulder widths
     below_hips: float = 1.0  # statue's lowest row below the hips, in torso lengths (< 0: bust)
+    missing_net: float = float("nan")  # arm-presence's P(missing) in [0, 1]; NaN: not run
 
 
 @dataclass(frozen=True)
@@ -100,9 +110,11 @@ class ArmVerdict:
         return f"{self.side} arm: {words}{by}"
 
     def to_json(self) -> dict[str, object]:
+        """State, who chose it, and the evidence (NaN, a measure not taken, as null)."""
         e = self.evidence
         return {"state": self.state, "chosen_by": self.chosen_by,
-                "evidence": {k: round(float(v), 3) for k, v in vars(e).items()}}
+                "evidence": {k: None if np.isnan(float(v)) else round(float(v), 3)
+                             for k, v in vars(e).items()}}
 
 
 def on_statue(dist: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float,
@@ -120,10 +132,11 @@ def on_statue(dist: np.ndarray, a: np.ndarray, b: np.ndarray, tolerance: float,
     return float(hits.mean())
 
 
-def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = None
-           ) -> Evidence:
+def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = None,
+           missing_net: float = float("nan")) -> Evidence:
     """The evidence about ``side``'s arm from ``pose`` on the statue ``mask`` (HxW bool);
-    ``dist``: :func:`distance_to` of the mask, when the caller already has it."""
+    ``dist``: :func:`distance_to` of the mask, when the caller already has it;
+    ``missing_net``: the arm-presence network's probability, when it was run."""
     if dist is None:
         dist = distance_to(mask)
     arm = pose.arm(side).astype(np.float64)
@@ -147,7 +160,7 @@ def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = N
         frontal=span / max(1.0, _torso(pose)),
         upper_length=float(np.linalg.norm(arm[1] - arm[0])) / max(span, 1.0),
         fore_length=float(np.linalg.norm(arm[2] - arm[1])) / max(span, 1.0),
-        below_hips=_below_hips(pose, mask))
+        below_hips=_below_hips(pose, mask), missing_net=float(missing_net))
 
 
 def _torso(pose: Pose) -> float:
@@ -196,23 +209,36 @@ def decide(e: Evidence) -> ArmState:
     if (e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST and e.elbow_depth < EDGE
             and e.nose_score >= FACING and e.frontal >= FRONTAL):
         return "missing_arm"  # an unseen limb hallucinated over the body, its elbow at the edge
+    if e.missing_net >= NET_MISSING:  # the photo shows no arm there (NaN: not run, never)
+        kept_upper = (e.upper_on_statue >= ON and e.elbow_score >= UNSEEN_ELBOW
+                      and e.upper_length >= MIN_UPPER)
+        return "missing_forearm" if kept_upper else "missing_arm"
     unseen = e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST
     if e.upper_on_statue >= ON and e.fore_on_statue >= ON and not unseen:
         return "present"
     return "unsure"  # e.g. a limb the backend barely sees, drawn over the body: say so
 
 
-def judge(pose: Pose, mask: np.ndarray) -> tuple[ArmVerdict, ArmVerdict]:
-    """Verdicts for the (left, right) arms of the figure in ``pose`` on statue ``mask``."""
+def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
+          device: str = "cpu") -> tuple[ArmVerdict, ArmVerdict]:
+    """Verdicts for the (left, right) arms of the figure in ``pose`` on statue ``mask``;
+    with ``image`` (HxWx3 uint8 RGB, the photo) the arm-presence network is asked too (on
+    ``device``; skipped, NaN, when its weights cannot be had)."""
     if mask.ndim != 2 or mask.dtype != bool:
         raise ValueError(f"The statue mask must be HxW bool, got {mask.shape} {mask.dtype}.")
+    nan = float("nan")
+    net = {"left": nan, "right": nan}
+    if image is not None:
+        from restore.masking.arm_net import missing_probability
+
+        net = missing_probability(image, mask, pose, device)
     out = []
     dist = distance_to(mask)
     for side in ("left", "right"):
-        e = gather(pose, mask, side, dist)  # type: ignore[arg-type]
+        e = gather(pose, mask, side, dist, net[side])  # type: ignore[arg-type]
         out.append(ArmVerdict(side, decide(e), e))  # type: ignore[arg-type]
     return out[0], out[1]
 
 
-__all__ = ["MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "gather",
+__all__ = ["MISSING", "NET_MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "gather",
            "judge", "on_statue"]
