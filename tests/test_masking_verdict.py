@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from restore.masking.verdict import NET_MISSING, Evidence, decide, judge
+from restore.masking.verdict import NET_MISSING, NET_UNSURE, ArmVerdict, Evidence, decide, judge
 from restore.pose import KEYPOINT_NAMES, Pose
 
 # An arm hanging beside a frontal figure, clearly seen and on the statue all along.
@@ -88,7 +88,11 @@ def test_judge_refuses_a_mask_that_is_not_bool():
 def test_the_arm_presence_network_calls_an_arm_drawn_over_the_body_missing():
     """A pose network draws a lost arm over the body (on the statue all along, seen): the
     geometry says present, the network's probability above NET_MISSING says missing."""
-    assert decide(replace(SEEN, missing_net=NET_MISSING - 0.01)) == "present"
+    assert decide(replace(SEEN, missing_net=NET_UNSURE - 0.01)) == "present"
+    # half sure: left alone, but unsure (the app offers "restore anyway"), and said so
+    half = ArmVerdict("left", decide(replace(SEEN, missing_net=NET_MISSING - 0.01)),
+                      replace(SEEN, missing_net=NET_MISSING - 0.01))
+    assert half.state == "unsure" and "may be broken off" in half.sentence()
     # the upper arm is there and seen: the forearm is what is missing
     assert decide(replace(SEEN, missing_net=NET_MISSING)) == "missing_forearm"
     assert decide(replace(SEEN, missing_net=0.99, elbow_score=0.3)) == "missing_arm"

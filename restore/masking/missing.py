@@ -214,7 +214,8 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
     or when they already lie off the statue; else the first of the other arm mirrored, then a
     relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue. A
     missing forearm keeps its elbow (the stump) and only the forearm is mirrored or hung
-    from it; a forearm drawn stubby (:func:`_stubby`) is passed over.
+    from it; the points as given are passed over when their forearm is stubby
+    (:func:`_stubby`).
     ``mirror_first``: the other arm was just restored, so mirror it before anything else
     (both arms of an armless statue restored alike)."""
     if keep:
@@ -226,8 +227,8 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
                           for gravity in (True, False) for t in (12, 25, 45)]
     best, best_off = pose, -1.0
     for c in candidates:
-        if c is None or _stubby(c, side):
-            continue
+        if c is None or (c is pose and _stubby(c, side)):
+            continue  # the network's own forearm, drawn stubby (a mirrored one is the sculptor's)
         points, radii = limb_chain(c, side, state)
         limb = shapes.tapered(statue.shape, points, radii)
         off = float((limb & ~statue).sum() / max(1, limb.sum()))

@@ -59,6 +59,10 @@ MIN_BELOW_HIPS = -0.15
 # out-of-fold probabilities on the labelled Met statues (restore/weights/arm-presence/
 # train_log.json): the highest-recall threshold that flags no photo with every arm present.
 NET_MISSING = 0.95
+# Between these the arm is neither called missing nor present but "unsure": left alone, with
+# the one-click "restore anyway" offer (10 of the 17 missing Met arms score 0.8 or more, and 3
+# of the 288 present ones).
+NET_UNSURE = 0.8
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -103,6 +107,9 @@ class ArmVerdict:
                  "missing_arm": "missing below the shoulder, restored",
                  "unsure": "unsure, left alone (place or drag its points, or pick this side, "
                            "to restore it)"}[self.state]
+        if self.state == "unsure" and self.evidence.missing_net >= NET_UNSURE:
+            words = ("unsure, left alone: it may be broken off (place or drag its points, or "
+                     "pick this side, to restore it)")
         if self.state == "unsure" and self.evidence.below_hips < MIN_BELOW_HIPS:
             words = ("unsure, left alone: the statue ends above its hips, as a bust does "
                      "(place or drag its points, or pick this side, to restore it)")
@@ -214,6 +221,8 @@ def decide(e: Evidence) -> ArmState:
                       and e.upper_length >= MIN_UPPER)
         return "missing_forearm" if kept_upper else "missing_arm"
     unseen = e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST
+    if e.missing_net >= NET_UNSURE:
+        return "unsure"  # the photo half shows a break: leave it, but offer to restore it
     if e.upper_on_statue >= ON and e.fore_on_statue >= ON and not unseen:
         return "present"
     return "unsure"  # e.g. a limb the backend barely sees, drawn over the body: say so
@@ -240,5 +249,5 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
     return out[0], out[1]
 
 
-__all__ = ["MISSING", "NET_MISSING", "ArmState", "ArmVerdict", "Evidence", "decide", "gather",
-           "judge", "on_statue"]
+__all__ = ["MISSING", "NET_MISSING", "NET_UNSURE", "ArmState", "ArmVerdict", "Evidence",
+           "decide", "gather", "judge", "on_statue"]
