@@ -93,6 +93,11 @@ def test_the_arm_presence_network_calls_an_arm_drawn_over_the_body_missing():
     half = ArmVerdict("left", decide(replace(SEEN, missing_net=NET_MISSING - 0.01)),
                       replace(SEEN, missing_net=NET_MISSING - 0.01))
     assert half.state == "unsure" and "may be broken off" in half.sentence()
+    assert half.sentence().endswith("[arm-presence: broken off, p = 0.94]")
+    sure = ArmVerdict("left", "missing_forearm", replace(SEEN, missing_net=0.97))
+    assert sure.sentence() == ("left arm: missing below the elbow, restored "
+                               "[arm-presence: broken off, p = 0.97]")
+    assert "arm-presence" not in ArmVerdict("left", "present", SEEN).sentence()
     # the upper arm is there and seen: the forearm is what is missing
     assert decide(replace(SEEN, missing_net=NET_MISSING)) == "missing_forearm"
     assert decide(replace(SEEN, missing_net=0.99, elbow_score=0.3)) == "missing_arm"

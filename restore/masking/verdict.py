@@ -114,7 +114,11 @@ class ArmVerdict:
             words = ("unsure, left alone: the statue ends above its hips, as a bust does "
                      "(place or drag its points, or pick this side, to restore it)")
         by = " (as asked)" if self.chosen_by == "user" else ""
-        return f"{self.side} arm: {words}{by}"
+        net = self.evidence.missing_net
+        seen = ""  # what the arm-presence network saw, when it tipped or shaped the verdict
+        if self.chosen_by == "photo" and net >= NET_UNSURE and self.state != "present":
+            seen = f" [arm-presence: broken off, p = {net:.2f}]"
+        return f"{self.side} arm: {words}{by}{seen}"
 
     def to_json(self) -> dict[str, object]:
         """State, who chose it, and the evidence (NaN, a measure not taken, as null)."""
