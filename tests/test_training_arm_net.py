@@ -71,3 +71,20 @@ def test_options_of_arm_presence_are_refused_elsewhere():
         config_from("gan", {"epochs": 3})
     with pytest.raises(ValueError, match="arm-presence needs --epochs"):
         config_from("arm-presence", {"epochs": 0}).resolved()
+
+
+@pytest.mark.slow
+def test_a_forearm_broken_at_the_elbow_is_a_positive_crop():
+    """Render 7,000,004 loses its left forearm at the elbow (119 px of it show at 128 px): the
+    trainer keeps that arm as a "missing" crop. (Reading the product's part ids instead of
+    the renders' own once dropped nearly every such forearm as "hidden".)"""
+    from restore.synth import PART_NAMES, SynthConfig, generate
+    from restore.training.arm_net import render_arms
+
+    s = generate(7_000_004, SynthConfig(size=128, damage="random"))
+    assert s.meta["levels"]["left"] == "elbow"
+    ids = [PART_NAMES.index(f"left_{p}") for p in ("forearm", "hand")]
+    assert (s.missing & np.isin(s.parts, ids)).sum() > 100
+    crops, labels = render_arms(7_000_004, 128)
+    assert len(crops) == len(labels) >= 1 and all(c.shape == (3, CROP, CROP) for c in crops)
+    assert labels.count(1) == len(s.meta["damaged_sides"])

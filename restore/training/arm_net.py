@@ -39,6 +39,9 @@ from restore.masking.arm_net import ArmPresenceNet, arm_crop
 SEED0 = 7_000_000  # the renders' seeds: no other trainer, test or benchmark uses these
 HIDDEN = 0.03  # a broken arm showing less than this x shoulder width^2 px is left out
 MISSING_LABELS = ("missing_forearm", "missing_arm", "missing_hand")
+# Bumped whenever what a cached chunk holds changes (v2: the hidden-arm test reads the
+# renders' own part ids; v1 read the product's, which number the parts differently).
+CACHE_VERSION = "v2"
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,8 @@ class ArmNetTrainConfig:
 
 def render_arms(seed: int, size: int) -> tuple[list[np.ndarray], list[int]]:
     """(crops, labels) of the arms of one render (see the module docstring)."""
-    from restore.names import PART_NAMES
     from restore.pose.blazepose import analyse
-    from restore.synth import SynthConfig, generate
+    from restore.synth import PART_NAMES, SynthConfig, generate  # the renders' own part ids
 
     s = generate(seed, SynthConfig(size=size, damage="random"))
     result = analyse(s.damaged)
@@ -121,7 +123,7 @@ def render_set(cfg: ArmNetTrainConfig, cache: Path) -> tuple[np.ndarray, np.ndar
 
 
 def _chunk_path(cache: Path, chunk: tuple[int, int, int]) -> Path:
-    return cache / f"arms_{chunk[0]}_{chunk[1]}_{chunk[2]}.npz"
+    return cache / f"arms{CACHE_VERSION}_{chunk[0]}_{chunk[1]}_{chunk[2]}.npz"
 
 
 def _render_and_save(args: tuple[Path, tuple[int, int, int]]) -> None:
