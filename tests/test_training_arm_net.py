@@ -60,7 +60,7 @@ def test_arm_presence_trains_from_the_cli(tmp_path: Path,
     assert json.loads((out / "config.json").read_text())["members"] == 1
     log = json.loads((out / "train_log.json").read_text())
     assert log["renders"] == 2 and 1 <= log["render_arms"] <= 4
-    assert list((tmp_path / "cache").glob("arms_*.npz"))  # renders are cached for a rerun
+    assert list((tmp_path / "cache").glob("armsv2_*.npz"))  # renders are cached for a rerun
     assert ArmPresenceNet.from_pretrained(str(out)).members[0].head.out_features == 1
 
 
