@@ -107,6 +107,15 @@ def load_image(path: str | Path) -> np.ndarray:
     return as_rgb_uint8(pil_to_array(_open(path, "image")), what=f"image {Path(path).name}")
 
 
+def cutout_on_grey(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """An RGBA cut-out (a statue with its background removed, as the Met photos in
+    ``../shared``) composited on mid grey: (HxWx3 uint8 RGB, HxW bool alpha > 127)."""
+    im = Image.open(path).convert("RGBA")
+    bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+    bg.alpha_composite(im)
+    return np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 127
+
+
 def as_mask(array: np.ndarray, shape: tuple[int, int] | None = None,
             what: str = "mask") -> np.ndarray:
     """Any mask-like array (bool, 0/1, 0/255, grey or RGB(A) image) -> HxW bool.

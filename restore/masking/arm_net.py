@@ -15,8 +15,8 @@ shoulder -> elbow -> wrist drawn as a line (where the pose network would put the
 The network (:class:`ArmPresenceNet`): ``members`` small CNNs whose probabilities are
 averaged (an ensemble: one net's answer on real photos moves with its training seed).
 Input ``B x 3 x CROP x CROP`` float32, output ``B`` probabilities in [0, 1] that the arm is
-missing. Trained on renders with arms broken off and the labelled real photos in
-``../shared`` (:mod:`restore.training.arm_net`); weights ``config.json`` +
+missing. Trained on renders with arms broken off, and only measured on the labelled real
+photos in ``../shared`` (:mod:`restore.training.arm_net`); weights ``config.json`` +
 ``model.safetensors`` found by :func:`restore.hub.resolve_weights`
 (``$STATUE_RESTORE_ARM_PRESENCE_WEIGHTS``, the copy shipped in
 ``restore/weights/arm-presence``, else the pinned Hub revision); loaded once, on first use.
@@ -37,6 +37,7 @@ from torch import nn
 from restore.errors import BackendUnavailable
 from restore.hub import HubModel, load_pretrained, register_hub_model, resolve_weights
 from restore.hub import weights_reason as _weights_reason
+from restore.masking.missing import body_axis, shoulder_width
 from restore.pose import Pose, Side
 
 CROP = 64  # px a side of the network's input
@@ -90,22 +91,16 @@ class ArmPresenceNet(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
 
 def arm_frame(pose: Pose, side: Side) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(shoulder xy, unit "out" vector toward the arm's side, unit "down" vector along the
-    body, scale px) of ``side``'s arm in ``pose``; the scale is the shoulder width, but at
-    least 0.8 torso lengths (a figure seen from the side) and 8 px."""
-    other: Side = "right" if side == "left" else "left"
+    body, scale px) of ``side``'s arm in ``pose``: the body's axis and scale as the missing
+    limb is drawn with (:func:`~restore.masking.missing.body_axis`,
+    :func:`~restore.masking.missing.shoulder_width`); "down" is the photo's without hips."""
     s = np.asarray(pose.point(f"{side}_shoulder"), np.float64)
-    o = np.asarray(pose.point(f"{other}_shoulder"), np.float64)
-    mid = (s + o) / 2
-    hips = (np.asarray(pose.point("left_hip"), np.float64)
-            + np.asarray(pose.point("right_hip"), np.float64)) / 2
-    down = hips - mid
-    torso = float(np.linalg.norm(down))
-    down = down / torso if torso > 1e-6 else np.array([0.0, 1.0])
+    body = body_axis(pose)
+    mid, down = (body[0], body[1]) if body is not None else (s, np.array([0.0, 1.0]))
     out = np.array([-down[1], down[0]])
     if float(np.dot(s - mid, out)) < 0:
         out = -out
-    scale = max(float(np.linalg.norm(s - o)), 0.8 * torso, 8.0)
-    return s, out, down, scale
+    return s, out, down, shoulder_width(pose)
 
 
 def arm_crop(image: np.ndarray, statue: np.ndarray, pose: Pose, side: Side,
@@ -120,16 +115,26 @@ def arm_crop(image: np.ndarray, statue: np.ndarray, pose: Pose, side: Side,
     px = SPAN * scale / size
     warp = np.array([[out[0] * px, down[0] * px, 0.0], [out[1] * px, down[1] * px, 0.0]])
     warp[:, 2] = centre - warp[:, :2] @ np.array([size / 2, size / 2])
+    # Only the window the crop reads (plus 2 px for interpolation) is converted: the same
+    # output as warping the whole photo, without a float copy of 2 megapixels per arm.
+    h, w = statue.shape
+    ends = warp[:, :2] @ np.array([[0, size, 0, size], [0, 0, size, size]]) + warp[:, 2:]
+    x0, y0 = np.clip(np.floor(ends.min(axis=1)).astype(int) - 2, 0, [w, h])
+    x1, y1 = np.clip(np.ceil(ends.max(axis=1)).astype(int) + 3, 0, [w, h])
+    warp[:, 2] -= (x0, y0)
+    src, on_src = image[y0:y1, x0:x1], statue[y0:y1, x0:x1]
+    if not on_src.size:  # the crop lies wholly off the photo: one pixel of background
+        src, on_src = np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), bool)
     flags = cv2.WARP_INVERSE_MAP | cv2.INTER_AREA
-    grey = cv2.warpAffine(image.astype(np.float32).mean(axis=2), warp, (size, size),
+    grey = cv2.warpAffine(src.astype(np.float32).mean(axis=2), warp, (size, size),
                           flags=flags, borderMode=cv2.BORDER_CONSTANT)
-    mask = cv2.warpAffine(statue.astype(np.float32), warp, (size, size),
+    mask = cv2.warpAffine(on_src.astype(np.float32), warp, (size, size),
                           flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT) > 0.5
     on = grey[mask] if mask.sum() > 20 else grey.ravel()
     lum = (grey - on.mean()) / (on.std() + 8.0)  # +8 levels: a flat statue is not amplified
     inverse = cv2.invertAffineTransform(warp)
-    arm = pose.arm(side).astype(np.float64) @ inverse[:, :2].T + inverse[:, 2]
+    arm = (pose.arm(side).astype(np.float64) - (x0, y0)) @ inverse[:, :2].T + inverse[:, 2]
     lines = np.zeros((size, size), np.float32)
     cv2.polylines(lines, [np.round(arm * 4).astype(np.int32)], False, 1.0, 2, shift=2)
     return np.stack([lum * mask, mask, lines]).astype(np.float32)

@@ -55,12 +55,13 @@ FRONTAL = 0.55
 # there is nothing to judge (two such fragments among the 121 unlabelled Met photos were
 # "restored" without it; the labelled full figures reach at least -0.12).
 MIN_BELOW_HIPS = -0.15
-# The arm-presence network's probability above which an arm is called missing, chosen on its
-# out-of-fold probabilities on the labelled Met statues (restore/weights/arm-presence/
-# train_log.json): the highest-recall threshold that flags no photo with every arm present.
+# The arm-presence network's probability above which an arm is called missing, chosen on the
+# full restore of the real photos (benchmarks/bench_real_restore.py): 0.9 found one more broken
+# Met statue and changed an intact one; at 0.95 no labelled arm present is flagged
+# (restore/weights/arm-presence/eval.json).
 NET_MISSING = 0.95
 # Between these the arm is neither called missing nor present but "unsure": left alone, with
-# the one-click "restore anyway" offer (10 of the 17 missing Met arms score 0.8 or more, and 3
+# the one-click "restore anyway" offer (10 of the 17 missing Met arms score 0.8 or more, and 4
 # of the 288 present ones).
 NET_UNSURE = 0.8
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it

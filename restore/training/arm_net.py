@@ -34,7 +34,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from restore.masking.arm_net import ArmPresenceNet, arm_crop
+from restore.cards import weights_sha256
+from restore.images import cutout_on_grey
+from restore.masking.arm_net import CROP, ArmPresenceNet, arm_crop
 
 SEED0 = 7_000_000  # the renders' seeds: no other trainer, test or benchmark uses these
 HIDDEN = 0.03  # a broken arm showing less than this x shoulder width^2 px is left out
@@ -91,13 +93,7 @@ def _render_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
         c, y = render_arms(seed, size)
         xs += c
         ys += y
-    return np.array(xs, np.float32).reshape(-1, 3, *_crop_shape()), np.array(ys, np.int64)
-
-
-def _crop_shape() -> tuple[int, int]:
-    from restore.masking.arm_net import CROP
-
-    return CROP, CROP
+    return np.array(xs, np.float32).reshape(-1, 3, CROP, CROP), np.array(ys, np.int64)
 
 
 def render_set(cfg: ArmNetTrainConfig, cache: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +131,6 @@ def _render_and_save(args: tuple[Path, tuple[int, int, int]]) -> None:
 
 def real_set(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(crops, labels, photo names) of every labelled arm of the cut-outs in ``folder``."""
-    from PIL import Image
-
     from restore.pose.blazepose import analyse
 
     xs, ys, names = [], [], []
@@ -145,10 +139,7 @@ def real_set(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         arms = {"left": r["left_arm"], "right": r["right_arm"]}
         if not any(a == "present" or a in MISSING_LABELS for a in arms.values()):
             continue
-        im = Image.open(folder / "images" / r["file"]).convert("RGBA")
-        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
-        bg.alpha_composite(im)
-        rgb = np.asarray(bg.convert("RGB"))
+        rgb, _ = cutout_on_grey(folder / "images" / r["file"])
         result = analyse(rgb)
         pose, mask = result.to_pose(), result.mask()
         for side, label in arms.items():
@@ -265,7 +256,6 @@ def measure(folder: Path, real: Path, source: str = "python -m restore train --m
     """Measure the weights in ``folder`` on the labelled real arms in ``real`` and write
     ``folder/eval.json`` (the card's numbers, with the weights' sha256); returns the summary
     that train_log.json keeps (AUC and the operating points)."""
-    import hashlib
     import subprocess
 
     net = ArmPresenceNet.from_pretrained(str(folder)).eval()
@@ -282,8 +272,7 @@ def measure(folder: Path, real: Path, source: str = "python -m restore train --m
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip() or "unknown"
     evaluation = {"model": "arm-presence", "model_name": "statue-restore arm-presence",
-                  "weights_sha256": hashlib.sha256(
-                      (folder / "model.safetensors").read_bytes()).hexdigest(),
+                  "weights_sha256": weights_sha256(folder),
                   "results": [{
                       "task": {"type": "image-classification",
                                "name": "Is this arm broken off? (real statues, never trained on)"},

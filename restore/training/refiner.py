@@ -119,8 +119,7 @@ def _shrink(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def real_arm_samples(folder: Path) -> list[dict[str, np.ndarray]]:
     """Samples from the real statues in ``folder`` (RGBA cut-outs + arms.jsonl): each clearly
     seen arm of a statue labelled with both arms present, cut out and rendered back."""
-    from PIL import Image
-
+    from restore.images import cutout_on_grey
     from restore.pose import estimate
 
     out = []
@@ -128,10 +127,7 @@ def real_arm_samples(folder: Path) -> list[dict[str, np.ndarray]]:
         r = json.loads(line)
         if (r["left_arm"], r["right_arm"]) != ("present", "present"):
             continue
-        im = Image.open(folder / "images" / r["file"]).convert("RGBA")
-        bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
-        bg.alpha_composite(im)
-        rgb, statue = np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 127
+        rgb, statue = cutout_on_grey(folder / "images" / r["file"])
         pose = estimate(rgb, "blazepose")
         for side in ("left", "right"):
             sample = _real_arm(rgb, statue, pose, side)
