@@ -6,6 +6,7 @@ from restore.masking.missing import (
     RADII,
     body_axis,
     hanging,
+    in_frame,
     limb_chain,
     measured_scale,
     mirrored,
@@ -118,3 +119,18 @@ def test_a_stubby_forearm_is_not_drawn_as_a_blob():
     placed = place(pose, "left", statue, "missing_forearm")
     arm = placed.arm("left")
     assert np.linalg.norm(arm[2] - arm[1]) >= 0.25 * 100
+
+
+def test_an_arm_that_would_leave_the_photo_is_not_chosen_when_one_fits():
+    """The statue stands at the photo's right edge: the arm mirrored from the other one (out
+    to the right) would run off the photo and be cut by its border; a hanging one fits."""
+    pts = {**PTS, "right_elbow": [40.0, 130.0], "right_wrist": [10.0, 150.0]}  # reaches out
+    pose = pose_from_points(pts)
+    statue = np.zeros((300, 170), bool)  # the photo ends 50 px right of the left shoulder
+    statue[90:260, 75:126] = True
+    m = mirrored(pose, "left")
+    assert m is not None and m.point("left_wrist")[0] > 170  # would leave the photo
+    placed = place(pose, "left", statue, "missing_arm")
+    points, radii = limb_chain(placed, "left", "missing_arm")
+    assert in_frame(points, radii, statue.shape)
+    assert not in_frame(*limb_chain(m, "left", "missing_arm"), statue.shape)

@@ -232,11 +232,22 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
         points, radii = limb_chain(c, side, state)
         limb = shapes.tapered(statue.shape, points, radii)
         off = float((limb & ~statue).sum() / max(1, limb.sum()))
+        # A hand that would leave the photo is cut by its border: any arm that fits is better.
+        off -= 0.0 if in_frame(points, radii, statue.shape) else 1.0
         if off >= 0.5:
             return c
         if off > best_off:
             best, best_off = c, off
     return best
+
+
+def in_frame(points: np.ndarray, radii: np.ndarray, shape: tuple[int, int]) -> bool:
+    """True when the limb ``points`` / ``radii`` (:func:`limb_chain`) ends inside a photo of
+    ``shape`` (h, w): its wrist, palm and fingertips, each with its radius, within the frame."""
+    h, w = shape
+    ends, r = np.asarray(points[-3:], np.float64), np.asarray(radii[-3:], np.float64)
+    return bool(((ends[:, 0] - r >= 0) & (ends[:, 0] + r <= w - 1)
+                 & (ends[:, 1] - r >= 0) & (ends[:, 1] + r <= h - 1)).all())
 
 
 def _stubby(pose: Pose, side: Side) -> bool:
@@ -269,5 +280,5 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                        radii.astype(np.float32))
 
 
-__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "limb_chain", "mirrored",
-           "missing_limb", "place", "thumb"]
+__all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "in_frame", "limb_chain",
+           "mirrored", "missing_limb", "place", "thumb"]
