@@ -153,3 +153,10 @@ def test_beside_an_arm_called_missing_a_likely_broken_one_is_called_missing_too(
     assert right.state == "present" and left.state == "unsure"
     probabilities["left"] = 0.3  # beside a missing arm, an arm the network sees stays
     assert judge(pose, mask, photo)[0].state == "present"
+    # seen from the side (shoulders 0.3 torso lengths apart) one arm hides behind the body:
+    # its score says nothing about a break, so it stays unsure
+    probabilities["left"] = 0.88
+    xy = pose.xy.copy()
+    xy[KEYPOINT_NAMES.index("left_hip"), 1] = xy[KEYPOINT_NAMES.index("right_hip"), 1] = 280
+    left, right = judge(Pose(xy, pose.scores, "test"), mask, photo)
+    assert right.missing and left.evidence.frontal < 0.55 and left.state == "unsure"
