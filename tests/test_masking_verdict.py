@@ -128,35 +128,3 @@ def test_judge_asks_the_network_only_when_given_the_photo(monkeypatch):
     assert left.to_json()["evidence"]["missing_net"] == 0.99  # type: ignore[index]
     # NaN (not run) is written as null, so the JSON stays valid
     assert judge(pose, mask)[0].to_json()["evidence"]["missing_net"] is None  # type: ignore[index]
-
-
-
-def test_beside_an_arm_called_missing_a_likely_broken_one_is_called_missing_too(monkeypatch):
-    """Alone, an arm at p = 0.88 is only offered (unsure); when the other arm is called
-    missing it is restored too (a statue that lost one arm has often lost both). An arm the
-    network thinks present stays present beside it."""
-    from restore.masking import arm_net
-
-    probabilities = {"left": 0.88, "right": 0.1}
-    monkeypatch.setattr(arm_net, "missing_probability",
-                        lambda image, statue, pose, device="cpu": dict(probabilities))
-    pose, mask = _figure(290)  # its right arm hangs off the statue, unseen: missing
-    photo = np.zeros((*mask.shape, 3), np.uint8)
-    left, right = judge(pose, mask, photo)
-    assert right.missing and decide(left.evidence) == "unsure"  # alone: only offered
-    assert left.state == "missing_forearm"  # its upper arm is on the statue and seen
-    # the right arm drawn on the statue and seen: nothing missing beside the left one
-    xy, scores = pose.xy.copy(), pose.scores.copy()
-    for name, point in (("right_elbow", (75, 130)), ("right_wrist", (72, 175))):
-        xy[KEYPOINT_NAMES.index(name)], scores[KEYPOINT_NAMES.index(name)] = point, 0.9
-    left, right = judge(Pose(xy, scores, "test"), mask, photo)
-    assert right.state == "present" and left.state == "unsure"
-    probabilities["left"] = 0.3  # beside a missing arm, an arm the network sees stays
-    assert judge(pose, mask, photo)[0].state == "present"
-    # seen from the side (shoulders 0.3 torso lengths apart) one arm hides behind the body:
-    # its score says nothing about a break, so it stays unsure
-    probabilities["left"] = 0.88
-    xy = pose.xy.copy()
-    xy[KEYPOINT_NAMES.index("left_hip"), 1] = xy[KEYPOINT_NAMES.index("right_hip"), 1] = 280
-    left, right = judge(Pose(xy, pose.scores, "test"), mask, photo)
-    assert right.missing and left.evidence.frontal < 0.55 and left.state == "unsure"

@@ -64,11 +64,6 @@ NET_MISSING = 0.95
 # the one-click "restore anyway" offer (10 of the 17 missing Met arms score 0.8 or more, and 4
 # of the 288 present ones).
 NET_UNSURE = 0.8
-# A statue that lost one arm has often lost the other: beside an arm called missing, the other
-# is called missing from this probability on (it would be "unsure" alone) when the figure
-# faces the camera. On the labelled Met statues no present arm of a broken statue scores
-# above 0.51; on the held-out renders a side view's hidden arm scored 0.92.
-NET_PAIRED = NET_UNSURE
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -211,9 +206,8 @@ def _inside_distance(mask: np.ndarray, x: int, y: int) -> float:
         r *= 2
 
 
-def decide(e: Evidence, net_missing: float = NET_MISSING) -> ArmState:
-    """The rule: missing only when the limb clearly leaves the statue, or the arm-presence
-    network is at least ``net_missing`` sure; else present or unsure."""
+def decide(e: Evidence) -> ArmState:
+    """The rule: missing only when the limb clearly leaves the statue; else present or unsure."""
     if e.shoulder_score < MIN_SHOULDER or not e.shoulder_on_statue or e.shoulder_width < 4:
         return "unsure"
     if e.below_hips < MIN_BELOW_HIPS:
@@ -227,7 +221,7 @@ def decide(e: Evidence, net_missing: float = NET_MISSING) -> ArmState:
     if (e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST and e.elbow_depth < EDGE
             and e.nose_score >= FACING and e.frontal >= FRONTAL):
         return "missing_arm"  # an unseen limb hallucinated over the body, its elbow at the edge
-    if e.missing_net >= net_missing:  # the photo shows no arm there (NaN: not run, never)
+    if e.missing_net >= NET_MISSING:  # the photo shows no arm there (NaN: not run, never)
         kept_upper = (e.upper_on_statue >= ON and e.elbow_score >= UNSEEN_ELBOW
                       and e.upper_length >= MIN_UPPER)
         return "missing_forearm" if kept_upper else "missing_arm"
@@ -252,15 +246,13 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
         from restore.masking.arm_net import missing_probability
 
         net = missing_probability(image, mask, pose, device)
+    out = []
     dist = distance_to(mask)
-    ev = [gather(pose, mask, side, dist, net[side]) for side in ("left", "right")]  # type: ignore[arg-type]
-    states = [decide(e) for e in ev]
-    for i in (0, 1):  # beside an arm called missing, a likely broken one is called so too,
-        # on a figure facing the camera (seen from the side, one arm hides behind the body)
-        if states[1 - i] in MISSING and states[i] == "unsure" and ev[i].frontal >= FRONTAL:
-            states[i] = decide(ev[i], NET_PAIRED)
-    return (ArmVerdict("left", states[0], ev[0]), ArmVerdict("right", states[1], ev[1]))
+    for side in ("left", "right"):
+        e = gather(pose, mask, side, dist, net[side])  # type: ignore[arg-type]
+        out.append(ArmVerdict(side, decide(e), e))  # type: ignore[arg-type]
+    return out[0], out[1]
 
 
-__all__ = ["MISSING", "NET_MISSING", "NET_PAIRED", "NET_UNSURE", "ArmState", "ArmVerdict",
-           "Evidence", "decide", "gather", "judge", "on_statue"]
+__all__ = ["MISSING", "NET_MISSING", "NET_UNSURE", "ArmState", "ArmVerdict", "Evidence",
+           "decide", "gather", "judge", "on_statue"]
