@@ -225,20 +225,20 @@ def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
     first = [mirror, pose] if mirror_first else [pose, mirror]
     candidates = first + [hanging(pose, side, t, gravity, fore)
                           for gravity in (True, False) for t in (12, 25, 45)]
-    best, best_off = pose, -1.0
+    best, best_off, cut = pose, -1.0, None
     for c in candidates:
         if c is None or (c is pose and _stubby(c, side)):
             continue  # the network's own forearm, drawn stubby (a mirrored one is the sculptor's)
         points, radii = limb_chain(c, side, state)
         limb = shapes.tapered(statue.shape, points, radii)
         off = float((limb & ~statue).sum() / max(1, limb.sum()))
-        # A hand that would leave the photo is cut by its border: any arm that fits is better.
-        off -= 0.0 if in_frame(points, radii, statue.shape) else 1.0
-        if off >= 0.5:
+        if off >= 0.5 and in_frame(points, radii, statue.shape):
             return c
-        if off > best_off:
+        if off >= 0.5:  # its hand would be cut by the photo's border: only if none fits
+            cut = cut or c
+        elif off > best_off:
             best, best_off = c, off
-    return best
+    return cut or best
 
 
 def in_frame(points: np.ndarray, radii: np.ndarray, shape: tuple[int, int]) -> bool:
