@@ -118,7 +118,12 @@ def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str
 
 def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
             ) -> tuple[dict[str, float | str], np.ndarray, np.ndarray]:
-    result = run(image, config, with_3d=False)
+    try:
+        result = run(image, config, with_3d=False)
+    except ValueError as err:  # refused (e.g. no statue found): the photo comes back as it was
+        return ({"changed": 0.0, "statue_repainted": 0.0, "found": "-",
+                 "outside_identical": "True", "verdicts": f"refused: {err}"[:60]},
+                image, np.zeros(image.shape[:2], bool))
     diff = np.abs(result.restored.astype(np.int16) - image.astype(np.int16)).max(axis=2)
     region = result.arm_mask.mask
     outside = bool((result.restored[~region] == image[~region]).all())
@@ -186,7 +191,7 @@ def main() -> None:
     for name, image, truth, missing, kind in cases:
         row, restored, region = measure(image, truth, config)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
-        if row["found"] != "-" or missing:
+        if row["found"] != "-" or missing or str(row["verdicts"]).startswith("refused"):
             print(f"{kind:18s} {name:22s} missing={','.join(sorted(missing)) or '-':10s} "
                   f"found={row['found']:10s} changed={float(row['changed']):.2%} "  # type: ignore[arg-type]
                   f"statue={float(row['statue_repainted']):.2%} {row['verdicts']}")  # type: ignore[arg-type]

@@ -116,6 +116,18 @@ def cutout_on_grey(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 127
 
 
+def flatten_background(image: np.ndarray, statue: np.ndarray, margin: float = 0.005
+                       ) -> np.ndarray:
+    """``image`` (HxWx3 uint8 RGB) with every pixel farther than ``margin`` x its longer side
+    from ``statue`` (HxW bool, True = statue) set to mid grey (128): the photo as a museum's
+    cut-out on grey shows it (the margin keeps what the mask's edge missed). A new array."""
+    import cv2
+
+    k = max(1, int(round(margin * max(statue.shape))))
+    keep = cv2.dilate(statue.astype(np.uint8), np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+    return np.ascontiguousarray(np.where(keep[:, :, None], image, np.uint8(128)))
+
+
 def as_mask(array: np.ndarray, shape: tuple[int, int] | None = None,
             what: str = "mask") -> np.ndarray:
     """Any mask-like array (bool, 0/1, 0/255, grey or RGB(A) image) -> HxW bool.

@@ -8,6 +8,7 @@ from restore.images import (
     as_mask,
     as_rgb_uint8,
     check_region,
+    flatten_background,
     load_image,
     load_mask,
     save_image,
@@ -89,3 +90,15 @@ def test_rgba_mask_uses_colour_when_it_varies_else_alpha():
     layer[..., 0] = 255  # uniform red brush colour, painted where alpha > 0
     layer[0:4, 0:4, 3] = 255
     assert as_mask(layer).sum() == 16
+
+
+def test_flatten_background_keeps_the_statue_and_a_margin_and_greys_the_rest():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (200, 100, 3), dtype=np.uint8)
+    statue = np.zeros((200, 100), bool)
+    statue[50:150, 40:60] = True
+    flat = flatten_background(image, statue, margin=0.01)  # 2 px of the 200 px side
+    assert flat.shape == image.shape and flat.dtype == np.uint8 and flat is not image
+    assert (flat[48:152, 38:62] == image[48:152, 38:62]).all()  # statue and its margin
+    assert (flat[:45] == 128).all() and (flat[:, :35] == 128).all()  # the rest is grey
+    assert (flatten_background(image, statue, 0.05)[45:155, 35:65] == image[45:155, 35:65]).all()

@@ -128,3 +128,23 @@ def test_judge_asks_the_network_only_when_given_the_photo(monkeypatch):
     assert left.to_json()["evidence"]["missing_net"] == 0.99  # type: ignore[index]
     # NaN (not run) is written as null, so the JSON stays valid
     assert judge(pose, mask)[0].to_json()["evidence"]["missing_net"] is None  # type: ignore[index]
+
+
+def test_the_network_is_asked_about_every_pose_given_and_the_highest_counts(monkeypatch):
+    """Poses of the same figure from other framings (``also``): the network sees the arm as
+    each draws it, and the most confident "broken off" counts, per side."""
+    from restore.masking import arm_net
+
+    def fake(image, statue, pose, device="cpu"):  # a pose's nose x says how sure it is
+        p = float(pose.point("nose")[0]) / 1000
+        return {"left": p, "right": float("nan") if p > 0.5 else 0.05}
+
+    monkeypatch.setattr(arm_net, "missing_probability", fake)
+    pose, mask = _figure(199)
+    photo = np.zeros((*mask.shape, 3), np.uint8)
+    other = Pose(pose.xy.copy(), pose.scores, "other")
+    other.xy[KEYPOINT_NAMES.index("nose"), 0] = 970.0
+    left, right = judge(pose, mask, photo, also=[other])
+    assert left.evidence.missing_net == pytest.approx(0.97) and left.missing
+    assert right.evidence.missing_net == pytest.approx(0.05)  # a NaN answer is passed over
+    assert judge(pose, mask, photo)[0].evidence.missing_net == pytest.approx(0.1)

@@ -204,3 +204,34 @@ def test_both_arms_restored_when_asked_whatever_the_verdicts(statue, seen):
     middle = (pose.point("left_shoulder")[0] + pose.point("right_shoulder")[0]) / 2
     assert cols.min() < middle < cols.max()  # repainted on both sides of the body
     assert all("(as asked)" in n for n in result.notes[:2])
+
+
+def test_the_verdict_also_sees_the_pose_on_the_photo_flattened_to_grey(statue, monkeypatch):
+    """On a busy background the pose network may draw a lost arm into the clutter: the
+    verdict is also given the pose of the photo flattened to grey around the statue, at
+    each of FLAT_MARGINS (not for the silhouette backend, whose pose is the mask's)."""
+    from restore import pipeline
+    from restore.pipeline import FLAT_MARGINS, plan
+
+    image, mask, pose = statue
+    seen: list[np.ndarray] = []
+    calls: list[int] = []
+
+    def fake_pose(rgb, seg, config, keypoints):
+        seen.append(rgb)
+        return pose
+
+    def fake_judge(p, m, rgb, device, also=()):
+        calls.append(len(also))
+        return real_judge(p, m, rgb, device, also)
+
+    real_judge = pipeline.judge
+    monkeypatch.setattr(pipeline, "_pose", fake_pose)
+    monkeypatch.setattr(pipeline, "judge", fake_judge)
+    plan(image, RestoreConfig().resolved())
+    assert calls == [len(FLAT_MARGINS)] and len(seen) == 1 + len(FLAT_MARGINS)
+    assert (seen[0] == image).all() and all((s == 128).any() and s.shape == image.shape
+                                            for s in seen[1:])
+    calls.clear()
+    plan(image, RestoreConfig(pose="silhouette").resolved())
+    assert calls == [0]

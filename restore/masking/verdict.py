@@ -18,6 +18,7 @@ anything in between is "unsure", which the pipeline leaves alone and explains.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -234,10 +235,12 @@ def decide(e: Evidence) -> ArmState:
 
 
 def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
-          device: str = "cpu") -> tuple[ArmVerdict, ArmVerdict]:
+          device: str = "cpu", also: Sequence[Pose] = ()) -> tuple[ArmVerdict, ArmVerdict]:
     """Verdicts for the (left, right) arms of the figure in ``pose`` on statue ``mask``;
     with ``image`` (HxWx3 uint8 RGB, the photo) the arm-presence network is asked too (on
-    ``device``; skipped, NaN, when its weights cannot be had)."""
+    ``device``; skipped, NaN, when its weights cannot be had), about the arm as ``pose``
+    draws it and as each pose in ``also`` does (other estimates of the same figure; the
+    highest probability counts)."""
     if mask.ndim != 2 or mask.dtype != bool:
         raise ValueError(f"The statue mask must be HxW bool, got {mask.shape} {mask.dtype}.")
     nan = float("nan")
@@ -246,6 +249,9 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
         from restore.masking.arm_net import missing_probability
 
         net = missing_probability(image, mask, pose, device)
+        for other in also:
+            more = missing_probability(image, mask, other, device)
+            net = {s: max(p, more[s]) if not np.isnan(more[s]) else p for s, p in net.items()}
     out = []
     dist = distance_to(mask)
     for side in ("left", "right"):
