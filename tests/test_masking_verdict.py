@@ -148,3 +148,10 @@ def test_the_network_is_asked_about_every_pose_given_and_the_highest_counts(monk
     assert left.evidence.missing_net == pytest.approx(0.97) and left.missing
     assert right.evidence.missing_net == pytest.approx(0.05)  # a NaN answer is passed over
     assert judge(pose, mask, photo)[0].evidence.missing_net == pytest.approx(0.1)
+
+
+def test_the_probability_shown_is_rounded_down_so_unsure_never_reads_as_the_threshold():
+    just_below = replace(SEEN, missing_net=NET_MISSING - 0.0004)
+    verdict = ArmVerdict("left", decide(just_below), just_below)
+    assert verdict.state == "unsure"
+    assert verdict.sentence().endswith(f"p = {NET_MISSING - 0.01:.2f}]")

@@ -119,7 +119,8 @@ class ArmVerdict:
         net = self.evidence.missing_net
         seen = ""  # what the arm-presence network saw, when it tipped or shaped the verdict
         if self.chosen_by == "photo" and net >= NET_UNSURE and self.state != "present":
-            seen = f" [arm-presence: broken off, p = {net:.2f}]"
+            # rounded down, so an arm left unsure never reads as reaching the threshold
+            seen = f" [arm-presence: broken off, p = {np.floor(net * 100 + 1e-6) / 100:.2f}]"
         return f"{self.side} arm: {words}{by}{seen}"
 
     def to_json(self) -> dict[str, object]:
