@@ -13,7 +13,10 @@
 
 "Changed" is the share of pixels whose largest channel difference exceeds 12 levels (the
 before-stop check's definition): an intact photo is changed above 0.5 %, a broken one
-restored above 0.2 %. "Repainted statue" is the share of the true statue (alpha / hand-made
+restored above 0.2 %. "Restored or offered": a truly missing arm restored, or left alone as
+"unsure" with arm-presence at 0.8 or more, which the app offers to restore in one click (on
+the other sets: photos with such an offer, a false hint but no pixel changed).
+"Repainted statue" is the share of the true statue (alpha / hand-made
 mask) inside the repaint region. Prints one table; ``--sheet`` writes the input, the region
 and the result side by side for every photo that changed, at full height.
 """
@@ -31,6 +34,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from restore.images import load_image, load_mask
+from restore.masking.verdict import NET_UNSURE
 from restore.pipeline import RestoreConfig, run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
@@ -121,34 +125,43 @@ def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
     try:
         result = run(image, config, with_3d=False)
     except ValueError as err:  # refused (e.g. no statue found): the photo comes back as it was
-        return ({"changed": 0.0, "statue_repainted": 0.0, "found": "-",
+        return ({"changed": 0.0, "statue_repainted": 0.0, "found": "-", "offered": "-",
                  "outside_identical": "True", "verdicts": f"refused: {err}"[:60]},
                 image, np.zeros(image.shape[:2], bool))
     diff = np.abs(result.restored.astype(np.int16) - image.astype(np.int16)).max(axis=2)
     region = result.arm_mask.mask
     outside = bool((result.restored[~region] == image[~region]).all())
     found = {v.side for v in result.verdicts if v.missing}
+    offered = {v.side for v in result.verdicts  # left alone with "restore anyway" offered
+               if v.state == "unsure" and v.evidence.missing_net >= NET_UNSURE}
     row: dict[str, float | str] = {
         "changed": float((diff > 12).mean()),
         "statue_repainted": float((region & truth).sum() / max(1, truth.sum())),
         "found": ",".join(sorted(found)) or "-", "outside_identical": str(outside),
+        "offered": ",".join(sorted(offered)) or "-",
         "verdicts": " ".join(f"{v.side[0]}:{v.state}" for v in result.verdicts)}
     return row, result.restored, region
 
 
 def summarise(rows: list[dict[str, object]]) -> None:
-    print("| set | photos | changed | restored (right side) | statue repainted, median / max |")
-    print("|---|---|---|---|---|")
+    print("| set | photos | changed | restored (right side) | restored or offered | "
+          "statue repainted, median / max |")
+    print("|---|---|---|---|---|---|")
     for kind in dict.fromkeys(str(r["kind"]) for r in rows):
         rs = [r for r in rows if r["kind"] == kind]
         changed = sum(float(r["changed"]) > 0.005 for r in rs)  # type: ignore[arg-type]
         restored = [r for r in rs if float(r["changed"]) > 0.002]  # type: ignore[arg-type]
         right = sum(bool(r["truth"]) and set(str(r["found"]).split(",")) <= r["truth"]  # type: ignore[operator]
                     for r in restored)
+        # a truly missing arm restored, or left alone with the one-click offer to restore it
+        reached = sum(bool(set(str(r["found"]).split(",")) & r["truth"]  # type: ignore[operator]
+                           or set(str(r["offered"]).split(",")) & r["truth"]) for r in rs)  # type: ignore[operator]
+        offers = sum(r["offered"] != "-" for r in rs)  # an intact arm said to be maybe broken
         share = [float(r["statue_repainted"]) for r in rs]  # type: ignore[arg-type]
         broken = "broken" in kind or "amputated" in kind
         print(f"| {kind} | {len(rs)} | {changed}/{len(rs)} | "
               f"{f'{len(restored)}/{len(rs)} ({right})' if broken else '-'} | "
+              f"{f'{reached}/{len(rs)}' if broken else f'{offers}/{len(rs)} offered'} | "
               f"{np.median(share):.2%} / {max(share):.2%} |")
 
 
