@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 
 from restore.errors import BackendUnavailable
-from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background
+from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
 from restore.masking.missing import missing_limb, place
@@ -30,6 +31,7 @@ Progress = Callable[[float, str], None]
 # Margins (x the photo's longer side) around the statue at which the photo is flattened to
 # grey for the extra poses arm-presence is asked about (benchmarks/bench_real_restore.py).
 FLAT_MARGINS = (0.005, 0.015)
+FLAT_SIDE = 2048  # px: a longer photo is flattened downscaled (20 MP restore 1.7 -> 1.2 s)
 
 
 # "auto" picks the first of these that can run here, chosen by measurement on real photos:
@@ -196,6 +198,30 @@ def _pose(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
     return estimate(rgb, config.pose, keypoints, config.device)
 
 
+def _flat_poses(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
+                keypoints: Pose | None) -> list[Pose]:
+    """Poses of the photo flattened to grey around the statue, one per FLAT_MARGINS, in the
+    photo's pixels, for arm-presence to see the arms as drawn there too: on a busy background
+    a pose network draws a lost arm into the clutter, where the network cannot see it missing
+    (two margins, because one pixel of margin can move the pose; Met statues on streets 2 ->
+    4 of 12 found, nothing intact changed). None for the silhouette backend (its pose is the
+    mask's) or without arm-presence's weights. A photo longer than FLAT_SIDE is flattened
+    downscaled: the pose network sees a few hundred pixels of it anyway."""
+    if config.pose == "silhouette" or _no_arm_net():
+        return []
+    small, scale = resize_max(rgb, FLAT_SIDE)
+    mask = seg.mask if scale == 1.0 else cv2.resize(
+        seg.mask.astype(np.uint8), small.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
+    hint = None if keypoints is None else Pose(keypoints.xy * scale, keypoints.scores,
+                                               keypoints.backend)
+    out = []
+    for margin in FLAT_MARGINS:
+        pose = estimate(flatten_background(small, mask, margin), config.pose, hint,
+                        config.device)
+        out.append(pose if scale == 1.0 else Pose(pose.xy / scale, pose.scores, pose.backend))
+    return out
+
+
 def _no_arm_net() -> bool:
     """True when the arm-presence weights cannot be had (imported here: torch only on use)."""
     from restore.masking.arm_net import unavailable_reason
@@ -270,13 +296,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report(0.2, "locating the arms")
     pose = _pose(rgb, seg, config, keypoints)
     report(0.35, "judging each arm")
-    # On a busy background a pose network draws a lost arm into the clutter, where the
-    # arm-presence network cannot see it missing: it also sees the arm as drawn on the photo
-    # flattened to grey around the statue, at two margins because one pixel of margin can
-    # move the pose (Met statues on streets: 2 -> 4 of 12 found, nothing intact changed).
-    flat = [] if config.pose == "silhouette" or _no_arm_net() else [
-        _pose(flatten_background(rgb, seg.mask, margin), seg, config, keypoints)
-        for margin in FLAT_MARGINS]
+    flat = _flat_poses(rgb, seg, config, keypoints)
     verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
                            keypoints)
     todo = [v for v in verdicts if v.missing]

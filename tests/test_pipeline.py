@@ -206,32 +206,40 @@ def test_both_arms_restored_when_asked_whatever_the_verdicts(statue, seen):
     assert all("(as asked)" in n for n in result.notes[:2])
 
 
+
 def test_the_verdict_also_sees_the_pose_on_the_photo_flattened_to_grey(statue, monkeypatch):
     """On a busy background the pose network may draw a lost arm into the clutter: the
     verdict is also given the pose of the photo flattened to grey around the statue, at
-    each of FLAT_MARGINS (not for the silhouette backend, whose pose is the mask's)."""
+    each of FLAT_MARGINS (not for the silhouette backend, whose pose is the mask's); a photo
+    longer than FLAT_SIDE is flattened downscaled and its poses come back in its pixels."""
     from restore import pipeline
     from restore.pipeline import FLAT_MARGINS, plan
 
     image, mask, pose = statue
     seen: list[np.ndarray] = []
-    calls: list[int] = []
+    calls: list[list[Pose]] = []
 
-    def fake_pose(rgb, seg, config, keypoints):
+    def fake_estimate(rgb, backend, hint=None, device="cpu"):
         seen.append(rgb)
-        return pose
+        return Pose(pose.xy * rgb.shape[1] / image.shape[1], pose.scores, "fake")
 
     def fake_judge(p, m, rgb, device, also=()):
-        calls.append(len(also))
+        calls.append(list(also))
         return real_judge(p, m, rgb, device, also)
 
     real_judge = pipeline.judge
-    monkeypatch.setattr(pipeline, "_pose", fake_pose)
+    monkeypatch.setattr(pipeline, "estimate", fake_estimate)
     monkeypatch.setattr(pipeline, "judge", fake_judge)
     plan(image, RestoreConfig().resolved())
-    assert calls == [len(FLAT_MARGINS)] and len(seen) == 1 + len(FLAT_MARGINS)
+    assert len(calls) == 1 and len(calls[0]) == len(FLAT_MARGINS) == len(seen) - 1
     assert (seen[0] == image).all() and all((s == 128).any() and s.shape == image.shape
                                             for s in seen[1:])
     calls.clear()
     plan(image, RestoreConfig(pose="silhouette").resolved())
-    assert calls == [0]
+    assert calls == [[]]
+    calls.clear()
+    seen.clear()
+    monkeypatch.setattr(pipeline, "FLAT_SIDE", image.shape[1] // 2)  # as if twice too long
+    plan(image, RestoreConfig().resolved())
+    assert max(seen[1].shape[:2]) == image.shape[1] // 2
+    assert np.allclose(calls[0][0].xy, pose.xy, atol=1.0)  # back in the photo's pixels
