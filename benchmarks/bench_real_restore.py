@@ -13,9 +13,10 @@
 
 "Changed" is the share of pixels whose largest channel difference exceeds 12 levels (the
 before-stop check's definition): an intact photo is changed above 0.5 %, a broken one
-restored above 0.2 %. "Restored or offered": a truly missing arm restored, or left alone as
-"unsure" with arm-presence at 0.8 or more, which the app offers to restore in one click (on
-the other sets: photos with such an offer, a false hint but no pixel changed).
+restored above 0.2 %. "Restored or noted": a truly missing arm restored, or left alone as
+"unsure" with its note saying it may be broken off (arm-presence at 0.8 or more; the app
+offers every unsure arm a one-click restore); on the other sets, the photos with such a note
+(a false hint, no pixel changed).
 "Repainted statue" is the share of the true statue (alpha / hand-made
 mask) inside the repaint region. Prints one table; ``--sheet`` writes the input, the region
 and the result side by side for every photo that changed, at full height.
@@ -34,7 +35,6 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from restore.images import load_image, load_mask
-from restore.masking.verdict import NET_UNSURE
 from restore.pipeline import RestoreConfig, run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
@@ -132,8 +132,7 @@ def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
     region = result.arm_mask.mask
     outside = bool((result.restored[~region] == image[~region]).all())
     found = {v.side for v in result.verdicts if v.missing}
-    offered = {v.side for v in result.verdicts  # left alone with "restore anyway" offered
-               if v.state == "unsure" and v.evidence.missing_net >= NET_UNSURE}
+    offered = {v.side for v in result.verdicts if v.maybe_broken}
     row: dict[str, float | str] = {
         "changed": float((diff > 12).mean()),
         "statue_repainted": float((region & truth).sum() / max(1, truth.sum())),
@@ -144,7 +143,7 @@ def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
 
 
 def summarise(rows: list[dict[str, object]]) -> None:
-    print("| set | photos | changed | restored (right side) | restored or offered | "
+    print("| set | photos | changed | restored (right side) | restored or noted | "
           "statue repainted, median / max |")
     print("|---|---|---|---|---|---|")
     for kind in dict.fromkeys(str(r["kind"]) for r in rows):
@@ -153,7 +152,7 @@ def summarise(rows: list[dict[str, object]]) -> None:
         restored = [r for r in rs if float(r["changed"]) > 0.002]  # type: ignore[arg-type]
         right = sum(bool(r["truth"]) and set(str(r["found"]).split(",")) <= r["truth"]  # type: ignore[operator]
                     for r in restored)
-        # a truly missing arm restored, or left alone with the one-click offer to restore it
+        # a truly missing arm restored, or left alone with a note that it may be broken off
         reached = sum(bool(set(str(r["found"]).split(",")) & r["truth"]  # type: ignore[operator]
                            or set(str(r["offered"]).split(",")) & r["truth"]) for r in rs)  # type: ignore[operator]
         offers = sum(r["offered"] != "-" for r in rs)  # an intact arm said to be maybe broken
@@ -161,7 +160,7 @@ def summarise(rows: list[dict[str, object]]) -> None:
         broken = "broken" in kind or "amputated" in kind
         print(f"| {kind} | {len(rs)} | {changed}/{len(rs)} | "
               f"{f'{len(restored)}/{len(rs)} ({right})' if broken else '-'} | "
-              f"{f'{reached}/{len(rs)}' if broken else f'{offers}/{len(rs)} offered'} | "
+              f"{f'{reached}/{len(rs)}' if broken else f'{offers}/{len(rs)} noted'} | "
               f"{np.median(share):.2%} / {max(share):.2%} |")
 
 

@@ -93,6 +93,7 @@ def test_the_arm_presence_network_calls_an_arm_drawn_over_the_body_missing():
     half = ArmVerdict("left", decide(replace(SEEN, missing_net=NET_MISSING - 0.01)),
                       replace(SEEN, missing_net=NET_MISSING - 0.01))
     assert half.state == "unsure" and "may be broken off" in half.sentence()
+    assert half.maybe_broken and not ArmVerdict("left", "unsure", SEEN).maybe_broken
     assert half.sentence().endswith("[arm-presence: broken off, p = 0.94]")
     sure = ArmVerdict("left", "missing_forearm", replace(SEEN, missing_net=0.97))
     assert sure.sentence() == ("left arm: missing below the elbow, restored "

@@ -102,6 +102,12 @@ class ArmVerdict:
     def missing(self) -> bool:
         return self.state in MISSING
 
+    @property
+    def maybe_broken(self) -> bool:
+        """Left unsure although arm-presence half sees a break (p >= NET_UNSURE): its note
+        says it may be broken off."""
+        return self.state == "unsure" and self.evidence.missing_net >= NET_UNSURE
+
     def sentence(self) -> str:
         """Plain words for the CLI and the app, e.g. 'left arm: forearm missing, restored'."""
         words = {"present": "present, left alone",
@@ -109,7 +115,7 @@ class ArmVerdict:
                  "missing_arm": "missing below the shoulder, restored",
                  "unsure": "unsure, left alone (place or drag its points, or pick this side, "
                            "to restore it)"}[self.state]
-        if self.state == "unsure" and self.evidence.missing_net >= NET_UNSURE:
+        if self.maybe_broken:
             words = ("unsure, left alone: it may be broken off (place or drag its points, or "
                      "pick this side, to restore it)")
         if self.state == "unsure" and self.evidence.below_hips < MIN_BELOW_HIPS:
@@ -252,7 +258,7 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
         net = missing_probability(image, mask, pose, device)
         for other in also:
             more = missing_probability(image, mask, other, device)
-            net = {s: max(p, more[s]) if not np.isnan(more[s]) else p for s, p in net.items()}
+            net = {s: float(np.fmax(p, more[s])) for s, p in net.items()}  # NaN passed over
     out = []
     dist = distance_to(mask)
     for side in ("left", "right"):
