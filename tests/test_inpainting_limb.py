@@ -55,3 +55,22 @@ def test_limb_with_no_statue_beside_the_hole_still_paints_finite_colours():
     assert np.array_equal(out.image[~limb.region], image[~limb.region])
     painted = out.image[limb.region].astype(float)
     assert np.isfinite(painted).all() and painted.std() > 0
+
+
+def test_limb_detail_comes_from_the_plain_surface_not_carved_ornament():
+    from restore.inpainting.limb import DETAIL_SIGMA, detail_source
+
+    rng = np.random.default_rng(0)
+    h, w = 120, 160
+    statue = np.zeros((h, w), bool)
+    statue[10:110, 10:100] = True
+    lum = 60 + rng.normal(0, 2.0, (h, w))  # the grain
+    ornament = np.zeros((h, w), bool)
+    ornament[10:50, 10:100] = True  # deep parallel grooves over the statue's upper part
+    lum[ornament] += 25 * np.sign(np.sin(np.indices((h, w))[1] * 2 * np.pi / 6))[ornament]
+    hole = np.zeros((h, w), bool)
+    hole[20:60, 105:150] = True  # beside the carved part
+    out = detail_source(lum.astype(np.float32), statue, hole)
+    grain = np.std(rng.normal(0, 2.0, 100_000)) * 1.5  # about the grain's high-pass, with room
+    assert DETAIL_SIGMA > 0 and np.count_nonzero(out[hole]) > 0.9 * hole.sum()
+    assert float(np.std(out[hole])) < grain

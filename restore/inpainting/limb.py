@@ -40,6 +40,10 @@ SHADING = 0.5  # share of the fitted directional light the limb gets (bench_arm.
 # stump and what is beside it), not the whole crop's: on the real views with an arm removed
 # CIEDE2000 8.85 -> 8.53 and PSNR 16.0 -> 16.3; on renders 19.5 -> 18.3 (bench_arm.py, 20).
 LEVEL_REACH = 1.5
+# Detail is copied only from the statue's plain surface: where the local detail energy is
+# at most GRAIN x its median on the statue (grain, patina, chisel marks), not carved
+# ornament, folds or a face, whose lines would be pasted onto the arm.
+GRAIN = 1.5
 
 
 def inflate_normals(mask: np.ndarray) -> np.ndarray:
@@ -88,9 +92,11 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     """HxW high-pass luminance for the hole, copied from statue pixels at the same scale.
 
     The hole is shifted onto the statue near the stump (the same material as the lost arm)
-    by the first of a spiral of offsets that lands inside it, away from the statue's edges;
-    the copy is clipped to 2.5 robust deviations so a carved edge or an eye does not come
-    along as "grain". ``to_hole``: :func:`distance_to` of the hole, when the caller has it.
+    by the first of a spiral of offsets that lands inside it, away from the statue's edges
+    and on its plain surface (local detail energy under :data:`GRAIN` x the median, so
+    carved ornament does not come along); the copy is clipped to 2.5 robust deviations so
+    a carved edge or an eye does not come along as "grain". ``to_hole``:
+    :func:`distance_to` of the hole, when the caller has it.
     """
     high = lum - cv2.GaussianBlur(lum, (0, 0), DETAIL_SIGMA)
     margin = int(3 * DETAIL_SIGMA) * 2 + 1
@@ -100,6 +106,10 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
         return out
     spread = 2.5 * 1.4826 * float(np.median(np.abs(high[inner]))) + 1e-3
     high = np.clip(high, -spread, spread)
+    energy = cv2.GaussianBlur(np.abs(high), (0, 0), 3 * DETAIL_SIGMA)
+    plain = inner & (energy <= GRAIN * float(np.median(energy[inner])))
+    if plain.sum() >= 0.25 * inner.sum():  # else the whole statue is carved: take it all
+        inner = plain
     hy, hx = np.nonzero(hole)
     near = inner & ((distance_to(hole) if to_hole is None else to_hole) <= 45)
     src = near if near.sum() >= 16 else inner
