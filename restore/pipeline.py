@@ -19,7 +19,7 @@ from restore.images import as_mask, as_rgb_uint8, check_region, flatten_backgrou
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
 from restore.masking.missing import missing_limb, place
-from restore.masking.verdict import ArmVerdict, judge
+from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
 from restore.reconstruction.options import Options
@@ -174,14 +174,16 @@ def _placed_sides(hint: Pose | None) -> list[Side]:
 def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], config: RestoreConfig,
                 hint: Pose | None) -> tuple[ArmVerdict, ArmVerdict]:
     """The verdicts with the user's choice applied: a side they picked or placed points for
-    is restored whatever the photo says (``chosen_by="user"``); otherwise only arms the
-    verdict calls missing are."""
+    is restored whatever the photo says (``chosen_by="user"``; from the elbow when the pose
+    shows an upper arm on the statue, as for an arm arm-presence calls missing:
+    :func:`~restore.masking.verdict.lost_part`); otherwise only arms the verdict calls
+    missing are."""
     asked: list[Side] = (["left", "right"] if config.side == "both" else _placed_sides(hint)
                          if config.side == "auto" else [config.side])
     out = []
     for v in verdicts:
         if v.side in asked:
-            state = v.state if v.missing else "missing_arm"
+            state = v.state if v.missing else lost_part(v.evidence)
             v = replace(v, state=state, chosen_by="user")
         out.append(v)
     return out[0], out[1]

@@ -156,3 +156,21 @@ def test_the_probability_shown_is_rounded_down_so_unsure_never_reads_as_the_thre
     verdict = ArmVerdict("left", decide(just_below), just_below)
     assert verdict.state == "unsure"
     assert verdict.sentence().endswith(f"p = {NET_MISSING - 0.01:.2f}]")
+
+
+def test_an_arm_chosen_by_the_user_is_restored_from_its_elbow_when_the_upper_arm_is_seen():
+    from restore.masking.verdict import lost_part
+    from restore.pipeline import RestoreConfig, choose_arms
+
+    stump = replace(SEEN, wrist_score=0.2)  # upper arm seen on the statue, the rest unsure
+    gone = replace(SEEN, elbow_score=0.2, upper_on_statue=0.3)  # no upper arm to be seen
+    assert lost_part(stump) == "missing_forearm" and lost_part(gone) == "missing_arm"
+    # drawn end-on (shorter than MIN_UPPER shoulder widths), the upper arm says nothing
+    assert lost_part(replace(stump, upper_length=0.2)) == "missing_arm"
+    verdicts = (ArmVerdict("left", "unsure", stump), ArmVerdict("right", "present", gone))
+    left, right = choose_arms(verdicts, RestoreConfig(side="both"), None)
+    assert (left.state, right.state) == ("missing_forearm", "missing_arm")
+    assert left.chosen_by == right.chosen_by == "user"
+    # an arm the photo already calls missing keeps its verdict
+    called = (ArmVerdict("left", "missing_arm", stump), ArmVerdict("right", "present", SEEN))
+    assert choose_arms(called, RestoreConfig(side="left"), None)[0].state == "missing_arm"
