@@ -384,5 +384,6 @@ def test_an_unsure_arm_gets_a_restore_anyway_button():
     votary = app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png"
     (_, after), _, verdict, state, _ = handler(str(votary), "", "missing_arm", "auto",
                                                progress=lambda *a, **k: None)
-    assert "Right arm: missing below the shoulder, restored (as asked)" in verdict
+    # its upper arm stands (the votary lost the right hand): restored from the elbow
+    assert "Right arm: missing below the elbow, restored (as asked)" in verdict
     assert state["unsure"] == [] and after.shape[2] == 3
