@@ -74,3 +74,21 @@ def test_limb_detail_comes_from_the_plain_surface_not_carved_ornament():
     grain = np.std(rng.normal(0, 2.0, 100_000)) * 1.5  # about the grain's high-pass, with room
     assert DETAIL_SIGMA > 0 and np.count_nonzero(out[hole]) > 0.9 * hole.sum()
     assert float(np.std(out[hole])) < grain
+
+
+def test_limb_is_opaque_inside_a_hole_the_statue_mask_claims():
+    from restore.inpainting.limb import render_layers
+
+    rgb = np.full((80, 80, 3), 128, np.uint8)
+    statue = np.zeros((80, 80), bool)
+    statue[10:70, 10:40] = True  # the body
+    statue[30:50, 40:75] = True  # ... and, as a person mask would, the lost arm beside it
+    rgb[statue] = (200, 190, 170)
+    hole = np.zeros((80, 80), bool)
+    hole[30:50, 40:75] = True  # the arm, painted as the region to repaint
+    rgb[hole] = 128  # it shows the grey background
+    alpha = render_layers(rgb, hole, statue, None).alpha
+    assert alpha[~hole].max() == 0.0
+    # a seam fades in from the body over at most half the hole's thickness (10 px here):
+    # the rest of the hole is the limb, not a blend with the grey
+    assert alpha[30:50, 55:75].min() == 1.0

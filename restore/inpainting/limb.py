@@ -216,7 +216,11 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     seam = hole & statue
     if seam.any():
         into = ndimage.distance_transform_edt(~old)
-        band = max(1.0, float(into[seam].max()))
+        # The seam band is at most half the hole's thickness: where the statue mask claims
+        # much of the hole (a person mask filling in a lost arm, a painted region over it)
+        # the render would otherwise fade into what is there across the whole hole.
+        half = 0.5 * float(ndimage.distance_transform_edt(hole).max())
+        band = max(1.0, min(float(into[seam].max()), half))
         alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
     alpha = np.where(hole, alpha, 0.0).astype(np.float32)
     return LimbLayers(rendered.astype(np.float32), alpha, normals)
