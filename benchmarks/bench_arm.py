@@ -87,12 +87,14 @@ def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
     return rows
 
 
-def met(backends: list[str], limit: int) -> dict[tuple[str, str], list[dict[str, float]]]:
+def met(backends: list[str], limit: int, panels: list[list[np.ndarray]] | None = None
+        ) -> dict[tuple[str, str], list[dict[str, float]]]:
     """The intact Met statues with one arm cut off (restore.synth.met_amputate): the cut
     painted as the region to repaint (the shape is given; what is measured is the fill's
     material, light and detail against the intact photo: marble, limestone, bronze, gilt
     wood, terracotta at their own resolution), that arm chosen and BlazePose's points for it
-    on the intact photo placed (the limb's skeleton)."""
+    on the intact photo placed (the limb's skeleton). ``panels`` collects (intact, cut, each
+    backend's result) crops around the cut."""
     from restore.synth.met_amputate import met_cases
 
     folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues" / "met"
@@ -100,6 +102,10 @@ def met(backends: list[str], limit: int) -> dict[tuple[str, str], list[dict[str,
     if not folder.is_dir() or limit <= 0:
         return rows
     for case in met_cases(folder, limit):
+        ys, xs = np.nonzero(case.removed)
+        box = (slice(max(0, ys.min() - 40), ys.max() + 40),
+               slice(max(0, xs.min() - 40), xs.max() + 40))
+        row = [case.original[box], case.image[box]]
         for b in backends:
             result = run(case.image, RestoreConfig(side=case.side, inpainter=b,
                                                    strategy="painted"),
@@ -107,6 +113,9 @@ def met(backends: list[str], limit: int) -> dict[tuple[str, str], list[dict[str,
             rows.setdefault(("real Met, hole painted", b), []).append(arm_scores(
                 result.restored, case.image, case.original, result.arm_mask.mask,
                 case.removed))
+            row.append(result.restored[box])
+        if panels is not None:
+            panels.append(row)
     return rows
 
 
@@ -128,6 +137,8 @@ def main() -> None:
     ap.add_argument("--backends", default="limb,gan,unet,telea")
     ap.add_argument("--met", type=int, default=132, help="intact Met photos to cut an arm "
                     "off (0: none)")
+    ap.add_argument("--met-sheet", type=Path, help="write intact | cut | each backend for 8 "
+                    "of the Met arms, full resolution around the cut (JPEG)")
     ap.add_argument("--sheet", type=Path, help="write original | arm removed | each backend "
                     "for the real views, full resolution around the arm (JPEG)")
     args = ap.parse_args()
@@ -152,9 +163,12 @@ def main() -> None:
                     restored, s.damaged, s.image, region, arm))
     panels: list[list[np.ndarray]] = []
     rows |= fireman(backends, panels)
-    rows |= met(backends, args.met)
+    met_panels: list[list[np.ndarray]] = []
+    rows |= met(backends, args.met, met_panels)
     if args.sheet and panels:
         save_sheet(panels, args.sheet)
+    if args.met_sheet and met_panels:
+        save_sheet(met_panels[::max(1, len(met_panels) // 8)], args.met_sheet, rows=8)
     met_arms = len(rows.get(("real Met, hole painted", backends[0]), []))
     print(f"{args.count} held-out statues, one arm broken, {args.size} px; 10 real views "
           f"with an arm removed; {met_arms} Met arms cut off\n")
