@@ -1,6 +1,7 @@
 """An arm that looks like an arm: shape, detail and colour of the restored limb, per backend.
 
     python benchmarks/bench_arm.py [--count 60] [--size 256] [--backends limb,gan,unet,telea]
+                                   [--met 132] [--sheet PATH] [--met-sheet PATH]
 
 Held-out synthetic statues (seeds from 3_000_000, never rendered for training) with one arm
 broken off. Each goes through the full restore (pipeline.run, default segmentation and pose)
