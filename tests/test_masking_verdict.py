@@ -167,6 +167,8 @@ def test_an_arm_chosen_by_the_user_is_restored_from_its_elbow_when_the_upper_arm
     assert lost_part(stump) == "missing_forearm" and lost_part(gone) == "missing_arm"
     # drawn end-on (shorter than MIN_UPPER shoulder widths), the upper arm says nothing
     assert lost_part(replace(stump, upper_length=0.2)) == "missing_arm"
+    # ... nor one whose elbow lies deep inside the body: a lost arm drawn over the torso
+    assert lost_part(replace(stump, elbow_depth=0.4)) == "missing_arm"
     verdicts = (ArmVerdict("left", "unsure", stump), ArmVerdict("right", "present", gone))
     left, right = choose_arms(verdicts, RestoreConfig(side="both"), None)
     assert (left.state, right.state) == ("missing_forearm", "missing_arm")

@@ -66,6 +66,11 @@ NET_MISSING = 0.95
 # the one-click "restore anyway" offer (10 of the 17 missing Met arms score 0.8 or more, and 4
 # of the 288 present ones).
 NET_UNSURE = 0.8
+# An elbow drawn deeper than this inside the silhouette (in shoulder widths) is not a kept
+# upper arm's: the pose network drew a lost arm over the body (a kept upper arm hangs at the
+# body's side; DT11659's arms, lost at the shoulders, are drawn 0.36-0.43 deep, the 7 kept
+# upper arms among the missing Met arms 0.08-0.24).
+DEEP_ELBOW = 0.3
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -218,10 +223,11 @@ def _inside_distance(mask: np.ndarray, x: int, y: int) -> float:
 def lost_part(e: Evidence) -> ArmState:
     """How much of an arm called missing (by arm-presence, or by the user) is lost: below the
     elbow when the pose network sees an upper arm on the statue (its elbow seen, the segment
-    on statue pixels and not drawn end-on), else below the shoulder. On the 17 missing Met
-    arms this names 11 rightly; "below the shoulder" for all of them, 8."""
+    on statue pixels and not drawn end-on, the elbow near the silhouette's edge as a kept
+    upper arm's is), else below the shoulder. On the 17 missing Met arms this names 13
+    rightly; without the elbow's place 11, "below the shoulder" for all of them 8."""
     kept_upper = (e.upper_on_statue >= ON and e.elbow_score >= UNSEEN_ELBOW
-                  and e.upper_length >= MIN_UPPER)
+                  and e.upper_length >= MIN_UPPER and e.elbow_depth < DEEP_ELBOW)
     return "missing_forearm" if kept_upper else "missing_arm"
 
 
