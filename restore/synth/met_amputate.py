@@ -62,8 +62,8 @@ class MetCase:
 
 def torso(pose: Pose, shape: tuple[int, int], grow: float) -> np.ndarray:
     """HxW bool: the quadrilateral of shoulders and hips, grown by ``grow`` px."""
-    corners = np.array([pose.point(f"{a}") for a in ("left_shoulder", "right_shoulder",
-                                                     "right_hip", "left_hip")])
+    corners = np.array([pose.point(a) for a in ("left_shoulder", "right_shoulder",
+                                                "right_hip", "left_hip")])
     body = np.zeros(shape, np.uint8)
     cv2.fillPoly(body, [np.round(corners).astype(np.int32)], 1)
     k = max(1, int(round(grow)))
