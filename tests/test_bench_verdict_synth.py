@@ -5,16 +5,8 @@ import numpy as np
 
 
 def test_the_verdict_benchmark_scores_one_statue_per_group() -> None:
-    from benchmarks.bench_verdict_synth import (
-        GROUPS,
-        SIDES,
-        evaluate,
-        failures,
-        render_all,
-        report,
-        seeds,
-        to_json,
-    )
+    from benchmarks.bench_verdict_synth import GROUPS, SIDES, evaluate, render_all, seeds
+    from benchmarks.verdict_report import failures, report, to_json
 
     jobs = seeds(3)
     assert [g for _, g in jobs] == list(GROUPS) and all(s >= 2_000_000 for s, _ in jobs)
