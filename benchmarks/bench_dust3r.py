@@ -57,6 +57,28 @@ def errors(pts: torch.Tensor, conf: torch.Tensor, out: dict, scene: Any) -> dict
     }
 
 
+def print_table(runs: list[tuple[str, Any]], times: dict[str, list[float]],
+                outs: dict[str, Any], torch_threads: int, fast_threads: int) -> None:
+    """One row per timed path (its best time), the fast paths' errors against the default."""
+    ref = outs[f"default, {torch_threads} threads"]
+    base = min(times[f"default, {torch_threads} threads"])
+    print("\n| path | threads | time (s) | speed-up vs default | pts3d max abs err | "
+          "pts3d rel err | conf rel err | depth vs pair viewer |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, _ in runs:
+        t = min(times[name])
+        th = fast_threads if name.startswith("fast") else int(name.split(", ")[1].split()[0])
+        if name.startswith("default"):
+            print(f"| {name.split(',')[0]} (mini-dust3r) | {th} | {t:.2f} | {base / t:.1f}x "
+                  "| - | - | - | - |")
+            continue
+        e = errors(*outs[name], *ref)
+        print(f"| {name} | {th} | {t:.2f} | {base / t:.1f}x | {e['pts_abs']:.2e} | "
+              f"{e['pts_rel']:.2e} | {e['conf_rel']:.2e} | {e['depth_abs']:.2e} |")
+    print("\nall runs (s): " + ", ".join(f"{k} {[round(t, 2) for t in v]}"
+                                        for k, v in times.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tiny", action="store_true", help="toy width (seconds) instead of ViT-L")
@@ -104,23 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in runs:
             t, outs[name] = timed(fn)
             times.setdefault(name, []).append(t)
-    ref = outs[f"default, {torch_threads} threads"]
-    base = min(times[f"default, {torch_threads} threads"])
-    print("\n| path | threads | time (s) | speed-up vs default | pts3d max abs err | "
-          "pts3d rel err | conf rel err | depth vs pair viewer |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, _ in runs:
-        t = min(times[name])
-        th = fast_threads if name.startswith("fast") else int(name.split(", ")[1].split()[0])
-        if name.startswith("default"):
-            print(f"| {name.split(',')[0]} (mini-dust3r) | {th} | {t:.2f} | {base / t:.1f}x "
-                  "| - | - | - | - |")
-            continue
-        e = errors(*outs[name], *ref)
-        print(f"| {name} | {th} | {t:.2f} | {base / t:.1f}x | {e['pts_abs']:.2e} | "
-              f"{e['pts_rel']:.2e} | {e['conf_rel']:.2e} | {e['depth_abs']:.2e} |")
-    print("\nall runs (s): " + ", ".join(f"{k} {[round(t, 2) for t in v]}"
-                                        for k, v in times.items()))
+    print_table(runs, times, outs, torch_threads, fast_threads)
     return 0
 
 
