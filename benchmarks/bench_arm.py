@@ -30,6 +30,7 @@ from restore.pose import KEYPOINT_NAMES, pose_from_points
 from restore.training.arm_quality import arm_scores
 
 SEED = 3_000_000
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # beside the checkout
 KEYS = ("silhouette_iou", "detail", "delta_e", "colour_delta_e", "psnr", "ssim")
 
 
@@ -66,12 +67,11 @@ def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
     collects (original, arm removed, each backend's result) crops around the arm."""
     from restore.synth.amputate import fireman_cases
 
-    shared = Path(__file__).resolve().parents[2] / "shared"
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
-    if not (shared / "data" / "statues" / "fireman").is_dir():
+    if not (SHARED / "data" / "statues" / "fireman").is_dir():
         print("../shared is absent: no real rows")
         return rows
-    for case in fireman_cases(shared, skip_over_body=True):
+    for case in fireman_cases(SHARED, skip_over_body=True):
         amp = case.amputation
         ys, xs = np.nonzero(amp.removed)
         box = (slice(max(0, ys.min() - 60), ys.max() + 60),
@@ -98,7 +98,7 @@ def met(backends: list[str], limit: int, panels: list[list[np.ndarray]] | None =
     backend's result) crops around the cut."""
     from restore.synth.met_amputate import met_cases
 
-    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues" / "met"
+    folder = SHARED / "data" / "statues" / "met"
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     if not folder.is_dir() or limit <= 0:
         return rows
