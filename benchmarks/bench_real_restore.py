@@ -7,6 +7,8 @@
   missing_hand / missing_forearm / missing_arm) should be restored, on the right side.
 - ``--streets``: the same Met statues on real street backgrounds (the fireman photos with
   their statue filled out), closer to a visitor's photo than flat grey.
+- ``--framed 0.6``: each cut-out (which its statue fills) at 0.6 of a larger photo's height
+  and width, off centre, as in a gallery photo; the result should not hang on the framing.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -41,16 +43,22 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
 MISSING = ("missing_hand", "missing_forearm", "missing_arm")
 
 
-def _on_grey(path: Path, background: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _on_grey(path: Path, background: np.ndarray | None = None, framed: float = 1.0,
+             shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """An RGBA cut-out composited on grey (or on ``background``, HxWx3 uint8, scaled to cover
-    it), and its alpha as the true statue mask."""
+    it), and its alpha as the true statue mask. ``framed`` < 1: the cut-out (which the statue
+    fills) takes that share of a larger photo's height and width, moved ``shift`` x the spare
+    width off centre, as in a gallery photo rather than a tight cut-out."""
     im = Image.open(path).convert("RGBA")
-    bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
+    size = (round(im.width / framed), round(im.height / framed))
+    bg = Image.new("RGBA", size, (128, 128, 128, 255))
     if background is not None:
-        bg = ImageOps.fit(Image.fromarray(background), im.size).convert("RGBA")
-    bg.alpha_composite(im)
-    return np.asarray(bg.convert("RGB")), np.asarray(im)[:, :, 3] > 0
+        bg = ImageOps.fit(Image.fromarray(background), size).convert("RGBA")
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    layer.paste(im, ((size[0] - im.width) // 2 + round(shift * (size[0] - im.width)),
+                     (size[1] - im.height) // 2))
+    bg.alpha_composite(layer)
+    return np.asarray(bg.convert("RGB")), np.asarray(layer)[:, :, 3] > 0
 
 
 def street_backgrounds() -> list[np.ndarray]:
@@ -70,13 +78,14 @@ def street_backgrounds() -> list[np.ndarray]:
     return out
 
 
-def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False
-              ) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
+def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False,
+              framed: float = 1.0) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
     """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos;
     with ``unlabelled``, then the others (heads, busts, torsos, reliefs, groups: the SOURCE's
     "left out"), which should come back unchanged unless an arm is plainly broken off.
     ``streets``: each on a real street background (photo ``i`` on :func:`street_backgrounds`
-    ``i % 7``) instead of grey; the kinds then say "street"."""
+    ``i % 7``) instead of grey; the kinds then say "street". ``framed``: see :func:`_on_grey`
+    (photo ``i`` moved 0.15 of the spare width left when ``i`` is even, right when odd)."""
     met = SHARED / "met"
     backs = street_backgrounds() if streets else []
     where = " street" if streets else ""
@@ -85,7 +94,8 @@ def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False
     def composite(path: Path) -> tuple[np.ndarray, np.ndarray]:
         nonlocal n
         n += 1
-        return _on_grey(path, backs[n % len(backs)] if backs else None)
+        shift = 0.0 if framed == 1.0 else (0.15 if n % 2 else -0.15)
+        return _on_grey(path, backs[n % len(backs)] if backs else None, framed, shift)
 
     rows = [json.loads(line) for line in (met / "arms.jsonl").read_text().splitlines()]
     for r in rows[:limit]:
@@ -120,8 +130,10 @@ def fireman_cases() -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str
                case.amputation.statue_mask, {case.side}, "fireman amputated")
 
 
-def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
+def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig, area: int = 0
             ) -> tuple[dict[str, float | str], np.ndarray, np.ndarray]:
+    """One restore's row, its result and its region. "changed" is a share of ``area`` px
+    (default the photo's: a statue framed small in a larger photo passes its own box)."""
     try:
         result = run(image, config, with_3d=False)
     except ValueError as err:  # refused (e.g. no statue found): the photo comes back as it was
@@ -134,7 +146,7 @@ def measure(image: np.ndarray, truth: np.ndarray, config: RestoreConfig
     found = {v.side for v in result.verdicts if v.missing}
     offered = {v.side for v in result.verdicts if v.maybe_broken}
     row: dict[str, float | str] = {
-        "changed": float((diff > 12).mean()),
+        "changed": float((diff > 12).sum() / (area or diff.size)),
         "statue_repainted": float((region & truth).sum() / max(1, truth.sum())),
         "found": ",".join(sorted(found)) or "-", "outside_identical": str(outside),
         "offered": ",".join(sorted(offered)) or "-",
@@ -191,6 +203,9 @@ def main() -> None:
                     "repainted region, at full resolution")
     ap.add_argument("--streets", action="store_true", help="composite the Met cut-outs on "
                     "the fireman photos' streets instead of grey (real backgrounds)")
+    ap.add_argument("--framed", type=float, default=1.0, help="place each Met cut-out at this "
+                    "share of a larger photo's size, off centre (a gallery photo's framing; "
+                    "'changed' is then a share of the cut-out's box)")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -199,9 +214,14 @@ def main() -> None:
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()
-    cases = [*fireman_cases(), *met_cases(args.limit, args.unlabelled, args.streets)]
+    cases = [*fireman_cases(),
+             *met_cases(args.limit, args.unlabelled, args.streets, args.framed)]
     for name, image, truth, missing, kind in cases:
-        row, restored, region = measure(image, truth, config)
+        box = 0
+        if kind.startswith("met") and args.framed != 1.0:  # the cut-out's own box
+            ys, xs = np.nonzero(truth)
+            box = int((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
+        row, restored, region = measure(image, truth, config, box)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
         if row["found"] != "-" or missing or str(row["verdicts"]).startswith("refused"):
             print(f"{kind:18s} {name:22s} missing={','.join(sorted(missing)) or '-':10s} "
