@@ -18,6 +18,7 @@ from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
+from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import missing_limb, place
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
@@ -224,6 +225,18 @@ def _flat_poses(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
     return out
 
 
+def _crop_judge(config: RestoreConfig) -> Callable[[np.ndarray, np.ndarray],
+                                                   tuple[ArmVerdict, ArmVerdict]]:
+    """Judge a crop of the photo afresh, as :func:`plan` judges the photo (its own pose and
+    the flattened ones; the crop's statue mask given): for
+    :func:`~restore.masking.framing.confirm_on_crop`."""
+    def judge_crop(crop: np.ndarray, mask: np.ndarray) -> tuple[ArmVerdict, ArmVerdict]:
+        seg = Segmentation(mask, None, "crop")
+        return judge(_pose(crop, seg, config, None), mask, crop, config.device,
+                     also=_flat_poses(crop, seg, config, None))
+    return judge_crop
+
+
 def _no_arm_net() -> bool:
     """True when the arm-presence weights cannot be had (imported here: torch only on use)."""
     from restore.masking.arm_net import unavailable_reason
@@ -299,8 +312,9 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     pose = _pose(rgb, seg, config, keypoints)
     report(0.35, "judging each arm")
     flat = _flat_poses(rgb, seg, config, keypoints)
-    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
-                           keypoints)
+    verdicts = confirm_on_crop(rgb, seg.mask, judge(pose, seg.mask, rgb, config.device,
+                                                    also=flat), _crop_judge(config))
+    verdicts = choose_arms(verdicts, config, keypoints)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

@@ -56,7 +56,27 @@ def test_broken_met_statues_are_found_on_the_right_side():
         sides = {v.side for v in result.verdicts if v.missing}
         assert sides <= missing, f"{name}: restored {sides}, missing {missing}"
         found += bool(sides)
-    assert found >= 5  # 6 of 12 measured (benchmarks/bench_real_restore.py); a floor
+    assert found >= 4  # 5 of 12 measured (benchmarks/bench_real_restore.py); a floor
+
+
+@pytest.mark.slow
+def test_intact_met_statues_framed_in_a_larger_photo_are_left_alone():
+    """Each cut-out at 0.8 of a larger photo, off centre (bench_real_restore.py --framed
+    0.8): the pose network's joints move with the framing, and before a missing call had to
+    hold on the statue's crop (restore.masking.framing) 2 of the 132 were changed; 1 now."""
+    from benchmarks.bench_real_restore import met_cases
+    from restore.pose import POSE_ESTIMATORS
+
+    if not (MET / "arms.jsonl").is_file():
+        pytest.skip("../shared/data/statues/met is absent (real photos live beside the checkout)")
+    if POSE_ESTIMATORS.unavailable_reason("blazepose"):
+        pytest.skip(POSE_ESTIMATORS.unavailable_reason("blazepose"))
+    changed = []
+    for name, image, _, missing, _ in met_cases(None, framed=0.8):
+        if not missing:
+            result = run(image, RestoreConfig(), with_3d=False)
+            changed += [name] if result.arm_mask.mask.any() else []
+    assert len(changed) <= 1, changed
 
 
 @pytest.mark.slow

@@ -97,12 +97,14 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ArmVerdict:
-    """One arm's state (statue's own ``side``), the evidence, and what the user can do."""
+    """One arm's state (statue's own ``side``), the evidence, and what the user can do.
+    ``doubt``: why a call of missing was softened to unsure ("" when it was not)."""
 
     side: Side
     state: ArmState
     evidence: Evidence
     chosen_by: Literal["photo", "user"] = "photo"
+    doubt: str = ""
 
     @property
     def missing(self) -> bool:
@@ -124,6 +126,9 @@ class ArmVerdict:
         if self.maybe_broken:
             words = ("unsure, left alone: it may be broken off (place or drag its points, or "
                      "pick this side, to restore it)")
+        if self.state == "unsure" and self.doubt:
+            words = (f"unsure, left alone: it looked broken off, but {self.doubt} (place or "
+                     "drag its points, or pick this side, to restore it)")
         if self.state == "unsure" and self.evidence.below_hips < MIN_BELOW_HIPS:
             words = ("unsure, left alone: the statue ends above its hips, as a bust does "
                      "(place or drag its points, or pick this side, to restore it)")
@@ -138,7 +143,7 @@ class ArmVerdict:
     def to_json(self) -> dict[str, object]:
         """State, who chose it, and the evidence (NaN, a measure not taken, as null)."""
         e = self.evidence
-        return {"state": self.state, "chosen_by": self.chosen_by,
+        return {"state": self.state, "chosen_by": self.chosen_by, "doubt": self.doubt,
                 "evidence": {k: None if np.isnan(float(v)) else round(float(v), 3)
                              for k, v in vars(e).items()}}
 
