@@ -50,7 +50,8 @@ MIN_UPPER, MIN_FORE = 0.4, 0.3
 SEEN_WRIST, FACING = 0.5, 0.5
 # ... and whose shoulders span at least this share of the torso's length (a side view has
 # one arm behind the body). 0.5 rather than 0.55 finds one more amputated fireman view (a
-# three-quarter view, 0.52) and flags no labelled present arm, grey or street, more.
+# three-quarter view, 0.52) and flags no labelled present arm, grey or street, more (that
+# view's call no longer holds on the statue's crop: restore/masking/framing.py).
 FRONTAL = 0.5
 # A figure whose statue ends above its hips (by more than this share of the torso's length) is
 # a bust or an upper fragment: its arms were cut with it, not broken off, and below the elbow
