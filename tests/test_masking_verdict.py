@@ -176,3 +176,20 @@ def test_an_arm_chosen_by_the_user_is_restored_from_its_elbow_when_the_upper_arm
     # an arm the photo already calls missing keeps its verdict
     called = (ArmVerdict("left", "missing_arm", stump), ArmVerdict("right", "present", SEEN))
     assert choose_arms(called, RestoreConfig(side="left"), None)[0].state == "missing_arm"
+
+
+def test_a_shoulder_just_beyond_the_photo_edge_is_judged_by_its_distance_to_the_statue():
+    """A statue's crop (restore.masking.framing) can end at a stump whose shoulder joint lies
+    a few pixels beyond its edge: near the statue, it still counts as on it."""
+    from restore.masking.verdict import gather
+
+    mask = np.zeros((60, 40), bool)
+    mask[5:55, 0:30] = True
+    xy = np.zeros((17, 2), np.float32)
+    xy[KEYPOINT_NAMES.index("left_shoulder")] = (-2, 10)  # 2 px beyond the left edge
+    xy[KEYPOINT_NAMES.index("right_shoulder")] = (25, 10)
+    pose = Pose(xy, np.ones(17, np.float32), "t")
+    assert gather(pose, mask, "left").shoulder_on_statue
+    far = Pose(xy + np.float32([[-40, 0]] * 17) * (np.arange(17) == 5)[:, None], pose.scores,
+               "t")
+    assert not gather(far, mask, "left").shoulder_on_statue

@@ -186,13 +186,22 @@ def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = N
         wrist_score=pose.score(f"{side}_wrist"),
         upper_on_statue=on_statue(dist, arm[0], arm[1], tol),
         fore_on_statue=on_statue(dist, arm[1], arm[2], tol),
-        shoulder_on_statue=bool(0 <= sx < w and 0 <= sy < h and on_statue(
-            dist, arm[0], arm[0], SHOULDER_TOLERANCE * max(span, 1.0), 1) > 0),
+        shoulder_on_statue=_near(mask, dist, sx, sy, SHOULDER_TOLERANCE * max(span, 1.0)),
         shoulder_width=span, elbow_depth=depth, nose_score=pose.score("nose"),
         frontal=span / max(1.0, _torso(pose)),
         upper_length=float(np.linalg.norm(arm[1] - arm[0])) / max(span, 1.0),
         fore_length=float(np.linalg.norm(arm[2] - arm[1])) / max(span, 1.0),
         below_hips=_below_hips(pose, mask), missing_net=float(missing_net))
+
+
+def _near(mask: np.ndarray, dist: np.ndarray, x: int, y: int, tolerance: float) -> bool:
+    """True when pixel (x, y) lies within ``tolerance`` px of the statue ``mask``; a point
+    outside the photo (a shoulder just beyond a crop's edge) by its nearest statue pixel."""
+    h, w = mask.shape
+    if 0 <= x < w and 0 <= y < h:
+        return bool(dist[y, x] <= tolerance)
+    ys, xs = np.nonzero(mask)
+    return bool(len(xs)) and float(np.hypot(xs - x, ys - y).min()) <= tolerance
 
 
 def _torso(pose: Pose) -> float:
