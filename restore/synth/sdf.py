@@ -73,6 +73,24 @@ class PrimSet:
         return int(self.brad.shape[0])
 
 
+def _tensor(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def _part_groups(prims: list[Prim], alive: list[int], seg: np.ndarray, brad: np.ndarray
+                 ) -> list[tuple[torch.Tensor, float, torch.Tensor]]:
+    """(centre, bounding radius, indices) of the live primitives of each part, so a ray can
+    skip a whole part it passes far from."""
+    groups = []
+    for part in sorted({prims[i].part for i in alive}):
+        idx = [i for i in alive if prims[i].part == part]
+        ends = seg[idx].reshape(-1, 3)
+        centre = 0.5 * (ends.min(0) + ends.max(0))
+        rad = float((np.linalg.norm(ends - centre, axis=1) + np.repeat(brad[idx], 2)).max())
+        groups.append((_tensor(centre), rad, torch.tensor(idx, dtype=torch.int64)))
+    return groups
+
+
 def build_primset(prims: list[Prim], k: float, removed: set[int] | None = None,
                   cuts: dict[int, Cut] | None = None, watch: set[int] | None = None) -> PrimSet:
     """Tensors for ``prims``; ``removed`` indices never become candidates; ``cuts`` by index;
@@ -114,19 +132,10 @@ def build_primset(prims: list[Prim], k: float, removed: set[int] | None = None,
     sr[n] = np.eye(3)
     par[n] = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, k]
     sra = np.einsum("pij,pj->pi", sr, a)
-
-    def f(x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-
+    f = _tensor
     parts = torch.tensor([p.part for p in prims] + [0], dtype=torch.int64)
     alive = [i for i in range(n) if i not in removed]
-    groups = []
-    for part in sorted({prims[i].part for i in alive}):
-        idx = [i for i in alive if prims[i].part == part]
-        ends = seg[idx].reshape(-1, 3)
-        centre = 0.5 * (ends.min(0) + ends.max(0))
-        rad = float((np.linalg.norm(ends - centre, axis=1) + np.repeat(brad[idx], 2)).max())
-        groups.append((f(centre), rad, torch.tensor(idx, dtype=torch.int64)))
+    groups = _part_groups(prims, alive, seg, brad)
     return PrimSet(f(sr), f(sra), f(par), f(par.T), f(seg), f(brad), parts,
                    torch.tensor(alive, dtype=torch.int64), groups,
                    torch.tensor([i in (watch or set()) for i in range(n + 1)]), f(cut), f(cut_ph),
