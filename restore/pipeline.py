@@ -312,9 +312,9 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     pose = _pose(rgb, seg, config, keypoints)
     report(0.35, "judging each arm")
     flat = _flat_poses(rgb, seg, config, keypoints)
-    verdicts = confirm_on_crop(rgb, seg.mask, judge(pose, seg.mask, rgb, config.device,
-                                                    also=flat), _crop_judge(config))
-    verdicts = choose_arms(verdicts, config, keypoints)
+    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
+                           keypoints)
+    verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

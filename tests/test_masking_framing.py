@@ -78,3 +78,13 @@ def test_the_crop_is_not_asked_when_nothing_is_missing_or_the_statue_fills_the_p
     full = np.ones(mask.shape, bool)
     called = verdicts("missing_arm", "present")
     assert confirm_on_crop(rgb, full, called, judge_crop) == called
+
+
+def test_a_side_the_user_chose_stands_and_the_crop_is_not_asked():
+    rgb, mask = small_statue()
+    chosen = tuple(replace(v, chosen_by="user") for v in verdicts("missing_arm", "present"))
+
+    def judge_crop(crop, crop_mask):
+        raise AssertionError("asked")
+
+    assert confirm_on_crop(rgb, mask, chosen, judge_crop) == chosen

@@ -51,14 +51,15 @@ def statue_box(mask: np.ndarray) -> tuple[slice, slice] | None:
 
 def confirm_on_crop(rgb: np.ndarray, mask: np.ndarray, verdicts: Verdicts,
                     judge_crop: CropJudge) -> Verdicts:
-    """``verdicts`` with every "missing" the statue's crop does not confirm made "unsure".
+    """``verdicts`` with every "missing" the photo called (not the user: a side they chose
+    stands) that the statue's crop does not confirm made "unsure".
 
     rgb: HxWx3 uint8 photo; mask: HxW bool statue; ``judge_crop(crop_rgb, crop_mask)``
-    judges the crop afresh (pose, arm-presence). Asked only when an arm is missing and the
-    photo is wider than its statue (:func:`statue_box`); the sides are the statue's own, so
-    they match between photo and crop.
+    judges the crop afresh (pose, arm-presence). Asked only when the photo calls an arm
+    missing and is wider than its statue (:func:`statue_box`); the sides are the statue's
+    own, so they match between photo and crop.
     """
-    if not any(v.missing for v in verdicts):
+    if not any(_called(v) for v in verdicts):
         return verdicts
     box = statue_box(mask)
     if box is None:
@@ -66,9 +67,14 @@ def confirm_on_crop(rgb: np.ndarray, mask: np.ndarray, verdicts: Verdicts,
     crop_rgb = np.ascontiguousarray(rgb[box])
     crop_mask = np.ascontiguousarray(mask[box])
     again = {v.side: v for v in judge_crop(crop_rgb, crop_mask)}
-    left, right = (v if not v.missing or again[v.side].missing
+    left, right = (v if not _called(v) or again[v.side].missing
                    else replace(v, state="unsure", doubt=DOUBT) for v in verdicts)
     return left, right
+
+
+def _called(v: ArmVerdict) -> bool:
+    """True when the photo, not the user, calls ``v``'s arm missing."""
+    return v.missing and v.chosen_by == "photo"
 
 
 __all__ = ["DOUBT", "FRAMED", "confirm_on_crop", "statue_box"]

@@ -132,10 +132,10 @@ def build_primset(prims: list[Prim], k: float, removed: set[int] | None = None,
     sr[n] = np.eye(3)
     par[n] = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, k]
     sra = np.einsum("pij,pj->pi", sr, a)
-    f = _tensor
     parts = torch.tensor([p.part for p in prims] + [0], dtype=torch.int64)
     alive = [i for i in range(n) if i not in removed]
     groups = _part_groups(prims, alive, seg, brad)
+    f = _tensor
     return PrimSet(f(sr), f(sra), f(par), f(par.T), f(seg), f(brad), parts,
                    torch.tensor(alive, dtype=torch.int64), groups,
                    torch.tensor([i in (watch or set()) for i in range(n + 1)]), f(cut), f(cut_ph),
