@@ -20,6 +20,7 @@ from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import missing_limb, place
+from restore.masking.torso import torso_pose, unreliable
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
@@ -281,6 +282,21 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
     return region, pose, nowhere
 
 
+def _read_shoulders(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict], seg: Segmentation,
+                    config: RestoreConfig, hint: Pose | None
+                    ) -> tuple[Pose, tuple[ArmVerdict, ArmVerdict]]:
+    """The pose with shoulders read off the silhouette (:mod:`restore.masking.torso`) and
+    the arms to draw made whole arms, when every arm to draw is one the user asked for, no
+    point was placed and the pose network's shoulders are unreliable (a headless torso); else
+    both as given. An arm the photo calls missing always has a shoulder the network sees."""
+    todo = [v for v in verdicts if v.missing]
+    if (not todo or not config.mask_strategy.uses_verdict or _placed_sides(hint)
+            or any(v.chosen_by != "user" for v in todo) or not unreliable(pose)):
+        return pose, verdicts
+    left, right = (replace(v, state="missing_arm") if v.missing else v for v in verdicts)
+    return torso_pose(pose, seg.mask), (left, right)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a restore will repaint, before any pixel changes.
@@ -315,6 +331,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
                            keypoints)
     verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
+    pose, verdicts = _read_shoulders(pose, verdicts, seg, config, keypoints)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so
