@@ -134,3 +134,52 @@ def test_an_arm_that_would_leave_the_photo_is_not_chosen_when_one_fits():
     points, radii = limb_chain(placed, "left", "missing_arm")
     assert in_frame(points, radii, statue.shape)
     assert not in_frame(*limb_chain(m, "left", "missing_arm"), statue.shape)
+
+
+def _stump_statue() -> np.ndarray:
+    """A torso (x 80-120) with a horizontal stump on its left: y 96-116, out to x 150."""
+    m = np.zeros((200, 220), bool)
+    m[90:200, 80:121] = True
+    m[96:117, 120:151] = True
+    return m
+
+
+def test_a_stump_is_measured_across_where_the_limb_leaves_it():
+    from restore.masking.missing import stump_offset as stump_section
+
+    shift = stump_section(_stump_statue(), np.array([110.0, 100.0]), np.array([190.0, 100.0]),
+                          radius=10.0)
+    assert shift is not None
+    assert shift[0] == pytest.approx(0.0) and shift[1] == pytest.approx(6.0)  # onto y 106
+    # a stump wider than the reach around the drawn axis is not measured
+    assert stump_section(_stump_statue(), np.array([110.0, 100.0]),
+                         np.array([190.0, 100.0]), radius=4.0) is None
+    # a segment that never leaves the statue, or starts off it: nothing to measure
+    assert stump_section(_stump_statue(), np.array([100.0, 120.0]), np.array([100.0, 180.0]),
+                         8.0) is None
+    assert stump_section(_stump_statue(), np.array([10.0, 10.0]), np.array([60.0, 10.0]),
+                         8.0) is None
+
+
+def test_a_stump_that_joins_the_body_across_is_not_measured():
+    from restore.masking.missing import stump_offset as stump_section
+
+    # an arm hanging beside the torso: across its axis the statue runs on into the body
+    m = _stump_statue()
+    assert stump_section(m, np.array([118.0, 120.0]), np.array([118.0, 230.0]), 8.0) is None
+
+
+def test_a_placed_arm_grows_from_the_stump():
+    from restore.masking.missing import attach
+
+    pts = dict(PTS, left_shoulder=[112.0, 100.0], left_elbow=[160.0, 100.0],
+               left_wrist=[200.0, 100.0])
+    pose = pose_from_points(pts)
+    statue = _stump_statue()
+    moved = attach(pose, "left", statue, "missing_arm")
+    assert moved.point("left_shoulder")[1] == pytest.approx(106.0)
+    assert moved.point("left_wrist")[1] == pytest.approx(106.0)  # the whole arm, across only
+    assert moved.point("left_elbow")[0] == pytest.approx(160.0)
+    assert moved.point("right_elbow") == pose.point("right_elbow")
+    # placed points are the user's: place keeps them where they are
+    assert place(pose, "left", statue, "missing_arm", keep=True) is pose

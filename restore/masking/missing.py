@@ -35,6 +35,8 @@ SEAM = 0.08  # seam band width / stump width (at most a quarter; wider repaints 
 # the wrist (share of the hand's length), turned this many degrees toward the body, this long
 # (share of the hand) and this thick (share of the wrist's radius, at its root and tip).
 THUMB_ROOT, THUMB_TURN, THUMB_LENGTH, THUMB_RADII = 0.3, 35.0, 0.55, (0.5, 0.35)
+# A stump's cross-section is looked for within this many limb radii of the limb's axis.
+STUMP_REACH = 2.0
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,73 @@ def hanging(pose: Pose, side: Side, tilt: float, gravity: bool = False,
     return _with_arm(pose, side, elbow, elbow + 0.5 * torso * d, how, 0.4)
 
 
+def stump_offset(statue: np.ndarray, start: np.ndarray, end: np.ndarray, radius: float
+                 ) -> np.ndarray | None:
+    """(dx, dy) px that centre the limb segment ``start`` -> ``end`` on the stump it grows
+    from: the middle of the statue's (HxW bool) cross-section across
+    the segment half a ``radius`` before the segment leaves the statue (the break). None when
+    the segment starts off the statue, never leaves it, or its cross-section runs into the
+    body within :data:`STUMP_REACH` radii (an arm beside the torso). The shift is at most
+    ``radius`` long."""
+    axis = np.asarray(end, np.float64) - start
+    length = float(np.linalg.norm(axis))
+    if length < 2 or radius < 1:
+        return None
+    d = axis / length
+    on = _on(statue, start + np.arange(0.0, length, 1.0)[:, None] * d)
+    if not on[0] or on.all():
+        return None
+    face = start + max(0.0, float(np.argmin(on)) - 0.5 * radius) * d  # just inside the break
+    across = np.array([-d[1], d[0]])
+    reach = int(np.ceil(STUMP_REACH * radius))
+    steps = np.arange(-reach, reach + 1, dtype=np.float64)
+    line = _on(statue, face + steps[:, None] * across)
+    if not line[reach]:
+        return None
+    lo, hi = reach, reach
+    while lo > 0 and line[lo - 1]:
+        lo -= 1
+    while hi < len(line) - 1 and line[hi + 1]:
+        hi += 1
+    if lo == 0 or hi == len(line) - 1:
+        return None  # the stump is not free across: it joins the body there
+    return across * float(0.5 * (steps[lo] + steps[hi]))  # under ``radius``: both ends in reach
+
+
+def _on(statue: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """N bool: whether each (x, y) of ``points`` lies on ``statue`` (off the photo: False)."""
+    h, w = statue.shape
+    xy = np.round(points).astype(int)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    out = np.zeros(len(xy), bool)
+    out[inside] = statue[xy[inside, 1], xy[inside, 0]]
+    return out
+
+
+def attach(pose: Pose, side: Side, statue: np.ndarray, state: ArmState) -> Pose:
+    """``pose`` with ``side``'s missing part moved across its own axis onto the stump's
+    centre (:func:`stump_offset`): from the shoulder for a lost arm (all three joints move),
+    from the elbow for a lost forearm (elbow and wrist move)."""
+    arm = pose.arm(side).astype(np.float64)
+    k = 1 if state == "missing_forearm" else 0  # the stump: the elbow's, or the shoulder's
+    shift = stump_offset(statue, arm[k], arm[k + 1], RADII[k] * shoulder_width(pose))
+    if shift is None:
+        return pose
+    xy = pose.xy.astype(np.float64)
+    for joint in ("shoulder", "elbow", "wrist")[k:]:
+        xy[KEYPOINT_NAMES.index(f"{side}_{joint}")] += shift
+    return Pose(xy.astype(np.float32), pose.scores.copy(), pose.backend)
+
+
 def place(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
           keep: bool = False, mirror_first: bool = False) -> Pose:
+    """:func:`choose_pose`, then (unless ``keep``) :func:`attach`-ed to the stump."""
+    chosen = choose_pose(pose, side, statue, state, keep, mirror_first)
+    return chosen if keep else attach(chosen, side, statue, state)
+
+
+def choose_pose(pose: Pose, side: Side, statue: np.ndarray, state: ArmState,
+                keep: bool = False, mirror_first: bool = False) -> Pose:
     """Where to draw ``side``'s missing arm: the points as given when ``keep`` (the user's)
     or when they already lie off the statue; else the first of the other arm mirrored, then a
     relaxed arm hanging 12-45 degrees out, whose limb is at least half off the statue. A
