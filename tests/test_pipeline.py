@@ -35,8 +35,15 @@ def seen(monkeypatch):
             shift = [xs.min(), ys.min()] if image.shape[:2] == box else [0, 0]
             return _sure(Pose(pose.xy - np.float32(shift), pose.scores, "t"), unseen)
 
+        def segment(image: np.ndarray, *a, **k) -> Segmentation:
+            # the true mask, of the photo or of the statue's crop (segmented afresh)
+            if image.shape[:2] == box:
+                return Segmentation(mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1],
+                                    None, "t")
+            return Segmentation(mask, None, "t")
+
         monkeypatch.setattr(pipeline, "estimate", estimate)
-        monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(mask, None, "t"))
+        monkeypatch.setattr(pipeline, "segment", segment)
     return use
 
 
@@ -252,3 +259,63 @@ def test_the_verdict_also_sees_the_pose_on_the_photo_flattened_to_grey(statue, m
     plan(image, RestoreConfig().resolved())
     assert max(seen[1].shape[:2]) == image.shape[1] // 2
     assert np.allclose(calls[0][0].xy, pose.xy, atol=1.0)  # back in the photo's pixels
+
+
+def test_the_statue_crop_is_judged_on_its_own_segmentation(monkeypatch, statue):
+    """The framing check's crop is segmented afresh (the photo's mask is coarse around a
+    small statue); when nothing is found there, the photo's mask, cropped, is used."""
+    from restore import pipeline
+    from restore.segmentation import Segmentation
+
+    image, mask, _ = statue
+    asked = []
+
+    def segment(rgb, *a, **k):
+        asked.append(rgb.shape[:2])
+        return Segmentation(mask, None, "fresh")
+
+    monkeypatch.setattr(pipeline, "segment", segment)
+    judge_crop = pipeline._crop_judge(RestoreConfig(pose="silhouette", segmenter="grabcut"))
+    coarse = np.zeros_like(mask)
+    coarse[:4, :4] = True  # a mask that misses the statue: its shoulders would lie off it
+    left, right = judge_crop(image, coarse)
+    assert asked == [image.shape[:2]]
+    assert left.evidence.shoulder_on_statue and right.evidence.shoulder_on_statue
+
+    def nothing(rgb, *a, **k):
+        raise ValueError("No statue was found in the image.")
+
+    monkeypatch.setattr(pipeline, "segment", nothing)
+    left, _ = judge_crop(image, mask)  # falls back to the mask it was given
+    assert left.evidence.shoulder_on_statue
+
+
+def test_a_call_on_the_crop_holds_only_on_both_masks(monkeypatch, statue):
+    """Missing on the crop only when its own mask and the photo's cropped mask both say so."""
+    from dataclasses import replace
+
+    from restore import pipeline
+    from restore.masking.verdict import ArmVerdict, Evidence
+    from restore.segmentation import Segmentation
+
+    image, mask, _ = statue
+    ev = Evidence(1, 1, 1, 1, 1, True, 10, 0.1)
+    missing = (ArmVerdict("left", "missing_arm", ev), ArmVerdict("right", "present", ev))
+    present = (replace(missing[0], state="present"), missing[1])
+    seen = {}
+
+    def judged(rgb, seg, config):
+        seen[seg.backend] = seen.get(seg.backend, 0) + 1
+        return answers[seg.backend]
+
+    monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(mask, None, "own"))
+    monkeypatch.setattr(pipeline, "_judge_segmented", judged)
+    judge_crop = pipeline._crop_judge(RestoreConfig())
+    answers = {"own": missing, "crop": present}
+    assert not judge_crop(image, mask.copy())[0].missing
+    answers = {"own": missing, "crop": missing}
+    assert judge_crop(image, mask.copy())[0].missing
+    answers = {"own": present, "crop": missing}
+    seen.clear()
+    assert not judge_crop(image, mask.copy())[0].missing
+    assert seen == {"own": 1}  # nothing missing on its own mask: not asked twice

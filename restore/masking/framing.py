@@ -10,9 +10,10 @@ changed on grey, 1 and 7 on streets, against 0 and 4 / 0 and 2 for the tight cut
 So a call of "missing" made on a photo wider than its statue is asked again on the photo
 cropped to the statue's box (the framing the thresholds were chosen on: the Met cut-outs fill
 their photos), and kept only when it holds there too; otherwise the arm is left "unsure",
-with a note that says why and the usual one-click offer to restore it anyway. At framing 0.8
-this changes 1 intact and 3 unlabelled photos on grey (1 and 3 on streets) and finds 4 of 12
-broken statues (5 on streets; 5 and 5 without it). Asking again only the calls the geometry
+with a note that says why and the usual one-click offer to restore it anyway. The crop is
+judged on its own statue mask and on the photo's, cropped (``restore.pipeline``), and the
+call must hold on both. At framing 0.8 this changes no intact and 1 unlabelled photo on grey
+(0 and 3 on streets) and finds 4 of 12 broken statues (4 on streets; 5 and 5 without it). Asking again only the calls the geometry
 made (an arm the pose network barely sees, its elbow at the silhouette's edge) kept more
 (5 of 12) but still changed 1 intact and 7 unlabelled photos: arm-presence's own calls move
 with the framing too.

@@ -17,9 +17,12 @@ the camera, upright: its own left is on the photo's right.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
+from restore.masking.verdict import ArmVerdict
 from restore.pose import KEYPOINT_NAMES, Pose
 
 UNRELIABLE = 0.5  # mean shoulder score under which the pose's shoulders are not used
@@ -79,6 +82,19 @@ def torso_pose(pose: Pose, mask: np.ndarray) -> Pose:
     return Pose(xy.astype(np.float32), scores.astype(np.float32), f"{pose.backend}+silhouette")
 
 
+def read_shoulders(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict], mask: np.ndarray
+                   ) -> tuple[Pose, tuple[ArmVerdict, ArmVerdict]]:
+    """(:func:`torso_pose`, the arms to draw made whole arms) when every arm to draw is one
+    the user asked for and ``pose``'s shoulders are :func:`unreliable`; else both as given
+    (an arm the photo calls missing always has a shoulder the network sees). The caller
+    skips this when the user placed points: those are kept."""
+    todo = [v for v in verdicts if v.missing]
+    if not todo or any(v.chosen_by != "user" for v in todo) or not unreliable(pose):
+        return pose, verdicts
+    left, right = (replace(v, state="missing_arm") if v.missing else v for v in verdicts)
+    return torso_pose(pose, mask), (left, right)
+
+
 def _largest(mask: np.ndarray) -> np.ndarray:
     """The largest 8-connected piece of ``mask`` (HxW bool)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -87,4 +103,4 @@ def _largest(mask: np.ndarray) -> np.ndarray:
     return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
-__all__ = ["UNRELIABLE", "shoulders_from_mask", "torso_pose", "unreliable"]
+__all__ = ["UNRELIABLE", "read_shoulders", "shoulders_from_mask", "torso_pose", "unreliable"]
