@@ -13,10 +13,10 @@ their photos), and kept only when it holds there too; otherwise the arm is left 
 with a note that says why and the usual one-click offer to restore it anyway. The crop is
 judged on its own statue mask and on the photo's, cropped (``restore.pipeline``), and the
 call must hold on both. At framing 0.8 this changes no intact and 1 unlabelled photo on grey
-(0 and 3 on streets) and finds 4 of 12 broken statues (4 on streets; 5 and 5 without it). Asking again only the calls the geometry
-made (an arm the pose network barely sees, its elbow at the silhouette's edge) kept more
-(5 of 12) but still changed 1 intact and 7 unlabelled photos: arm-presence's own calls move
-with the framing too.
+(0 and 3 on streets) and finds 4 of 12 broken statues (4 on streets; 5 and 5 without it).
+Asking again only the calls the geometry made (an arm the pose network barely sees, its
+elbow at the silhouette's edge) kept more (5 of 12) but still changed 1 intact and 7
+unlabelled photos: arm-presence's own calls move with the framing too.
 """
 
 from __future__ import annotations
