@@ -17,10 +17,9 @@ import numpy as np
 from restore.errors import BackendUnavailable
 from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
 from restore.inpainting import Inpainting, inpaint
-from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes
+from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import missing_limb, place
-from restore.masking.torso import read_shoulders
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
@@ -336,7 +335,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
                            keypoints)
     verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
     if config.mask_strategy.uses_verdict and not _placed_sides(keypoints):
-        pose, verdicts = read_shoulders(pose, verdicts, seg.mask)
+        pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so
@@ -361,6 +360,8 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
     p = plan(rgb, config, keypoints, painted, report)
     region = p.arm_mask.mask
     notes = [v.sentence() for v in p.verdicts]
+    if torso.TAG in p.pose.backend:
+        notes.append(torso.NOTE)
     notes += [f"auto skipped {s}" for s in dict.fromkeys(skipped)]
     if painted is not None and config.mask_strategy.takes_painted:
         notes.append("The painted region was repainted, as asked.")

@@ -87,6 +87,11 @@ def test_arms_asked_for_on_a_torso_hang_from_its_shoulders(torso_photo):
     assert ys.min() >= 30  # no arm above the shoulders
     assert (xs < 55).any() and (xs > 145).any()  # one beside each flank
     assert not region[_torso()].any() or region[_torso()].mean() < 0.1  # seams only
+    from restore.masking.torso import NOTE
+    from restore.pipeline import run
+
+    result = run(image, RestoreConfig(side="both"), with_3d=False)
+    assert NOTE in result.notes  # the user is told where the shoulders came from
 
 
 def test_a_torso_is_left_alone_unless_asked_and_a_seen_pose_is_kept(torso_photo):

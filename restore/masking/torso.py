@@ -31,6 +31,9 @@ WIDE = 0.85  # the shoulder row: the first as wide as this share of the upper pa
 INSET = 0.13  # shoulder joint inside the silhouette's edge / the width there (deltoid)
 DROP = 0.08  # ... and below the shoulder row / the width there
 TORSO = 1.3  # shoulder joints -> hips / shoulder span (a person's is about 1.3)
+TAG = "+silhouette"  # appended to the backend name of a pose whose shoulders were read here
+NOTE = ("The pose network could not find this statue's shoulders, so the arms hang from "
+        "shoulders read off its silhouette; place the arm's points to pose it otherwise.")
 
 
 def unreliable(pose: Pose) -> bool:
@@ -79,7 +82,7 @@ def torso_pose(pose: Pose, mask: np.ndarray) -> Pose:
                                     ("wrist", shoulder, 0.0), ("hip", hip, UNRELIABLE)):
             i = KEYPOINT_NAMES.index(f"{side}_{joint}")
             xy[i], scores[i] = point, score
-    return Pose(xy.astype(np.float32), scores.astype(np.float32), f"{pose.backend}+silhouette")
+    return Pose(xy.astype(np.float32), scores.astype(np.float32), pose.backend + TAG)
 
 
 def read_shoulders(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict], mask: np.ndarray
@@ -103,4 +106,5 @@ def _largest(mask: np.ndarray) -> np.ndarray:
     return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
-__all__ = ["UNRELIABLE", "read_shoulders", "shoulders_from_mask", "torso_pose", "unreliable"]
+__all__ = ["NOTE", "TAG", "UNRELIABLE", "read_shoulders", "shoulders_from_mask", "torso_pose",
+           "unreliable"]
