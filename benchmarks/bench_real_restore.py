@@ -12,6 +12,8 @@
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
+- ``--side both --only NAMES``: the arms restored as a user asking for them, on the named
+  photos only (the headless-torso sheet: ``--unlabelled --side both --only 120133.png,...``).
 
 "Changed" is the share of pixels whose largest channel difference exceeds 12 levels (the
 before-stop check's definition): an intact photo is changed above 0.5 %, a broken one
@@ -209,13 +211,21 @@ def main() -> None:
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
+    ap.add_argument("--side", default="auto", choices=["auto", "left", "right", "both"],
+                    help="the arms to restore (auto: the ones the verdicts call missing; "
+                    "else as a user asking for them)")
+    ap.add_argument("--only", default="", help="comma-separated photo names to run (e.g. "
+                    "120133.png,DP108190.png), for a sheet of those")
     args = ap.parse_args()
-    config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter=args.inpainter)
+    config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter=args.inpainter,
+                           side=args.side)
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()
     cases = [*fireman_cases(),
              *met_cases(args.limit, args.unlabelled, args.streets, args.framed)]
+    only = {n for n in args.only.split(",") if n}
+    cases = [c for c in cases if not only or c[0] in only]
     for name, image, truth, missing, kind in cases:
         box = 0
         if kind.startswith("met") and args.framed != 1.0:  # the cut-out's own box
@@ -228,10 +238,10 @@ def main() -> None:
                   f"found={row['found']:10s} changed={float(row['changed']):.2%} "  # type: ignore[arg-type]
                   f"statue={float(row['statue_repainted']):.2%} {row['verdicts']}")  # type: ignore[arg-type]
         if region.any():
-            box = crop_around(region)
+            around = crop_around(region)
             shown = image.copy()
             shown[region] = (0.5 * shown[region] + [127, 0, 0]).astype(np.uint8)
-            panels += [image[box], shown[box], restored[box]]
+            panels += [image[around], shown[around], restored[around]]
     summarise(rows)
     print(f"{len(rows)} photos in {time.perf_counter() - start:.0f} s")
     if args.sheet and panels:
