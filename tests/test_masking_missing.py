@@ -183,3 +183,14 @@ def test_a_placed_arm_grows_from_the_stump():
     assert moved.point("right_elbow") == pose.point("right_elbow")
     # placed points are the user's: place keeps them where they are
     assert place(pose, "left", statue, "missing_arm", keep=True) is pose
+
+
+def test_a_speck_of_the_region_apart_from_the_arm_is_not_repainted():
+    """A hole in the statue mask the limb crosses is not background to repaint."""
+    pose = pose_from_points(dict(PTS, left_elbow=[150.0, 100.0], left_wrist=[185.0, 100.0]))
+    statue = _stump_statue()
+    statue[100:104, 124:128] = False  # a hole in the mask on the stump, under the limb
+    limb = missing_limb(statue, pose, "left", "missing_arm")
+    assert limb.limb[100:104, 124:128].all()  # the limb covers the hole ...
+    assert not limb.region[100:104, 124:128].any()  # ... which is not repainted
+    assert limb.region[:, 151:].any()  # the arm beyond the stump is
