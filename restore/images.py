@@ -189,6 +189,20 @@ def save_mask(path: str | Path, mask: np.ndarray) -> Path:
     return p
 
 
+def main_pieces(mask: np.ndarray, min_piece: float) -> np.ndarray:
+    """mask HxW bool -> the same without the separate pieces (8-connected) whose area is
+    under ``min_piece`` times the largest piece's (1.0: the largest piece alone)."""
+    import cv2
+
+    count, label, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+                                                              connectivity=8)
+    if count <= 2:
+        return mask.astype(bool)
+    area = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.r_[False, area >= min_piece * area.max()]
+    return keep[label]
+
+
 def resize_max(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """Downscale so the longer side is at most ``max_side``; returns (image, scale <= 1)."""
     import cv2

@@ -102,3 +102,14 @@ def test_flatten_background_keeps_the_statue_and_a_margin_and_greys_the_rest():
     assert (flat[48:152, 38:62] == image[48:152, 38:62]).all()  # statue and its margin
     assert (flat[:45] == 128).all() and (flat[:, :35] == 128).all()  # the rest is grey
     assert (flatten_background(image, statue, 0.05)[45:155, 35:65] == image[45:155, 35:65]).all()
+
+
+def test_main_pieces_drops_pieces_under_a_share_of_the_largest():
+    from restore.images import main_pieces
+
+    m = np.zeros((20, 20), bool)
+    m[0:10, 0:10] = True  # 100 px
+    m[15:18, 15:18] = True  # 9 px
+    assert main_pieces(m, 0.05).sum() == 109
+    assert main_pieces(m, 0.1).sum() == 100 and main_pieces(m, 1.0)[0, 0]
+    assert not main_pieces(np.zeros((4, 4), bool), 0.5).any()

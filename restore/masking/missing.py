@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from restore.images import main_pieces
 from restore.masking import shapes
 from restore.masking.verdict import ArmState
 from restore.pose import KEYPOINT_NAMES, Pose, Side
@@ -337,7 +338,9 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     body = np.add(pose.point("left_shoulder"), pose.point("right_shoulder")) / 2
     limb = shapes.tapered(statue.shape, points, radii) | thumb(statue.shape, points, radii,
                                                               body)
-    off = _without_specks(limb & ~statue)
+    # a piece apart from the arm (a hole in the statue mask, a sliver of gap the limb
+    # crosses) would repaint a few dozen pixels of stone: 43 px on DP214182's stump
+    off = main_pieces(limb & ~statue, SPECK)
     seam = np.zeros_like(off)
     band = int(round(SEAM * 2 * radii[0]))
     if off.any() and band > 0:
@@ -347,18 +350,6 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
         seam = near_off & statue & limb & near_stump
     return MissingLimb(side, state, limb, off | seam, points.astype(np.float32),
                        radii.astype(np.float32))
-
-
-def _without_specks(off: np.ndarray) -> np.ndarray:
-    """``off`` (HxW bool) without its pieces under :data:`SPECK` of the largest: a hole in
-    the statue mask or a sliver of gap the limb crosses, which would repaint a few dozen
-    pixels apart from the arm (a 43 px patch on DP214182's stump, 48 px beside DP263914's)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(off.astype(np.uint8), connectivity=8)
-    if n <= 2:
-        return off
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= SPECK * areas.max()) + 1
-    return np.isin(labels, keep)
 
 
 __all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "in_frame", "limb_chain",

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 
+from restore.images import main_pieces
 from restore.masking.verdict import ArmVerdict
 from restore.pose import KEYPOINT_NAMES, Pose
 
@@ -45,15 +45,16 @@ def shoulders_from_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
     """(left, right) shoulder joints (x, y) px read off statue ``mask`` (HxW bool, True =
     statue) for a figure facing the camera (its left on the photo's right); None when the
     mask's largest piece is under 4 px a side."""
-    piece = _largest(mask)
+    piece = main_pieces(mask, 1.0)  # the largest piece
     rows = np.flatnonzero(piece.any(axis=1))
     if rows.size < 4:
         return None
     top, bottom = int(rows[0]), int(rows[-1])
     upper = np.arange(top, top + max(2, int(UPPER * (bottom - top + 1))))
-    left_edge = np.array([np.argmax(piece[y]) if piece[y].any() else -1 for y in upper])
-    right_edge = np.array([piece.shape[1] - 1 - np.argmax(piece[y, ::-1]) if piece[y].any()
-                           else -2 for y in upper])
+    band = piece[upper]
+    seen = band.any(axis=1)
+    left_edge = np.where(seen, band.argmax(axis=1), -1)
+    right_edge = np.where(seen, piece.shape[1] - 1 - band[:, ::-1].argmax(axis=1), -2)
     width = (right_edge - left_edge + 1).astype(np.float64)
     width = np.convolve(width, np.ones(5) / 5, mode="same")  # a notch does not make a shoulder
     if width.max() < 4:
@@ -96,14 +97,6 @@ def read_shoulders(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict], mask: np
         return pose, verdicts
     left, right = (replace(v, state="missing_arm") if v.missing else v for v in verdicts)
     return torso_pose(pose, mask), (left, right)
-
-
-def _largest(mask: np.ndarray) -> np.ndarray:
-    """The largest 8-connected piece of ``mask`` (HxW bool)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return mask.astype(bool)
-    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
 __all__ = ["NOTE", "TAG", "UNRELIABLE", "read_shoulders", "shoulders_from_mask", "torso_pose",

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from restore.images import main_pieces
+
 MIN_PIECE = 0.05  # pieces under this share of the largest piece's area are dropped
 REMAP_ROW = 8192  # points per row of the maps handed to cv2.remap (its limit: 32767)
 
@@ -125,18 +127,6 @@ def _crossings(phi: np.ndarray, nodes: tuple[np.ndarray, np.ndarray], axis: int,
         hi, fb = np.where(same, hi, t), np.where(same, fb, f)
     t = np.clip(lo + (hi - lo) * fa / np.where(fa == fb, 1.0, fa - fb), 0.02, 0.98)
     return crossed, p0 + t[:, None] * (p1 - p0)
-
-
-def main_pieces(mask: np.ndarray, min_piece: float = MIN_PIECE) -> np.ndarray:
-    """mask HxW bool -> the same without the separate pieces (8-connected) whose area is
-    under ``min_piece`` times the largest piece's."""
-    count, label, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
-                                                              connectivity=8)
-    if count <= 2:
-        return mask
-    area = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.r_[False, area >= min_piece * area.max()]
-    return keep[label]
 
 
 def statue_region(mask: np.ndarray, keep_pieces: bool = False, plinth: bool = True,

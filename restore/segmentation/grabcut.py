@@ -11,18 +11,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restore.images import resize_max
+from restore.images import main_pieces, resize_max
 from restore.segmentation import Segmentation
 
 
 def _keep_figure(mask: np.ndarray) -> np.ndarray:
     """Keep the connected components that make up the figure; fill their holes."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = 1 + np.flatnonzero(areas >= 0.15 * areas.max())
-    out = np.isin(labels, keep).astype(np.uint8)
+    out = main_pieces(mask, 0.15).astype(np.uint8)
     # Fill holes: flood the background from the border, what is not reached is inside.
     contours, _ = cv2.findContours(out, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros_like(out)

@@ -7,9 +7,9 @@ blob at least ``min_blob`` of its area. parts: the network's part labels inside 
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from restore.images import main_pieces
 from restore.segmentation import PART_NAMES, Segmentation
 
 PLINTH = PART_NAMES.index("plinth")
@@ -17,13 +17,7 @@ PLINTH = PART_NAMES.index("plinth")
 
 def clean_mask(prob: np.ndarray, threshold: float = 0.5, min_blob: float = 0.05) -> np.ndarray:
     """HxW float probabilities -> HxW bool: blobs smaller than ``min_blob`` x the largest go."""
-    mask = (prob > threshold).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 2:
-        return mask.astype(bool)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= min_blob * areas.max()) + 1
-    return np.isin(labels, keep)
+    return main_pieces(prob > threshold, min_blob)
 
 
 class StatueNetSegmenter:
