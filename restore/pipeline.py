@@ -239,21 +239,19 @@ def _crop_judge(config: RestoreConfig) -> Callable[[np.ndarray, np.ndarray],
             own = segment(crop, config.segmenter, config.device)
         except ValueError:  # nothing found in the crop: the photo's mask alone
             own = Segmentation(mask, None, "crop")
-        fresh = _judge_segmented(crop, own, config)
+        pose = _pose(crop, own, config, None)
+        fresh = judge(pose, own.mask, crop, config.device,
+                      also=_flat_poses(crop, own, config, None))
         if own.mask is mask or not any(v.missing for v in fresh):
             return fresh
-        given = _judge_segmented(crop, Segmentation(mask, None, "crop"), config)
+        given = Segmentation(mask, None, "crop")
+        if config.pose == "silhouette":  # the one pose read off the mask, not the photo
+            pose = _pose(crop, given, config, None)
+        again = judge(pose, mask, crop, config.device, also=_flat_poses(crop, given, config, None))
         left, right = (f if not f.missing or g.missing else g
-                       for f, g in zip(fresh, given, strict=True))
+                       for f, g in zip(fresh, again, strict=True))
         return left, right
     return judge_crop
-
-
-def _judge_segmented(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig
-                     ) -> tuple[ArmVerdict, ArmVerdict]:
-    """Verdicts on ``rgb`` with statue ``seg``: its own pose and flattened poses."""
-    return judge(_pose(rgb, seg, config, None), seg.mask, rgb, config.device,
-                 also=_flat_poses(rgb, seg, config, None))
 
 
 def _no_arm_net() -> bool:

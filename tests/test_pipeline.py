@@ -303,18 +303,26 @@ def test_a_call_on_the_crop_holds_only_on_both_masks(monkeypatch, statue):
     missing = (ArmVerdict("left", "missing_arm", ev), ArmVerdict("right", "present", ev))
     present = (replace(missing[0], state="present"), missing[1])
     seen = {}
+    own = mask.copy()  # the crop's own segmentation; the photo's mask is passed in
 
-    def judged(rgb, seg, config):
-        seen[seg.backend] = seen.get(seg.backend, 0) + 1
-        return answers[seg.backend]
+    def judged(pose, m, rgb, device, also=()):
+        which = "own" if m is own else "crop"
+        seen[which] = seen.get(which, 0) + 1
+        return answers[which]
 
-    monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(mask, None, "own"))
-    monkeypatch.setattr(pipeline, "_judge_segmented", judged)
+    monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(own, None, "own"))
+    monkeypatch.setattr(pipeline, "judge", judged)
+    monkeypatch.setattr(pipeline, "_flat_poses", lambda *a, **k: [])
+    posed = []
+    monkeypatch.setattr(pipeline, "estimate",
+                        lambda *a, **k: posed.append(1) or _sure(statue[2]))
     judge_crop = pipeline._crop_judge(RestoreConfig())
     answers = {"own": missing, "crop": present}
     assert not judge_crop(image, mask.copy())[0].missing
     answers = {"own": missing, "crop": missing}
+    posed.clear()
     assert judge_crop(image, mask.copy())[0].missing
+    assert posed == [1]  # judged on both masks, the crop is posed once
     answers = {"own": present, "crop": missing}
     seen.clear()
     assert not judge_crop(image, mask.copy())[0].missing
