@@ -20,6 +20,7 @@ from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import missing_limb, place
+from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
@@ -298,6 +299,40 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
     return region, pose, nowhere
 
 
+def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints: Pose | None,
+            report: Progress) -> tuple[Pose, tuple[ArmVerdict, ArmVerdict]]:
+    """The figure's pose and its arms' verdicts, judged at the scale the verdict was measured
+    at: a photo whose statue is long is judged on a copy shrunk until the statue is
+    :data:`~restore.masking.scale.STATUE_SIDE` px long, and the joints are scaled back
+    (:mod:`restore.masking.scale`)."""
+    h, w = rgb.shape[:2]
+    factor = judging_scale(seg.mask)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    fx, fy = size[0] / w, size[1] / h
+    if factor < 1.0:
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(seg.mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+        try:
+            seg = segment(rgb, config.segmenter, config.device)
+        except ValueError:  # nothing found at this size: the photo's mask, shrunk
+            seg = Segmentation(small, None, seg.backend)
+        keypoints = scaled_pose(keypoints, fx, fy)
+    report(0.2, "locating the arms")
+    pose = _pose(rgb, seg, config, keypoints)
+    report(0.35, "judging each arm")
+    flat = _flat_poses(rgb, seg, config, keypoints)
+    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
+                           keypoints)
+    verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
+    if config.mask_strategy.uses_verdict and not _placed_sides(keypoints):
+        pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)
+    if factor < 1.0:
+        back = scaled_pose(pose, 1 / fx, 1 / fy)
+        assert back is not None
+        pose, verdicts = back, scaled_verdicts(verdicts, 1 / factor)
+    return pose, verdicts
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a restore will repaint, before any pixel changes.
@@ -325,15 +360,7 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report = progress or (lambda f, m: None)
     report(0.0, "segmenting the statue")
     seg = segment(rgb, config.segmenter, config.device)
-    report(0.2, "locating the arms")
-    pose = _pose(rgb, seg, config, keypoints)
-    report(0.35, "judging each arm")
-    flat = _flat_poses(rgb, seg, config, keypoints)
-    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
-                           keypoints)
-    verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
-    if config.mask_strategy.uses_verdict and not _placed_sides(keypoints):
-        pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)
+    pose, verdicts = _judged(rgb, seg, config, keypoints, report)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

@@ -327,3 +327,32 @@ def test_a_call_on_the_crop_holds_only_on_both_masks(monkeypatch, statue):
     seen.clear()
     assert not judge_crop(image, mask.copy())[0].missing
     assert seen == {"own": 1}  # nothing missing on its own mask: not asked twice
+
+
+def test_a_long_statue_is_judged_on_a_shrunk_copy_and_drawn_at_full_size(monkeypatch):
+    """A statue longer than the measured ones is judged (segmented, posed, its arms judged) on
+    a copy shrunk to restore.masking.scale.STATUE_SIDE, as the verdict's thresholds were
+    measured; the joints come back in the photo's pixels, for the region drawn there."""
+    from restore import pipeline
+    from restore.masking.scale import STATUE_SIDE
+
+    image, mask, _ = draw_statue(1600, 1200, arms=("right",))
+    judged: list[tuple[int, ...]] = []
+    real_judge = pipeline.judge
+
+    def spy(pose, statue, photo=None, *args, **kwargs):
+        judged.append(statue.shape)
+        return real_judge(pose, statue, photo, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "judge", spy)
+    config = RestoreConfig(segmenter="grabcut", pose="silhouette", side="left")
+    result = run(image, config, with_3d=False)
+    ys = np.flatnonzero(mask.any(axis=1))
+    factor = STATUE_SIDE / (ys[-1] - ys[0] + 1)
+    assert judged and abs(judged[0][0] - 1600 * factor) < 4  # (the grabcut mask's box)
+    assert abs(judged[0][1] - 1200 * factor) < 4
+    assert result.segmentation.mask.shape == (1600, 1200)  # the photo's own mask
+    for joint in ("left_shoulder", "right_shoulder", "left_hip"):
+        x, y = result.pose.point(joint)
+        assert mask[int(y), int(x)], joint  # in the photo's pixels, on the statue
+    assert result.arm_mask.mask.sum() > 2000  # the asked-for arm drawn at full size

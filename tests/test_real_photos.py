@@ -60,6 +60,32 @@ def test_broken_met_statues_are_found_on_the_right_side():
 
 
 @pytest.mark.slow
+def test_a_big_photo_is_judged_as_its_small_copy():
+    """The Met photos upscaled 3x (statues about 1,500 px long, as in a visitor's photo) are
+    judged on a copy shrunk to the size the verdict was measured at (restore.masking.scale):
+    the votary's lost left arm is found, as at 1x (judged at 3x as it was, it was unsure), and
+    the first intact statues still come back unchanged, with their arms restored at 3x."""
+    import cv2
+
+    from restore.pose import POSE_ESTIMATORS
+
+    if POSE_ESTIMATORS.unavailable_reason("blazepose"):
+        pytest.skip(POSE_ESTIMATORS.unavailable_reason("blazepose"))
+    broken = {name: (image, missing) for name, image, missing in _met("broken")}
+    cases = [("DP158143.png", *broken["DP158143.png"])] + _met("intact")[:8]
+    for name, image, missing in cases:
+        h, w = image.shape[:2]
+        big = cv2.resize(image, (3 * w, 3 * h), interpolation=cv2.INTER_CUBIC)
+        result = run(big, RestoreConfig(), with_3d=False)
+        sides = {v.side for v in result.verdicts if v.missing}
+        assert sides == ({"left"} if missing else set()), name
+        outside = ~result.arm_mask.mask
+        assert np.array_equal(result.restored[outside], big[outside]), name
+        if missing:  # drawn at the photo's own size: a limb beside the statue, not a speck
+            assert result.arm_mask.mask.mean() > 0.005, name
+
+
+@pytest.mark.slow
 def test_intact_met_statues_framed_in_a_larger_photo_are_left_alone():
     """Each cut-out at 0.8 of a larger photo, off centre (bench_real_restore.py --framed
     0.8): the pose network's joints move with the framing, and before a missing call had to
