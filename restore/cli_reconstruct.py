@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from restore.backends import resolve
 from restore.cli_checks import backend_choices, check_backend, check_out_file, photo
-from restore.pipeline import resolve
 
 
 def add_reconstruct_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

