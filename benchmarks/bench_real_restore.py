@@ -9,6 +9,8 @@
   their statue filled out), closer to a visitor's photo than flat grey.
 - ``--framed 0.6``: each cut-out (which its statue fills) at 0.6 of a larger photo's height
   and width, off centre, as in a gallery photo; the result should not hang on the framing.
+- ``--upscale 3``: each Met photo enlarged 3x (bicubic), as a visitor's photo is larger than
+  the cut-outs; the result should not hang on the resolution.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -81,13 +83,16 @@ def street_backgrounds() -> list[np.ndarray]:
 
 
 def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False,
-              framed: float = 1.0) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
+              framed: float = 1.0, upscale: float = 1.0
+              ) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
     """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos;
     with ``unlabelled``, then the others (heads, busts, torsos, reliefs, groups: the SOURCE's
     "left out"), which should come back unchanged unless an arm is plainly broken off.
     ``streets``: each on a real street background (photo ``i`` on :func:`street_backgrounds`
     ``i % 7``) instead of grey; the kinds then say "street". ``framed``: see :func:`_on_grey`
-    (photo ``i`` moved 0.15 of the spare width left when ``i`` is even, right when odd)."""
+    (photo ``i`` moved 0.15 of the spare width left when ``i`` is even, right when odd).
+    ``upscale``: each photo enlarged so many times (bicubic), as a visitor's photo is larger
+    than the cut-outs' 265-590 px."""
     met = SHARED / "met"
     backs = street_backgrounds() if streets else []
     where = " street" if streets else ""
@@ -97,7 +102,12 @@ def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False
         nonlocal n
         n += 1
         shift = 0.0 if framed == 1.0 else (0.15 if n % 2 else -0.15)
-        return _on_grey(path, backs[n % len(backs)] if backs else None, framed, shift)
+        rgb, alpha = _on_grey(path, backs[n % len(backs)] if backs else None, framed, shift)
+        if upscale == 1.0:
+            return rgb, alpha
+        size = (round(rgb.shape[1] * upscale), round(rgb.shape[0] * upscale))
+        return (cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC),
+                cv2.resize(alpha.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0)
 
     rows = [json.loads(line) for line in (met / "arms.jsonl").read_text().splitlines()]
     for r in rows[:limit]:
@@ -208,6 +218,8 @@ def main() -> None:
     ap.add_argument("--framed", type=float, default=1.0, help="place each Met cut-out at this "
                     "share of a larger photo's size, off centre (a gallery photo's framing; "
                     "'changed' is then a share of the cut-out's box)")
+    ap.add_argument("--upscale", type=float, default=1.0, help="enlarge each Met photo so "
+                    "many times (bicubic): a visitor's photo is larger than the cut-outs")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -223,7 +235,7 @@ def main() -> None:
     panels: list[np.ndarray] = []
     start = time.perf_counter()
     cases = [*fireman_cases(),
-             *met_cases(args.limit, args.unlabelled, args.streets, args.framed)]
+             *met_cases(args.limit, args.unlabelled, args.streets, args.framed, args.upscale)]
     only = {n for n in args.only.split(",") if n}
     cases = [c for c in cases if not only or c[0] in only]
     for name, image, truth, missing, kind in cases:
