@@ -356,3 +356,19 @@ def test_a_long_statue_is_judged_on_a_shrunk_copy_and_drawn_at_full_size(monkeyp
         x, y = result.pose.point(joint)
         assert mask[int(y), int(x)], joint  # in the photo's pixels, on the statue
     assert result.arm_mask.mask.sum() > 2000  # the asked-for arm drawn at full size
+
+
+def test_points_placed_on_a_big_photo_are_kept_where_they_were_placed():
+    """Judged on the shrunk copy and scaled back, the user's points come back where they
+    were placed (to a thousandth of a pixel), and the arm is drawn through them."""
+    from restore.pose import pose_from_points
+
+    image, mask, truth = draw_statue(1600, 1200, arms=("right",))
+    placed = {"left_shoulder": truth.point("left_shoulder"), "left_elbow": (900.0, 700.0),
+              "left_wrist": (960.0, 930.0)}
+    config = RestoreConfig(segmenter="grabcut", pose="silhouette")
+    result = run(image, config, pose_from_points(placed), with_3d=False)
+    for name, (x, y) in placed.items():
+        assert np.allclose(result.pose.point(name), (x, y), atol=1e-3), name
+    region = result.arm_mask.mask
+    assert region[700, 900] and region[930, 960]  # the arm passes through the points
