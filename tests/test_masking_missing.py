@@ -67,6 +67,23 @@ def test_the_region_is_off_the_statue_and_the_limb_as_thick_as_the_other_arm():
     assert (limb.region & ~limb.limb).sum() == 0
 
 
+def test_the_other_arm_running_just_off_the_photo_is_measured_on_what_is_in_it():
+    """A tenth of the other arm's samples may lie off the photo (an arm at its edge); they
+    are left out of the measure, not read out of bounds (an IndexError with both arms asked
+    for on a Met photo whose arm reaches the edge)."""
+    _, statue, pose = draw_statue(arms=())
+    h, w = statue.shape
+    xy = pose.xy.copy()
+    elbow, wrist = (KEYPOINT_NAMES.index(f"right_{j}") for j in ("elbow", "wrist"))
+    xy[elbow], xy[wrist] = (w - 40, 150), (w + 11, 200)  # the last sample 1 px off the photo
+    t = np.linspace(0, 1, 200)[:, None]
+    for a, b in ((xy[KEYPOINT_NAMES.index("right_shoulder")], xy[elbow]), (xy[elbow], xy[wrist])):
+        for x, y in np.round(a * (1 - t) + b * t).astype(int):  # the arm, 13 px thick
+            statue[max(0, y - 6):y + 7, max(0, x - 6):x + 7] = True
+    scale = measured_scale(statue, Pose(xy, np.full(17, 0.9, np.float32), "test"), "left")
+    assert 0.6 <= scale <= 1.4
+
+
 def test_place_keeps_points_off_the_statue_and_moves_ones_drawn_over_the_body():
     image, statue, pose = draw_statue(arms=("right",))
     off = Pose(pose.xy, np.full(17, 0.9, np.float32), "test")

@@ -88,6 +88,7 @@ def measured_scale(statue: np.ndarray, pose: Pose, side: Side) -> float:
         y1, x1 = pts.max(axis=0)[::-1] + int(span) + 1
         crop = np.pad(statue[y0:y1, x0:x1], 1).astype(np.uint8)
         dist = cv2.distanceTransform(crop, cv2.DIST_L2, 5)
+        pts = pts[ok]  # a sample just off the photo (up to a tenth may be) is not measured
         half = float(np.median(dist[pts[:, 1] - y0 + 1, pts[:, 0] - x0 + 1]))
         ratios.append(half / (0.5 * r * span))
     return float(np.clip(np.median(ratios), 0.6, 1.4)) if ratios else 1.0
