@@ -9,7 +9,8 @@ or more. A photo whose statue is longer than :data:`STATUE_SIDE` is therefore ju
 (segmented again, posed, its arms judged) on a copy shrunk by area averaging until the statue
 is that long; the joints found are scaled back, and the repaint region is drawn and painted
 at the photo's own resolution. Photos whose statue is no longer are judged as they are, so
-every measured photo gives what it gave.
+the measured cut-outs give what they gave (a street composite whose mask spills past 600 px
+is judged shrunk: README, "A big photo is judged ...").
 
 Shrinking the networks' crops instead (anti-aliased crops at any size) made the verdicts
 resolution-free too, but moved them on the measured photos: 5 intact statues changed over
