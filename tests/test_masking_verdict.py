@@ -46,6 +46,43 @@ def test_a_bust_is_never_judged_missing():
     assert decide(cut) == "unsure"
 
 
+def test_a_pose_whose_hips_sit_too_high_for_the_figure_is_not_trusted():
+    """A figure reaching more than MAX_LEGS torso lengths below the hips found was posed with
+    its hips too high (shoulders on a beard, hips at the collarbone): no call of missing rests
+    on it, whatever the limb or arm-presence say, and the sentence says why."""
+    from restore.masking.verdict import MAX_LEGS
+
+    cut = replace(SEEN, wrist_score=0.1, elbow_score=0.2, upper_on_statue=0.1,
+                  fore_on_statue=0.0, legs=1.9)
+    assert decide(cut) == "missing_arm"  # a standing figure's proportions
+    high = replace(cut, legs=MAX_LEGS + 0.3)
+    assert decide(high) == "unsure"
+    assert decide(replace(SEEN, missing_net=0.99, legs=MAX_LEGS + 0.3)) == "unsure"
+    assert "hips too high" in ArmVerdict("left", "unsure", high).sentence()
+    assert "hips" not in ArmVerdict("left", "unsure", cut).sentence()
+
+
+def test_the_legs_run_to_the_seen_ankles_not_the_plinth():
+    """Measured to the ankles when the pose sees both, so a plinth below them does not make
+    the legs long; to the statue's lowest row when it does not."""
+    from restore.masking.verdict import gather
+
+    xy = np.zeros((17, 2), np.float32)
+    at = {"left_shoulder": (60, 40), "right_shoulder": (40, 40), "left_hip": (57, 100),
+          "right_hip": (43, 100), "left_ankle": (57, 190), "right_ankle": (43, 190),
+          "nose": (50, 25)}
+    for name, p in at.items():
+        xy[KEYPOINT_NAMES.index(name)] = p
+    mask = np.zeros((300, 100), bool)
+    mask[20:290, 30:70] = True  # the figure on a plinth reaching 100 px below its ankles
+    seen = gather(Pose(xy, np.full(17, 0.9, np.float32), "t"), mask, "left")
+    assert seen.legs == pytest.approx(1.5, abs=0.02)  # 90 px below the hips, torso 60 px
+    scores = np.full(17, 0.9, np.float32)
+    scores[[KEYPOINT_NAMES.index("left_ankle"), KEYPOINT_NAMES.index("right_ankle")]] = 0.2
+    unseen = gather(Pose(xy, scores, "t"), mask, "left")
+    assert unseen.legs == pytest.approx(unseen.below_hips) and unseen.legs > 3.0
+
+
 def test_unsure_without_a_clear_shoulder():
     assert decide(replace(SEEN, shoulder_score=0.2)) == "unsure"
     assert decide(replace(SEEN, shoulder_on_statue=False)) == "unsure"
