@@ -244,15 +244,16 @@ def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints
     (:mod:`restore.masking.scale`)."""
     h, w = rgb.shape[:2]
     factor = judging_scale(seg.mask)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    fx, fy = size[0] / w, size[1] / h
+    fx = fy = 1.0
     if factor < 1.0:
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        fx, fy = size[0] / w, size[1] / h
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        small = cv2.resize(seg.mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
         try:
             seg = segment(rgb, config.segmenter, config.device)
         except ValueError:  # nothing found at this size: the photo's mask, shrunk
-            seg = Segmentation(small, None, seg.backend)
+            small = cv2.resize(seg.mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA)
+            seg = Segmentation(small > 0, None, seg.backend)
         keypoints = scaled_pose(keypoints, fx, fy)
     report(0.2, "locating the arms")
     pose = _pose(rgb, seg, config, keypoints)
