@@ -85,6 +85,8 @@ def _restore_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tint", action="store_true",
                    help="colour the restored arm in statue.glb so it stands out")
     p.add_argument("--out-dir", type=Path, default=Path("out"))
+    p.add_argument("--out", type=Path, help="also write the restored photo to this file "
+                   "(.png, .jpg, .webp, ...; one photo only)")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -194,7 +196,12 @@ def _cmd_restore(args: argparse.Namespace) -> str:
 
     check_out_dir(args.out_dir)
     if args.image.is_dir():
+        if args.out is not None:
+            raise ValueError("--out names one file, for one photo; a folder of photos is "
+                             "written to --out-dir, one folder each.")
         return cmd_restore_folder(args)
+    if args.out is not None:
+        check_out_file(args.out, suffixes=IMAGE_OUT, inputs=(args.image,))
     inputs = mask_inputs(args)  # every option checked before a model loads
     check_restore_backends(args)
     with tqdm(total=100, desc="restore", unit="%", file=sys.stderr,
@@ -207,7 +214,12 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     written = ", ".join(outputs(result.reconstruction is not None))
-    return f"wrote {args.out_dir}/ ({'restored' if result.changed else 'unchanged'}: {written})"
+    said = f"wrote {args.out_dir}/ ({'restored' if result.changed else 'unchanged'}: {written})"
+    if args.out is None:
+        return said
+    from restore.images import save_image
+
+    return f"{said} and {save_image(args.out, result.restored)}"
 
 
 def _cmd_backends(args: argparse.Namespace) -> str:

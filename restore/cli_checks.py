@@ -38,7 +38,12 @@ def verbose() -> bool:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with its errors on one line (no usage block): ``restore mask: error: ...``."""
+    """argparse with its errors on one line (no usage block): ``restore mask: error: ...``.
+    No abbreviated options: ``--out`` must not silently mean ``--out-dir``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

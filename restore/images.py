@@ -176,9 +176,15 @@ def check_region(mask: np.ndarray, what: str = "mask") -> np.ndarray:
 
 
 def save_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write ``image`` to ``path`` in the format its suffix names; JPEG and WebP at quality
+    95 (Pillow's default, 75, visibly softens the fine detail a restore is judged by)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(as_rgb_uint8(image)).save(p)
+    picture = Image.fromarray(as_rgb_uint8(image))
+    if p.suffix.lower() in (".jpg", ".jpeg", ".webp"):
+        picture.save(p, quality=95)
+    else:
+        picture.save(p)
     return p
 
 

@@ -104,6 +104,9 @@ def _cases(f: dict[str, Path]) -> dict[str, list[str]]:
         "inpaint mask size": ["inpaint", photo, str(f["small_mask"]), "--out", out],
         "no command": [],
     }
+    cases["restore --out txt"] = ["restore", photo, "--out", str(f["folder"] / "r.txt")]
+    cases["restore --out on a folder"] = ["restore", str(f["folder"]), "--out", out]
+    cases["restore abbreviated --out-di"] = ["restore", photo, "--out-di", str(f["folder"])]
     manual = ["--keypoints", str(f["right"]), "--pose-backend", "manual"]
     for strategy in ("wrist_elbow", "static_box", "missing_arm"):  # nothing may be at (0, 0)
         cases[f"manual, left unplaced, {strategy}"] = [*mask, *manual, "--side", "left",
@@ -169,6 +172,8 @@ def test_every_bad_input_is_refused_early_in_one_line(files, capfd, monkeypatch)
     assert "more than 0 to 320" in seen["width 40000"] and "0 to 320" in seen["radius inf"]
     assert "GPU" in seen["device cuda:7"] and "Unknown device" in seen["device bogus"]
     assert "is a file" in seen["out-dir is a file"] and "folder" in seen["out is a folder"]
+    assert "unrecognized arguments: --out-di" in seen["restore abbreviated --out-di"]
+    assert "one photo" in seen["restore --out on a folder"]
     for name in [n for n in seen if "left unplaced" in n]:
         assert "left_shoulder, left_elbow, left_wrist are not placed" in seen[name], name
 

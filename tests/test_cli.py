@@ -33,6 +33,17 @@ def test_restore_writes_mask_image_and_glb(tmp_path, photo, capsys):
     assert (restored[~arm] == original[~arm]).all()
 
 
+def test_restore_out_writes_the_restored_photo_too(tmp_path, photo, capsys):
+    """``--out FILE`` is the restored photo (it once meant --out-dir by abbreviation)."""
+    out, single = tmp_path / "out", tmp_path / "restored.webp"
+    assert main(["restore", str(photo), "--side", "left", "--no-3d", "--out-dir", str(out),
+                 "--out", str(single)]) == 0
+    assert single.is_file() and not (tmp_path / "restored.webp").is_dir()
+    with Image.open(single) as written:
+        assert written.size == Image.open(photo).size
+    assert str(single) in capsys.readouterr().out
+
+
 def test_restore_tints_the_restored_arm_in_3d(tmp_path, photo, statue):
     kp = tmp_path / "kp.json"
     kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in
