@@ -270,8 +270,8 @@ def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, live: Live) -> None
             image = image_file("(Restored) statue photo", height=320)
             with gr.Row():
                 mask = image_file("Statue mask (optional)", height=200)
-                region = image_file("Restored region (white = repainted; for the colouring)",
-                                    height=200)
+                region = image_file("Restored region (white = repainted; built as a round "
+                                    "limb, coloured on request)", height=200)
             views = gr.File(file_count="multiple", file_types=["image"], visible=False,
                             height=120,
                             label="More photos of the same statue (optional, DUSt3R only): "

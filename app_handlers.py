@@ -213,7 +213,7 @@ def run_reconstruct(image: str | None, mask: str | None, backend: str, output: s
     if not views:
         progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
         return glb_file(recon.reconstruct(rgb, m, backend, opts, restored=painted,
-                                          device=DEVICE))
+                                          device=DEVICE, limbs=painted))
     photos = ([] if rgb is None else [rgb]) + [_photo(p, "view") for p in views]
     masks = ([] if rgb is None else [m]) + [None] * len(views)
     progress(0.1, desc=f"aligning {len(photos)} photos with {backend}")
@@ -281,7 +281,8 @@ def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "cl
     progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
     glb = glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
                                      recon_options(output, min_conf, clean, tint),
-                                     restored=state.get("repainted"), device=DEVICE))
+                                     restored=state.get("repainted"), device=DEVICE,
+                                     limbs=state.get("repainted")))
     return glb, [*state.get("files", []), glb]
 
 

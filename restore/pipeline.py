@@ -345,7 +345,7 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         tint = config.tint and bool(region.any())
         lifted = lift(filled.image, p.segmentation.mask | region, config.reconstructor,
                       Options(tint=tint), restored=region if tint else None,
-                      device=config.device)
+                      device=config.device, limbs=region if region.any() else None)
         assert isinstance(lifted, Reconstruction)  # a closed mesh, never a point cloud here
         recon = lifted
     report(1.0, "done")

@@ -61,6 +61,26 @@ def test_full_restore_offline(statue):
     assert result.verdicts[0].chosen_by == "user" and result.verdicts[0].missing
 
 
+def test_the_restored_arm_is_lifted_as_a_round_limb(statue, monkeypatch):
+    """The 3D step is told which pixels were drawn (the repaint region), so statue-depth
+    builds them as a limb with volume rather than reading a flat strip off the photo."""
+    from restore.reconstruction import meshing
+
+    given = []
+    build = meshing.mesh_from_depth
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        given.append(kwargs.get("limbs"))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(meshing, "mesh_from_depth", spy)
+    image, _, pose = statue
+    result = run(image, RestoreConfig(side="left", reconstructor="statue-depth"),
+                 keypoints=pose)
+    assert len(given) == 1 and given[0] is not None
+    assert np.array_equal(given[0], result.arm_mask.mask) and given[0].any()
+
+
 def test_an_intact_statue_comes_back_unchanged(statue, seen):
     image, mask, pose = statue
     seen(pose, mask)

@@ -14,7 +14,7 @@ import numpy as np
 import trimesh
 
 from restore.reconstruction.back import fill_outside
-from restore.reconstruction.meshing import mesh_from_depth, world_xy
+from restore.reconstruction.meshing import BACK, LIMB_BACK, figure_frame, mesh_from_depth, world_xy
 from restore.reconstruction.outline import limit_length, limit_slope, outline_mesh, unique_edges
 from restore.reconstruction.relief import relief_mesh
 from restore.reconstruction.turntable import render
@@ -126,6 +126,32 @@ def test_a_round_figure_is_about_as_deep_as_it_is_wide_from_the_side():
     _closed(flat)
     assert _width(render(flat, 90, 256, BG)) >= 0.25 * _width(render(flat, 0, 256, BG))
     assert _stretched(relief) == 0 and _stretched(flat) == 0
+
+
+def test_a_restored_limb_is_round_and_the_rest_of_the_body_is_untouched():
+    """A drawn limb's back is LIMB_BACK half-widths deep (a round limb, not a strip); every
+    vertex away from it is where it was without the limb given."""
+    mask = np.zeros((200, 160), bool)
+    mask[10:190, 20:70] = True  # the body
+    arm = np.zeros_like(mask)
+    arm[90:110, 70:150] = True  # a restored arm held out, 10 px half-width
+    mask |= arm
+    image, depth = np.full((*mask.shape, 3), 150, np.uint8), np.ones(mask.shape, np.float32)
+    plain = mesh_from_depth(image, mask, depth, grid=80, relief=None)
+    limb = mesh_from_depth(image, mask, depth, grid=80, relief=None, limbs=arm)
+    _closed(limb)
+    assert plain.vertices.shape == limb.vertices.shape
+    n = plain.metadata["front_vertices"]
+    unit, cx, _ = figure_frame(mask)
+    px = plain.vertices[:n, 0] / unit + cx
+    thickness = [m.vertices[:n, 2] - m.vertices[n:2 * n, 2] for m in (plain, limb)]
+    out = px > 100  # the arm, more than a half-width beyond where it meets the body
+    ratio = thickness[1][out].max() / thickness[0][out].max()
+    assert abs(ratio - LIMB_BACK / BACK) < 0.15 * LIMB_BACK / BACK
+    assert thickness[1][out].max() > 1.3 * 10 * unit  # about as thick as it is wide
+    body = px < 65
+    assert np.allclose(plain.vertices[:2 * n][np.r_[body, body]],  # a millionth of its height
+                       limb.vertices[:2 * n][np.r_[body, body]], rtol=0, atol=1e-6)
 
 
 def test_the_back_is_not_the_photo_mirrored():

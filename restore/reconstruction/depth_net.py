@@ -140,7 +140,8 @@ class DepthNetReconstructor:
         return self._model
 
     def reconstruct(self, image: np.ndarray, mask: np.ndarray,
-                    texture: np.ndarray | None = None) -> trimesh.Trimesh:
+                    texture: np.ndarray | None = None,
+                    limbs: np.ndarray | None = None) -> trimesh.Trimesh:
         """texture: HxWx3 uint8 painted on the mesh instead of ``image`` (e.g. the photo with
         the restored region tinted), so the depth comes from the real photo."""
         from restore.reconstruction.meshing import mesh_from_depth
@@ -148,7 +149,8 @@ class DepthNetReconstructor:
         depth = predict_depth(self.model, image, mask, self.device)
         return mesh_from_depth(image if texture is None else texture, mask, depth,
                                grid=self.grid, relief=None, back=self.back,
-                               keep_pieces=self.keep_pieces, plinth=self.plinth)
+                               keep_pieces=self.keep_pieces, plinth=self.plinth,
+                               limbs=limbs)
 
 
 __all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",

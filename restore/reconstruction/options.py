@@ -151,10 +151,13 @@ def _points_only_dust3r(backend: str) -> ValueError:
 
 def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
                 options: Options = Options(), restored: Any = None,
-                device: str = "cpu") -> Result:
+                device: str = "cpu", limbs: Any = None) -> Result:
     """One photo -> 3D. mask: HxW statue mask (None = segment it); restored: HxW repainted
-    region, needed when ``options.tint``. The result's ``limits`` says what one photo cannot
-    give (:func:`~restore.reconstruction.one_photo_limits`)."""
+    region, needed when ``options.tint``; limbs: HxW restored limbs (drawn, not seen; part of
+    the statue mask), which statue-depth builds as round limbs (see
+    :func:`~restore.reconstruction.meshing.mesh_from_depth`; the other backends read them
+    from the photo). The result's ``limits`` says what one photo cannot give
+    (:func:`~restore.reconstruction.one_photo_limits`)."""
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     region = _region(restored, rgb.shape[:2], options)
@@ -165,10 +168,13 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
         from restore.reconstruction.depth_net import DepthNetReconstructor
 
         single = _single(backend, device, options)
-        if region is not None and isinstance(single, DepthNetReconstructor):
+        if isinstance(single, DepthNetReconstructor):
             # texture only: the depth network sees the real photo
-            return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask),
-                                                     texture=tint_image(rgb, region)), backend,
+            texture = None if region is None else tint_image(rgb, region)
+            drawn = None if limbs is None else as_mask(limbs, rgb.shape[:2],
+                                                       what="restored limbs")
+            return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask), texture=texture,
+                                                     limbs=drawn), backend,
                                   one_photo_limits())
         return Reconstruction(single.reconstruct(tint_image(rgb, region), _statue(rgb, mask)),
                               backend, one_photo_limits())
