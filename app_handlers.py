@@ -241,7 +241,8 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask,
              "keypoints": pose_json(result.pose), "files": files,
-             "unsure": [v.side for v in result.verdicts if v.state == "unsure"]}
+             "unsure": [v.side for v in result.verdicts if v.state == "unsure"],
+             "axes": result.limb_axes}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
     return (rgb, result.restored), shown, verdict, state, files
@@ -282,7 +283,8 @@ def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "cl
     glb = glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
                                      recon_options(output, min_conf, clean, tint),
                                      restored=state.get("repainted"), device=DEVICE,
-                                     limbs=state.get("repainted")))
+                                     limbs=state.get("repainted") if state.get("axes") else None,
+                                     axes=state.get("axes", ())))
     return glb, [*state.get("files", []), glb]
 
 

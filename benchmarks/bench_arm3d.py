@@ -4,9 +4,11 @@
 
 Held-out synthetic statues with one arm broken off (bench_arm.py's: seeds from 3,000,000),
 restored through ``pipeline.run`` with the broken side chosen and its true joints placed, then
-lifted by the default 3D backend twice: as the product does (the repaint region given as
-``limbs``, so it is built as a round limb) and with the region treated as seen statue
-("limbs not given", the mesh before the round limb). Both meshes are rasterised back into the
+lifted by the default 3D backend three ways: as the product does (the repaint region given as
+``limbs`` and the limb's axis as ``axes``: a round limb whose depth is held to what a limb of
+human length drawn that long can reach, restore.reconstruction.limbs), with the region alone
+(round, its depth as the network reads it) and with neither ("limbs not given": the region
+read as seen statue, the mesh before the round limb). The meshes are rasterised back into the
 photo (nearest and farthest surface per pixel) beside the intact render's true mesh, over the
 true arm's pixels off the remaining statue that the restore painted:
 
@@ -92,8 +94,9 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=30)
     ap.add_argument("--size", type=int, default=256)
     args = ap.parse_args()
-    rows: dict[str, list[dict[str, float]]] = {"round limb (shipped)": [],
-                                               "limbs not given": []}
+    names = ("round, held to a human length (shipped)", "round, depth as the network reads it",
+             "limbs not given")
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in names}
     start = time.perf_counter()
     for s, side, arm in statues(args.count, args.size):
         result = run(s.damaged, RestoreConfig(side=side, inpainter="limb"),
@@ -101,9 +104,12 @@ def main() -> None:
         region = result.arm_mask.mask
         lifted = result.segmentation.mask | region
         assert result.reconstruction is not None
-        flat = reconstruct(result.restored, lifted, result.reconstruction.backend)
-        pair = {"round limb (shipped)": result.reconstruction.mesh, "limbs not given": flat.mesh}
-        scores = {k: score(s, arm, m, lifted, region) for k, m in pair.items()}
+        backend = result.reconstruction.backend
+        free = reconstruct(result.restored, lifted, backend, limbs=region)
+        flat = reconstruct(result.restored, lifted, backend)
+        meshes = dict(zip(names, (result.reconstruction.mesh, free.mesh, flat.mesh),
+                          strict=True))
+        scores = {k: score(s, arm, m, lifted, region) for k, m in meshes.items()}
         for k, sc in scores.items():
             if sc is not None:
                 rows[k].append(sc)

@@ -19,11 +19,12 @@ from restore.images import as_mask, as_rgb_uint8, check_region, flatten_backgrou
 from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
-from restore.masking.missing import missing_limb, place
+from restore.masking.missing import limb_lengths, missing_limb, place
 from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
+from restore.reconstruction.limbs import LimbAxis, foreshortened_reach
 from restore.reconstruction.options import Options
 from restore.reconstruction.options import reconstruct as lift
 from restore.segmentation import Segmentation, segment
@@ -87,6 +88,7 @@ class RestoreResult:
     reconstruction: Reconstruction | None
     verdicts: tuple[ArmVerdict, ArmVerdict]
     notes: tuple[str, ...] = ()  # plain sentences for the user (what was done and why)
+    limb_axes: tuple[LimbAxis, ...] = ()  # the arms drawn as limbs (none: painted, boxes)
 
     @property
     def restored(self) -> np.ndarray:
@@ -201,17 +203,19 @@ def _no_arm_net() -> bool:
 
 def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdict],
             config: RestoreConfig, painted: np.ndarray | None, hint: Pose | None
-            ) -> tuple[np.ndarray, Pose, list[Side]]:
-    """HxW bool repaint region for the arms in ``todo``, the pose they were drawn from, and
-    the sides whose missing limb found nowhere to go (all on the statue or off the photo)."""
+            ) -> tuple[np.ndarray, Pose, list[Side], tuple[LimbAxis, ...]]:
+    """HxW bool repaint region for the arms in ``todo``, the pose they were drawn from, the
+    sides whose missing limb found nowhere to go (all on the statue or off the photo), and
+    the axes of the limbs drawn."""
     region = np.zeros(rgb.shape[:2], bool)
+    axes: list[LimbAxis] = []
     strategy = config.mask_strategy
     if strategy.needs_painted and painted is None:
         raise ValueError(f"The {strategy.name} strategy needs a painted mask; paint over the "
                          "region.")
     if painted is not None and strategy.takes_painted:
         return check_region(as_mask(painted, rgb.shape[:2], "painted mask"),
-                            "painted mask"), pose, []
+                            "painted mask"), pose, [], ()
     drawn, nowhere = False, []  # drawn: an arm we placed, so the next one mirrors it
     for v in todo:
         if pose.score(f"{v.side}_shoulder") <= 0:  # an unplaced joint sits at (0, 0)
@@ -222,7 +226,12 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
             placed = hint is not None and v.side in _placed_sides(hint)
             pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)
             drawn = drawn or not placed
-            limb = missing_limb(seg.mask, pose, v.side, v.state, config.width).region
+            drawing = missing_limb(seg.mask, pose, v.side, v.state, config.width)
+            limb = drawing.region
+            lengths = limb_lengths(pose, v.side, drawing.points)
+            if limb.any() and lengths is not None:
+                axes.append(LimbAxis(drawing.points.astype(np.float64),
+                                     foreshortened_reach(drawing.points, lengths)))
             if not limb.any() and v.chosen_by == "user":
                 raise ValueError(f"The {v.side} arm as placed lies on the statue or off the "
                                  "photo, so there is nothing to repaint; place its elbow and "
@@ -233,7 +242,7 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
         else:
             region |= make_mask(rgb, pose, config.strategy, v.side, config.width,
                                 config.radius, config.seed, painted, seg).mask
-    return region, pose, nowhere
+    return region, pose, nowhere, tuple(axes)
 
 
 def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints: Pose | None,
@@ -283,6 +292,7 @@ class Plan:
     pose: Pose
     verdicts: tuple[ArmVerdict, ArmVerdict]
     arm_mask: ArmMask
+    limb_axes: tuple[LimbAxis, ...] = ()  # the missing arms drawn as limbs, stump first
 
     @property
     def todo(self) -> list[ArmVerdict]:
@@ -300,12 +310,12 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     seg = segment(rgb, config.segmenter, config.device)
     pose, verdicts = _judged(rgb, seg, config, keypoints, report)
     todo = [v for v in verdicts if v.missing]
-    region, pose, nowhere = _region(rgb, seg, pose, todo, config, painted, keypoints)
+    region, pose, nowhere, axes = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so
     left, right = (replace(v, state="unsure") if v.side in nowhere else v for v in verdicts)
     todo = [v for v in (left, right) if v.missing]
     side = "both" if len(todo) == 2 else (todo[0].side if todo else "none")
-    return Plan(seg, pose, (left, right), ArmMask(region, config.strategy, side))
+    return Plan(seg, pose, (left, right), ArmMask(region, config.strategy, side), axes)
 
 
 def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: Pose | None = None,
@@ -345,9 +355,10 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         tint = config.tint and bool(region.any())
         lifted = lift(filled.image, p.segmentation.mask | region, config.reconstructor,
                       Options(tint=tint), restored=region if tint else None,
-                      device=config.device, limbs=region if region.any() else None)
+                      device=config.device, limbs=region if p.limb_axes else None,
+                      axes=p.limb_axes)
         assert isinstance(lifted, Reconstruction)  # a closed mesh, never a point cloud here
         recon = lifted
     report(1.0, "done")
     return RestoreResult(p.segmentation, p.pose, p.arm_mask, filled, recon, p.verdicts,
-                         tuple(notes))
+                         tuple(notes), p.limb_axes)

@@ -8,6 +8,7 @@ from restore.masking.missing import (
     hanging,
     in_frame,
     limb_chain,
+    limb_lengths,
     measured_scale,
     mirrored,
     missing_limb,
@@ -55,6 +56,20 @@ def test_a_missing_forearm_starts_at_the_elbow_and_an_arm_below_the_shoulder():
     assert len(whole) == 5 and whole[0][1] > 100.0  # one radius down from the shoulder
     assert radii[3] > radii[2] > radii[4]  # the palm is wider than the wrist and the tips
     assert radii[0] == pytest.approx(RADII[0] * 80.0)  # 0.8 torso lengths: wider than 40 px
+
+
+def test_a_limb_has_human_lengths_whatever_its_drawing():
+    """Upper arm 0.6 and forearm 0.5 torso lengths (here 100 px), the hand in two halves;
+    the whole arm's tube starts a little down the upper arm, so that piece is shorter."""
+    pose = pose_from_points(PTS)
+    fore, _ = limb_chain(pose, "right", "missing_forearm")
+    lengths = limb_lengths(pose, "right", fore)
+    assert lengths is not None and lengths == pytest.approx([50.0, 10.0, 10.0])
+    whole, _ = limb_chain(pose, "right", "missing_arm")
+    cut = float(np.linalg.norm(whole[0] - np.array(PTS["right_shoulder"])))
+    assert limb_lengths(pose, "right", whole) == pytest.approx([60.0 - cut, 50.0, 10.0, 10.0])
+    no_hips = pose_from_points({k: v for k, v in PTS.items() if "hip" not in k})
+    assert limb_lengths(no_hips, "right", fore) is None
 
 
 def test_the_region_is_off_the_statue_and_the_limb_as_thick_as_the_other_arm():

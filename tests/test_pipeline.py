@@ -62,23 +62,29 @@ def test_full_restore_offline(statue):
 
 
 def test_the_restored_arm_is_lifted_as_a_round_limb(statue, monkeypatch):
-    """The 3D step is told which pixels were drawn (the repaint region), so statue-depth
-    builds them as a limb with volume rather than reading a flat strip off the photo."""
+    """The 3D step is told which pixels were drawn (the repaint region) and along which
+    axis, so statue-depth builds them as a limb with volume and a human length rather than
+    reading a flat strip off the photo."""
     from restore.reconstruction import meshing
 
     given = []
     build = meshing.mesh_from_depth
 
     def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        given.append(kwargs.get("limbs"))
+        given.append((kwargs.get("limbs"), kwargs.get("axes")))
         return build(*args, **kwargs)
 
     monkeypatch.setattr(meshing, "mesh_from_depth", spy)
     image, _, pose = statue
     result = run(image, RestoreConfig(side="left", reconstructor="statue-depth"),
                  keypoints=pose)
-    assert len(given) == 1 and given[0] is not None
-    assert np.array_equal(given[0], result.arm_mask.mask) and given[0].any()
+    assert len(given) == 1 and given[0][0] is not None
+    assert np.array_equal(given[0][0], result.arm_mask.mask) and given[0][0].any()
+    assert given[0][1] == result.limb_axes and len(result.limb_axes) == 1
+    axis = result.limb_axes[0]
+    ex, ey = result.pose.point("left_elbow")
+    assert np.abs(axis.points - [ex, ey]).sum(1).min() < 1e-3  # drawn through the elbow
+    assert (axis.reach >= 0).all()
 
 
 def test_an_intact_statue_comes_back_unchanged(statue, seen):

@@ -330,6 +330,25 @@ def _stubby(pose: Pose, side: Side) -> bool:
     return float(np.linalg.norm(arm[2] - arm[1])) < MIN_FOREARM * torso
 
 
+def limb_lengths(pose: Pose, side: Side, points: np.ndarray) -> np.ndarray | None:
+    """(K-1,) px: the human length of each segment of ``points`` (a :func:`limb_chain` axis
+    of ``side``, K = 4 from the elbow or 5 from the shoulder): the upper arm 0.6 and the
+    forearm 0.5 torso lengths (as :func:`hanging` draws them), the hand ``HAND`` of the
+    forearm in two halves. The drawn axis may lie foreshortened; these lengths do not. None
+    without a torso (shoulders and hips)."""
+    body = body_axis(pose)
+    if body is None:
+        return None
+    torso = body[2]
+    hand = 0.5 * HAND * 0.5 * torso
+    lengths = np.array([0.6 * torso, 0.5 * torso, hand, hand])[-(len(points) - 1):]
+    if len(points) == 5:  # the tube starts a little down the upper arm (limb_chain)
+        arm = pose.arm(side).astype(np.float64)
+        cut = float(np.linalg.norm(points[0] - arm[0]))
+        lengths[0] = max(lengths[0] - cut, 0.0)
+    return lengths
+
+
 def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                  width: float | None = None) -> MissingLimb:
     """The limb and repaint region of ``side``'s missing arm on statue mask ``statue`` (HxW
@@ -354,4 +373,4 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
 
 
 __all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "in_frame", "limb_chain",
-           "mirrored", "missing_limb", "place", "thumb"]
+           "limb_lengths", "mirrored", "missing_limb", "place", "thumb"]

@@ -21,6 +21,7 @@ package (``restore/weights/statue-depth``) and found by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ from restore.reconstruction import statue_depth_reason, statue_depth_weights
 
 if TYPE_CHECKING:
     import trimesh
+
+    from restore.reconstruction.limbs import LimbAxis
 
 WEIGHTS = WEIGHTS_DIR / "statue-depth"  # the copy shipped in the package
 
@@ -141,16 +144,19 @@ class DepthNetReconstructor:
 
     def reconstruct(self, image: np.ndarray, mask: np.ndarray,
                     texture: np.ndarray | None = None,
-                    limbs: np.ndarray | None = None) -> trimesh.Trimesh:
+                    limbs: np.ndarray | None = None, axes: Sequence[LimbAxis] = ()
+                    ) -> trimesh.Trimesh:
         """texture: HxWx3 uint8 painted on the mesh instead of ``image`` (e.g. the photo with
-        the restored region tinted), so the depth comes from the real photo."""
+        the restored region tinted), so the depth comes from the real photo; limbs, axes:
+        the restored limbs, built round and held to a human length (see
+        :func:`~restore.reconstruction.meshing.mesh_from_depth`)."""
         from restore.reconstruction.meshing import mesh_from_depth
 
         depth = predict_depth(self.model, image, mask, self.device)
         return mesh_from_depth(image if texture is None else texture, mask, depth,
                                grid=self.grid, relief=None, back=self.back,
                                keep_pieces=self.keep_pieces, plinth=self.plinth,
-                               limbs=limbs)
+                               limbs=limbs, axes=axes)
 
 
 __all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",

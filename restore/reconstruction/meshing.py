@@ -13,11 +13,14 @@ points as the back, then the side band's rows (see :func:`back.close_body`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import trimesh
 
 from restore.reconstruction.back import close_body, make_atlas, solve_shape, textured_body
+from restore.reconstruction.limbs import LimbAxis, hold
 from restore.reconstruction.outline import (
     Outline,
     limit_length,
@@ -105,7 +108,8 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
                     grid: int = 160, relief: float | None = 0.35, back: float = BACK,
                     inverse: bool = False, texture_side: int = 1024,
                     keep_pieces: bool = False, plinth: bool = True,
-                    limbs: np.ndarray | None = None) -> trimesh.Trimesh:
+                    limbs: np.ndarray | None = None, axes: Sequence[LimbAxis] = ()
+                    ) -> trimesh.Trimesh:
     """Photo HxWx3 uint8, statue mask HxW bool, depth HxW float -> closed textured mesh.
 
     depth: larger = farther (camera z, any scale), or with ``inverse`` a disparity-like map
@@ -121,6 +125,9 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     limbs: HxW bool, the restored limbs (drawn, never seen in the photo; part of ``mask``):
     their back is ``LIMB_BACK`` times their half-width deep, so they are round limbs rather
     than strips, ramping from the body's ``back`` over a half-width where they join it.
+    axes: each drawn limb's axis and reach (:class:`~restore.reconstruction.limbs.LimbAxis`):
+    its depth is held within the reach of a limb of human length
+    (:func:`~restore.reconstruction.limbs.hold`); only with ``limbs``.
     """
     outline = outline_mesh(mask, grid, keep_pieces, plinth=plinth)
     near = np.asarray(depth, np.float32)
@@ -145,12 +152,14 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
         scale = relief * float(inflation.max()) / top if top > 1e-12 else 0.0
         z, base = bulge * scale, np.zeros(len(z))
     inflation = side_banded(inflation, xy, outline)
-    front = np.column_stack([xy, z])
     behind: float | np.ndarray = back
     if limbs is not None and limbs.any():
+        weight = limb_weight(limbs, mask, outline.points)
+        z, base = hold(z, base, weight, outline.points, figure_frame(mask)[0], axes)
         # a drawn limb: the photo never showed it, and a thin strip's front barely bulges
         # above its contour, so its back alone gives it a limb's round thickness
-        behind = back + (LIMB_BACK - back) * limb_weight(limbs, mask, outline.points)
+        behind = back + (LIMB_BACK - back) * weight
+    front = np.column_stack([xy, z])
     return closed_mesh(image, mask, outline, front, base, inflation, behind, texture_side)
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import trimesh
 
     from restore.reconstruction.dust3r import Dust3rReconstructor
+    from restore.reconstruction.limbs import LimbAxis
 
 OUTPUTS = ("closed", "points")
 MULTI_VIEW = ("dust3r", "dust3r-224")  # backends that align several photos
@@ -151,13 +152,14 @@ def _points_only_dust3r(backend: str) -> ValueError:
 
 def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
                 options: Options = Options(), restored: Any = None,
-                device: str = "cpu", limbs: Any = None) -> Result:
+                device: str = "cpu", limbs: Any = None,
+                axes: Sequence[LimbAxis] = ()) -> Result:
     """One photo -> 3D. mask: HxW statue mask (None = segment it); restored: HxW repainted
     region, needed when ``options.tint``; limbs: HxW restored limbs (drawn, not seen; part of
-    the statue mask), which statue-depth builds as round limbs (see
-    :func:`~restore.reconstruction.meshing.mesh_from_depth`; the other backends read them
-    from the photo). The result's ``limits`` says what one photo cannot give
-    (:func:`~restore.reconstruction.one_photo_limits`)."""
+    the statue mask) and ``axes`` their axes, which statue-depth builds as round limbs held
+    to a human length (see :func:`~restore.reconstruction.meshing.mesh_from_depth`; the
+    other backends read them from the photo). The result's ``limits`` says what one photo
+    cannot give (:func:`~restore.reconstruction.one_photo_limits`)."""
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     region = _region(restored, rgb.shape[:2], options)
@@ -174,7 +176,7 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
             drawn = None if limbs is None else as_mask(limbs, rgb.shape[:2],
                                                        what="restored limbs")
             return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask), texture=texture,
-                                                     limbs=drawn), backend,
+                                                     limbs=drawn, axes=axes), backend,
                                   one_photo_limits())
         return Reconstruction(single.reconstruct(tint_image(rgb, region), _statue(rgb, mask)),
                               backend, one_photo_limits())
