@@ -66,3 +66,33 @@ def test_a_restored_arm_drawn_full_length_stays_in_the_picture_plane():
     lean = [m.vertices[:n, 2][far].mean() - m.vertices[:n, 2][near].mean() for m in meshes]
     assert lean[0] > 0.1  # the network's bend
     assert abs(lean[1]) < 0.3 * lean[0]  # held in the picture plane
+
+
+def test_a_held_limb_that_touches_the_body_again_is_joined_by_a_ramp_not_a_fin():
+    """The arm's hand rests on a block (a plinth): held back, the arm meets it at a new
+    depth, and no front edge is longer than the mesher's limit (REACH grid steps)."""
+    from restore.reconstruction.meshing import REACH
+    from restore.reconstruction.outline import unique_edges
+
+    mask = np.zeros((200, 180), bool)
+    mask[10:190, 20:70] = True
+    mask[30:70, 150:170] = True  # the block the hand rests on
+    arm = np.zeros_like(mask)
+    arm[40:60, 70:150] = True
+    mask |= arm
+    depth = np.ones(mask.shape, np.float32)
+    cols = np.arange(mask.shape[1], dtype=np.float32)
+    bend = 1.0 - 0.25 * np.clip((cols - 70) / 80, 0, 1)  # the hand 0.25 in front of the body
+    depth[arm] = np.broadcast_to(bend, mask.shape)[arm]
+    depth[30:70, 150:170] = 0.75  # the block as far: held back, the hand leaves it
+    image = np.full((*mask.shape, 3), 150, np.uint8)
+    axis = LimbAxis(np.array([[70.0, 50.0], [150.0, 50.0]]), np.array([0.0]))
+    mesh = mesh_from_depth(image, mask, depth, grid=90, relief=None, limbs=arm, axes=(axis,))
+    assert mesh.is_watertight
+    n = mesh.metadata["front_vertices"]
+    faces = np.asarray(mesh.faces)
+    front = unique_edges(faces[(faces < n).all(1)])
+    length = np.linalg.norm(mesh.vertices[front[:, 0]] - mesh.vertices[front[:, 1]], axis=1)
+    unit, _, _ = figure_frame(mask)
+    step = max(mask.shape) / 90 * unit
+    assert length.max() <= REACH * step * 1.01

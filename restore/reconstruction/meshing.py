@@ -155,7 +155,11 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     behind: float | np.ndarray = back
     if limbs is not None and limbs.any():
         weight = limb_weight(limbs, mask, outline.points)
-        z, base = hold(z, base, weight, outline.points, figure_frame(mask)[0], axes)
+        unit = figure_frame(mask)[0]
+        z, base = hold(z, base, weight, outline.points, unit, axes)
+        # where a held limb touches the body again (a hand on the hip or the plinth) its
+        # depth may now jump: a steep ramp there, not terraces of side band (120133)
+        z = limit_length(z, xy, unique_edges(outline.faces), REACH * outline.step * unit)
         # a drawn limb: the photo never showed it, and a thin strip's front barely bulges
         # above its contour, so its back alone gives it a limb's round thickness
         behind = back + (LIMB_BACK - back) * weight
