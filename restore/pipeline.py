@@ -24,7 +24,7 @@ from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
-from restore.reconstruction.limbs import LimbAxis, foreshortened_reach
+from restore.reconstruction.limbs import LIMB_NOTE, LimbAxis, foreshortened_reach
 from restore.reconstruction.options import Options
 from restore.reconstruction.options import reconstruct as lift
 from restore.segmentation import Segmentation, segment
@@ -359,6 +359,8 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
                       axes=p.limb_axes)
         assert isinstance(lifted, Reconstruction)  # a closed mesh, never a point cloud here
         recon = lifted
+        if p.limb_axes and lifted.backend == "statue-depth":
+            notes.append(LIMB_NOTE)
     report(1.0, "done")
     return RestoreResult(p.segmentation, p.pose, p.arm_mask, filled, recon, p.verdicts,
                          tuple(notes), p.limb_axes)

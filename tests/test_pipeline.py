@@ -66,6 +66,7 @@ def test_the_restored_arm_is_lifted_as_a_round_limb(statue, monkeypatch):
     axis, so statue-depth builds them as a limb with volume and a human length rather than
     reading a flat strip off the photo."""
     from restore.reconstruction import meshing
+    from restore.reconstruction.limbs import LIMB_NOTE
 
     given = []
     build = meshing.mesh_from_depth
@@ -85,6 +86,7 @@ def test_the_restored_arm_is_lifted_as_a_round_limb(statue, monkeypatch):
     ex, ey = result.pose.point("left_elbow")
     assert np.abs(axis.points - [ex, ey]).sum(1).min() < 1e-3  # drawn through the elbow
     assert (axis.reach >= 0).all()
+    assert LIMB_NOTE in result.notes  # the user is told the arm's depth is a guess
 
 
 def test_an_intact_statue_comes_back_unchanged(statue, seen):

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# what a restore says of its restored arm in 3D (statue-depth): the depth is a guess
+LIMB_NOTE = ("In 3D the restored arm is a round limb that leans toward or away from the "
+             "camera no further than an arm of human length drawn that long could; how far "
+             "it leans is the depth network's guess.")
 BINS = 12  # the limb's first twelfth (from the stump) sets the depth it leaves the body at
 
 
@@ -92,4 +96,4 @@ def hold(front: np.ndarray, middle: np.ndarray, weight: np.ndarray, points: np.n
     return front + weight * shift, middle + weight * shift
 
 
-__all__ = ["BINS", "LimbAxis", "foreshortened_reach", "hold"]
+__all__ = ["BINS", "LIMB_NOTE", "LimbAxis", "foreshortened_reach", "hold"]
