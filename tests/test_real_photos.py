@@ -157,3 +157,29 @@ def test_the_limb_matches_the_material_of_real_met_arms():
     assert mean["limb"]["colour_delta_e"] <= 6.0, mean  # 5.5 here; 6.4 before the seam cap
     assert mean["limb"]["colour_delta_e"] < mean["telea"]["colour_delta_e"], mean
     assert mean["limb"]["detail"] > 2 * mean["telea"]["detail"], mean
+
+
+@pytest.mark.slow
+def test_a_restored_arm_hangs_beside_the_body_in_3d_not_hooked_forward():
+    """DP263914 (both arms lost): read off the photo, statue-depth bends the restored forearm
+    far forward (its front spans 0.29 figure heights); held to a human length, it spans 0.14
+    (measured). The held mesh must stay well under the unheld one."""
+    from restore.reconstruction.meshing import figure_frame
+    from restore.reconstruction.options import reconstruct
+
+    image = next(im for name, im, _ in _met("broken") if name == "DP263914.png")
+    result = run(image, RestoreConfig(reconstructor="statue-depth"))
+    assert result.reconstruction is not None and len(result.limb_axes) == 2
+    lifted = result.segmentation.mask | result.arm_mask.mask
+
+    def depth_span(mesh) -> float:  # noqa: ANN001
+        n = mesh.metadata["front_vertices"]
+        unit, cx, cy = figure_frame(lifted)
+        v = np.asarray(mesh.vertices)[:n]
+        col = np.clip((v[:, 0] / unit + cx).astype(int), 0, lifted.shape[1] - 1)
+        row = np.clip((cy - v[:, 1] / unit).astype(int), 0, lifted.shape[0] - 1)
+        return float(np.ptp(v[result.arm_mask.mask[row, col], 2]))
+
+    unheld = reconstruct(result.restored, lifted, "statue-depth").mesh
+    assert result.reconstruction.mesh.is_watertight
+    assert depth_span(result.reconstruction.mesh) < 0.7 * depth_span(unheld)
