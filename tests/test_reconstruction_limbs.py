@@ -4,7 +4,7 @@ of human length drawn that long can."""
 import numpy as np
 import pytest
 
-from restore.reconstruction.limbs import BINS, LimbAxis, foreshortened_reach, hold
+from restore.reconstruction.limbs import BINS, LimbAxis, ease, foreshortened_reach, hold
 from restore.reconstruction.meshing import figure_frame, mesh_from_depth
 
 
@@ -96,3 +96,14 @@ def test_a_held_limb_that_touches_the_body_again_is_joined_by_a_ramp_not_a_fin()
     unit, _, _ = figure_frame(mask)
     step = max(mask.shape) / 90 * unit
     assert length.max() <= REACH * step * 1.01
+
+
+def test_ease_smooths_the_ramp_and_holds_the_rest():
+    """A ragged shift (0, 1, 0 between a body at 0 and a limb at 1) becomes a smooth ramp;
+    the body and the limb's core do not move."""
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4]])
+    shift = np.array([0.0, 1.0, 0.0, 1.0, 1.0])
+    free = np.array([False, True, True, True, False])
+    out = ease(shift, free, edges, rounds=200)
+    assert out[0] == 0.0 and out[4] == 1.0
+    assert np.allclose(out, [0.0, 0.25, 0.5, 0.75, 1.0], atol=1e-3)

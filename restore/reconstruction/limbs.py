@@ -23,6 +23,7 @@ import numpy as np
 LIMB_NOTE = ("In 3D the restored arm is a round limb that leans toward or away from the "
              "camera no further than an arm of human length drawn that long could; how far "
              "it leans is the depth network's guess.")
+EASE = 20  # rounds of neighbour averaging over a limb's ramp into the body (see ease)
 BINS = 12  # the limb's first twelfth (from the stump) sets the depth it leaves the body at
 
 
@@ -96,4 +97,21 @@ def hold(front: np.ndarray, middle: np.ndarray, weight: np.ndarray, points: np.n
     return front + weight * shift, middle + weight * shift
 
 
-__all__ = ["BINS", "LIMB_NOTE", "LimbAxis", "foreshortened_reach", "hold"]
+def ease(shift: np.ndarray, free: np.ndarray, edges: np.ndarray, rounds: int = EASE
+         ) -> np.ndarray:
+    """(N,) per-vertex shift -> the same with each ``free`` vertex (N,) bool replaced, over
+    ``rounds`` rounds, by the mean of its neighbours along ``edges`` (E, 2); the others hold.
+
+    Where a held limb hangs against the body its weight ramps to 0 along a ragged contact
+    line, and the shift followed it in teeth (120133); eased over the ramp it is smooth."""
+    shift = shift.astype(np.float64).copy()
+    n = len(shift)
+    count = np.maximum(np.bincount(edges[:, 0], None, n) + np.bincount(edges[:, 1], None, n), 1)
+    for _ in range(rounds):
+        total = (np.bincount(edges[:, 0], shift[edges[:, 1]], n)
+                 + np.bincount(edges[:, 1], shift[edges[:, 0]], n))
+        shift = np.where(free, total / count, shift)
+    return shift
+
+
+__all__ = ["BINS", "EASE", "LIMB_NOTE", "LimbAxis", "ease", "foreshortened_reach", "hold"]

@@ -20,7 +20,7 @@ import numpy as np
 import trimesh
 
 from restore.reconstruction.back import close_body, make_atlas, solve_shape, textured_body
-from restore.reconstruction.limbs import LimbAxis, hold
+from restore.reconstruction.limbs import LimbAxis, ease, hold
 from restore.reconstruction.outline import (
     Outline,
     limit_length,
@@ -154,17 +154,30 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     inflation = side_banded(inflation, xy, outline)
     behind: float | np.ndarray = back
     if limbs is not None and limbs.any():
-        weight = limb_weight(limbs, mask, outline.points)
-        unit = figure_frame(mask)[0]
-        z, base = hold(z, base, weight, outline.points, unit, axes)
-        # where a held limb touches the body again (a hand on the hip or the plinth) its
-        # depth may now jump: a steep ramp there, not terraces of side band (120133)
-        z = limit_length(z, xy, unique_edges(outline.faces), REACH * outline.step * unit)
-        # a drawn limb: the photo never showed it, and a thin strip's front barely bulges
-        # above its contour, so its back alone gives it a limb's round thickness
-        behind = back + (LIMB_BACK - back) * weight
+        z, base, behind = shape_limbs(z, base, back, limbs, mask, outline, axes)
     front = np.column_stack([xy, z])
     return closed_mesh(image, mask, outline, front, base, inflation, behind, texture_side)
+
+
+def shape_limbs(front: np.ndarray, middle: np.ndarray, back: float, limbs: np.ndarray,
+                mask: np.ndarray, outline: Outline, axes: Sequence[LimbAxis] = ()
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The drawn ``limbs`` (HxW bool) of a mesh being built on ``outline``: front heights and
+    middle surface (N,) held to a human length along ``axes`` (eased into the body), and the
+    back's depth per point (N,): ``LIMB_BACK`` on the limbs, ``back`` elsewhere."""
+    weight = limb_weight(limbs, mask, outline.points)
+    unit = figure_frame(mask)[0]
+    xy = world_xy(outline.points, mask)
+    held_front, held_middle = hold(front, middle, weight, outline.points, unit, axes)
+    ramp, edges = (weight > 0) & (weight < 1), unique_edges(outline.faces)
+    front = front + ease(held_front - front, ramp, edges)
+    middle = middle + ease(held_middle - middle, ramp, edges)
+    # where a held limb touches the body again (a hand on the hip or the plinth) its depth
+    # may now jump: a steep ramp there, not terraces of side band (120133)
+    front = limit_length(front, xy, edges, REACH * outline.step * unit)
+    # a drawn limb: the photo never showed it, and a thin strip's front barely bulges above
+    # its contour, so its back alone gives it a limb's round thickness
+    return front, middle, back + (LIMB_BACK - back) * weight
 
 
 def limb_weight(limbs: np.ndarray, mask: np.ndarray, points: np.ndarray) -> np.ndarray:
