@@ -69,21 +69,22 @@ def _stations(axis: LimbAxis, points: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return best, arc, np.interp(arc, start, allowed)
 
 
-def hold(front: np.ndarray, middle: np.ndarray, weight: np.ndarray, points: np.ndarray,
-         unit: float, axes: Sequence[LimbAxis]) -> tuple[np.ndarray, np.ndarray]:
-    """Front heights and middle surface (N,) at outline ``points`` (N, 2) px -> both with
-    each limb's middle depth kept within its reach of the depth where it leaves the body.
+def hold(middle: np.ndarray, weight: np.ndarray, points: np.ndarray, unit: float,
+         axes: Sequence[LimbAxis]) -> np.ndarray:
+    """Middle surface (N,) at outline ``points`` (N, 2) px -> (N,) the shift that keeps each
+    limb's middle depth within its reach of the depth where it leaves the body.
 
     weight (N,) in [0, 1]: how much each point belongs to a drawn limb (0 on the body, see
     :func:`~restore.reconstruction.meshing.limb_weight`); a point follows the nearest axis.
-    The correction shifts front and middle alike, so each cross-section keeps its shape.
+    The caller moves front and middle by the same shift, so each cross-section keeps its
+    shape.
     """
-    front, middle = front.astype(np.float64), middle.astype(np.float64)
+    middle = middle.astype(np.float64)
+    shift = np.zeros(len(points))
     if not axes or not (weight > 0).any():
-        return front, middle
+        return shift
     found = [_stations(axis, points) for axis in axes]
     nearest = np.argmin(np.stack([f[0] for f in found]), axis=0)
-    shift = np.zeros(len(points))
     for i, (_, arc, allowed) in enumerate(found):
         on = (weight > 0) & (nearest == i)
         if on.sum() < 3:
@@ -94,7 +95,7 @@ def hold(front: np.ndarray, middle: np.ndarray, weight: np.ndarray, points: np.n
         rise = middle - float(np.median(middle[first]))
         limit = allowed * unit + float(np.abs(rise[first]).max())
         shift = np.where(on, np.clip(rise, -limit, limit) - rise, shift)
-    return front + weight * shift, middle + weight * shift
+    return weight * shift
 
 
 def ease(shift: np.ndarray, free: np.ndarray, edges: np.ndarray, rounds: int = EASE

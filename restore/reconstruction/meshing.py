@@ -154,24 +154,23 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     inflation = side_banded(inflation, xy, outline)
     behind: float | np.ndarray = back
     if limbs is not None and limbs.any():
-        z, base, behind = shape_limbs(z, base, back, limbs, mask, outline, axes)
+        z, base, behind = shape_limbs(z, base, back, limbs, mask, outline, xy, axes)
     front = np.column_stack([xy, z])
     return closed_mesh(image, mask, outline, front, base, inflation, behind, texture_side)
 
 
 def shape_limbs(front: np.ndarray, middle: np.ndarray, back: float, limbs: np.ndarray,
-                mask: np.ndarray, outline: Outline, axes: Sequence[LimbAxis] = ()
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The drawn ``limbs`` (HxW bool) of a mesh being built on ``outline``: front heights and
-    middle surface (N,) held to a human length along ``axes`` (eased into the body), and the
-    back's depth per point (N,): ``LIMB_BACK`` on the limbs, ``back`` elsewhere."""
+                mask: np.ndarray, outline: Outline, xy: np.ndarray,
+                axes: Sequence[LimbAxis] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The drawn ``limbs`` (HxW bool) of a mesh being built on ``outline`` (world ``xy``
+    (N, 2)): front heights and middle surface (N,) held to a human length along ``axes``
+    (eased into the body), and the back's depth per point (N,): ``LIMB_BACK`` on the limbs,
+    ``back`` elsewhere."""
     weight = limb_weight(limbs, mask, outline.points)
     unit = figure_frame(mask)[0]
-    xy = world_xy(outline.points, mask)
-    held_front, held_middle = hold(front, middle, weight, outline.points, unit, axes)
     ramp, edges = (weight > 0) & (weight < 1), unique_edges(outline.faces)
-    front = front + ease(held_front - front, ramp, edges)
-    middle = middle + ease(held_middle - middle, ramp, edges)
+    shift = ease(hold(middle, weight, outline.points, unit, axes), ramp, edges)
+    front, middle = front + shift, middle + shift
     # where a held limb touches the body again (a hand on the hip or the plinth) its depth
     # may now jump: a steep ramp there, not terraces of side band (120133)
     front = limit_length(front, xy, edges, REACH * outline.step * unit)
