@@ -3,7 +3,8 @@
 Every option reaches the one 3D front door (:mod:`restore.reconstruction.options`), the
 same the pipeline and the app use: one photo goes through :func:`reconstruct` with any
 backend, several through DUSt3R's global alignment (:func:`reconstruct_views`); ``--tint``
-colours the region a restore repainted (its ``arm_mask.png``) so it stands out in 3D.
+colours the region a restore repainted (its ``arm_mask.png``) so it stands out in 3D, and
+statue-depth builds it as a restored limb (round, not a flat strip).
 With one photo it prints, and writes into the GLB's scene extras, one sentence on what one
 photo can and cannot give (:data:`restore.reconstruction.ONE_PHOTO_LIMITS`).
 """
@@ -36,7 +37,8 @@ def add_reconstruct_parser(sub: argparse._SubParsersAction) -> argparse.Argument
     p.add_argument("--output", choices=("closed", "points"), default="closed",
                    help="a closed textured mesh, or DUSt3R's confident points")
     p.add_argument("--tint", type=Path, metavar="REGION", help="colour this repainted region "
-                   "of the first photo (white = repainted, e.g. a restore's arm_mask.png)")
+                   "of the first photo (white = repainted, e.g. a restore's arm_mask.png); "
+                   "statue-depth builds it as a round limb")
     p.add_argument("--keep-pieces", action="store_true", help="keep small separate mask "
                    "pieces (dropped by default)")
     p.add_argument("--no-plinth", action="store_true", help="cut the plinth off the mesh")
@@ -102,7 +104,10 @@ def cmd_reconstruct(args: argparse.Namespace) -> str:
     if several:
         result = reconstruct_views(images, masks, name, options, region, args.device)
     else:
-        result = reconstruct(images[0], masks[0], name, options, region, args.device)
+        # the tinted region is a restore's drawn arm: statue-depth builds it as a round limb,
+        # as the app's 3D tab does with its "restored region"
+        result = reconstruct(images[0], masks[0], name, options, region, args.device,
+                             limbs=region)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(result.glb_bytes())
     for note in notes:

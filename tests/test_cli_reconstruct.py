@@ -38,6 +38,28 @@ def test_one_photo_with_its_mask_tint_and_pieces(files, tmp_path, capsys):
     assert mesh.is_watertight and len(mesh.faces) > 100
 
 
+def test_the_tinted_region_is_built_as_a_restored_limb(files, tmp_path, monkeypatch):
+    """``--tint REGION`` hands the region on as the restored limbs too (statue-depth builds
+    them round, as the app's 3D tab does), and without it no limbs are passed."""
+    from restore.reconstruction import options
+
+    seen: list[object] = []
+    real = options.reconstruct
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("limbs"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(options, "reconstruct", spy)
+    base = ["reconstruct", str(files["photo"]), "--mask", str(files["mask"]),
+            "--backend", "relief", "--out", str(tmp_path / "one.glb")]
+    assert main([*base, "--tint", str(files["region"])]) == 0
+    assert main(base) == 0
+    region = np.asarray(Image.open(files["region"])) > 127
+    assert isinstance(seen[0], np.ndarray) and (seen[0] == region).all()
+    assert seen[1] is None
+
+
 def test_one_photo_prints_what_it_can_and_cannot_give(files, tmp_path, capsys):
     """One line on stdout (never stderr) says the back is a guess and several views with
     DUSt3R measure it; the GLB carries the same sentence in its scene extras."""

@@ -56,6 +56,28 @@ def test_options_choose_whether_small_mask_pieces_are_kept(statue, backend):
     assert len(kept.split(only_watertight=False)) == 2
 
 
+@pytest.mark.parametrize("backend", ["relief", "statue-depth"])
+def test_restored_limbs_missing_from_the_mask_still_become_geometry(statue, backend):
+    """A restore's statue_mask.png is the statue as seen, without the arm it drew; lifted
+    with that mask and the drawn arm as ``limbs``, the arm is still part of the mesh."""
+    from restore.reconstruction.options import reconstruct as lift
+
+    image, mask, _ = statue
+    cols = np.flatnonzero(mask.any(axis=0))
+    rows = np.flatnonzero(mask.any(axis=1))
+    arm = np.zeros_like(mask)
+    mid = (rows[0] + rows[-1]) // 2
+    arm[mid - 4:mid + 4, cols[-1] - 6:min(mask.shape[1] - 2, cols[-1] + 30)] = True
+    assert (arm & ~mask).sum() > 100  # the arm reaches well off the statue as seen
+
+    def width(rec) -> float:
+        return float(np.ptp(rec.mesh.vertices[:, 0]))
+
+    plain = lift(image, mask, backend)
+    with_arm = lift(image, mask, backend, limbs=arm)
+    assert width(with_arm) > width(plain) * 1.05
+
+
 def test_one_photo_says_what_it_cannot_give_and_the_glb_carries_it(statue):
     """A 3D result lifted from one photo carries one plain sentence: the front's shape with
     a guessed back, not a measured one, and several views with DUSt3R for that; the GLB's

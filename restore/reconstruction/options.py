@@ -155,11 +155,12 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
                 device: str = "cpu", limbs: Any = None,
                 axes: Sequence[LimbAxis] = ()) -> Result:
     """One photo -> 3D. mask: HxW statue mask (None = segment it); restored: HxW repainted
-    region, needed when ``options.tint``; limbs: HxW restored limbs (drawn, not seen; part of
-    the statue mask) and ``axes`` their axes, which statue-depth builds as round limbs held
-    to a human length (see :func:`~restore.reconstruction.meshing.mesh_from_depth`; the
-    other backends read them from the photo). The result's ``limits`` says what one photo
-    cannot give (:func:`~restore.reconstruction.one_photo_limits`)."""
+    region, needed when ``options.tint``; limbs: HxW restored limbs (drawn, not seen; added to
+    the statue mask when it lacks them, as a restore's ``statue_mask.png`` does) and ``axes``
+    their axes, which statue-depth builds as round limbs held to a human length (see
+    :func:`~restore.reconstruction.meshing.mesh_from_depth`; the other backends read them
+    from the photo). The result's ``limits`` says what one photo cannot give
+    (:func:`~restore.reconstruction.one_photo_limits`)."""
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     region = _region(restored, rgb.shape[:2], options)
@@ -170,15 +171,17 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
         from restore.reconstruction.depth_net import DepthNetReconstructor
 
         single = _single(backend, device, options)
+        statue = _statue(rgb, mask)
+        drawn = None if limbs is None else as_mask(limbs, rgb.shape[:2], what="restored limbs")
+        if drawn is not None:  # a restored arm is statue, whatever mask came with it
+            statue = statue | drawn
         if isinstance(single, DepthNetReconstructor):
             # texture only: the depth network sees the real photo
             texture = None if region is None else tint_image(rgb, region)
-            drawn = None if limbs is None else as_mask(limbs, rgb.shape[:2],
-                                                       what="restored limbs")
-            return Reconstruction(single.reconstruct(rgb, _statue(rgb, mask), texture=texture,
+            return Reconstruction(single.reconstruct(rgb, statue, texture=texture,
                                                      limbs=drawn, axes=axes), backend,
                                   one_photo_limits())
-        return Reconstruction(single.reconstruct(tint_image(rgb, region), _statue(rgb, mask)),
+        return Reconstruction(single.reconstruct(tint_image(rgb, region), statue),
                               backend, one_photo_limits())
     statue = _statue(rgb, mask)
     limits = one_photo_limits(options.output)
