@@ -42,6 +42,7 @@ from PIL import Image, ImageOps
 
 from restore.images import load_image, load_mask
 from restore.pipeline import RestoreConfig, run
+from restore.visualize import before_after
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues"
 MISSING = ("missing_hand", "missing_forearm", "missing_arm")
@@ -188,18 +189,10 @@ def summarise(rows: list[dict[str, object]]) -> None:
               f"{np.median(share):.2%} / {max(share):.2%} |")
 
 
-def crop_around(region: np.ndarray, pad: int = 40) -> tuple[slice, slice]:
-    """The box around ``region`` grown by ``pad`` px, inside the photo."""
-    ys, xs = np.nonzero(region)
-    h, w = region.shape
-    return (slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
-            slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)))
-
-
-def sheet(panels: list[np.ndarray], path: Path) -> None:
+def sheet(rows: list[np.ndarray], path: Path) -> None:
     """Rows of (input | region in red | result) at the photo's own resolution (no scaling:
-    what a visitor sees at 100 % zoom), left-aligned on black."""
-    rows = [np.hstack(panels[i:i + 3]) for i in range(0, len(panels), 3)]
+    what a visitor sees at 100 % zoom; restore.visualize.before_after), left-aligned on
+    black."""
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -250,10 +243,7 @@ def main() -> None:
                   f"found={row['found']:10s} changed={float(row['changed']):.2%} "  # type: ignore[arg-type]
                   f"statue={float(row['statue_repainted']):.2%} {row['verdicts']}")  # type: ignore[arg-type]
         if region.any():
-            around = crop_around(region)
-            shown = image.copy()
-            shown[region] = (0.5 * shown[region] + [127, 0, 0]).astype(np.uint8)
-            panels += [image[around], shown[around], restored[around]]
+            panels.append(before_after(image, region, restored))
     summarise(rows)
     print(f"{len(rows)} photos in {time.perf_counter() - start:.0f} s")
     if args.sheet and panels:

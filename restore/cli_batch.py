@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from restore.pose import Pose
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-IMAGES = ("statue_mask.png", "arm_mask.png", "restored.png", "pose.json")
+IMAGES = ("statue_mask.png", "arm_mask.png", "restored.png", "compare.png", "pose.json")
 SUMMARY = "summary.csv"
 COLUMNS = ("photo", "status", "left_verdict", "right_verdict", "changed", "backends", "seconds",
            "error")
@@ -65,10 +65,12 @@ def backends_used(result: RestoreResult) -> str:
     return " ".join(f"{k}={v}" for k, v in used)
 
 
-def save_outputs(result: RestoreResult, out: Path) -> list[str]:
-    """Write the restore's files into ``out``: each is written beside it first and moved in
-    whole, so a file in ``out`` is never half-written (an interrupted photo is redone)."""
+def save_outputs(result: RestoreResult, out: Path, image: np.ndarray) -> list[str]:
+    """Write the restore of ``image`` (the photo as read) into ``out``: each file is written
+    beside it first and moved in whole, so a file in ``out`` is never half-written (an
+    interrupted photo is redone). ``compare.png``: before | region | after around the arm."""
     from restore.images import save_image, save_mask
+    from restore.visualize import before_after
 
     out.mkdir(parents=True, exist_ok=True)
     report = result.pose.to_json() | {
@@ -79,6 +81,8 @@ def save_outputs(result: RestoreResult, out: Path) -> list[str]:
         save_mask(work / "statue_mask.png", result.segmentation.mask)
         save_mask(work / "arm_mask.png", result.arm_mask.mask)
         save_image(work / "restored.png", result.restored)
+        save_image(work / "compare.png", before_after(image, result.arm_mask.mask,
+                                                      result.restored))
         (work / "pose.json").write_text(json.dumps(report, indent=1))
         if result.reconstruction is not None:
             result.reconstruction.to_glb(work / "statue.glb")
@@ -100,7 +104,7 @@ def restore_photo(args: argparse.Namespace, out: Path, progress: Progress,
 
     image, painted, hint = mask_inputs(args) if inputs is None else inputs
     result = run(image, restore_config(args), hint, painted, not args.no_3d, progress)
-    save_outputs(result, out)
+    save_outputs(result, out, image)
     return result
 
 

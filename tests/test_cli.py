@@ -23,8 +23,11 @@ def photo(tmp_path: Path, statue) -> Path:
 def test_restore_writes_mask_image_and_glb(tmp_path, photo, capsys):
     out = tmp_path / "out"
     assert main(["restore", str(photo), "--out-dir", str(out)]) == 0
-    for name in ("statue_mask.png", "arm_mask.png", "restored.png", "pose.json", "statue.glb"):
+    for name in ("statue_mask.png", "arm_mask.png", "restored.png", "compare.png", "pose.json",
+                 "statue.glb"):
         assert (out / name).is_file(), name
+    with Image.open(out / "compare.png") as compare:  # before | region | after, side by side
+        assert (compare.width - 8) % 3 == 0 and compare.mode == "RGB"
     mesh = trimesh.load(out / "statue.glb", force="mesh")
     assert len(mesh.faces) > 0
     restored = np.asarray(Image.open(out / "restored.png"))

@@ -16,7 +16,7 @@ from restore.cli import main
 
 FAST = ["--no-3d", "--inpainter", "telea"]  # the segmenter and pose of a plain restore
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SINGLE = ("statue_mask.png", "arm_mask.png", "restored.png", "pose.json")
+SINGLE = ("statue_mask.png", "arm_mask.png", "restored.png", "compare.png", "pose.json")
 
 
 @pytest.fixture()

@@ -1,9 +1,10 @@
-"""restore.visualize.grid: the one helper every image grid and contact sheet is built with."""
+"""restore.visualize: the grid every image grid and contact sheet is built with, and the
+before / region / after picture of a restore."""
 
 import numpy as np
 import pytest
 
-from restore.visualize import grid, side_by_side
+from restore.visualize import before_after, grid, side_by_side
 
 
 def _tile(value: int, h: int = 4, w: int = 3) -> np.ndarray:
@@ -35,3 +36,29 @@ def test_grid_refuses_nothing_and_no_columns():
 def test_side_by_side_is_one_row_at_one_height():
     out = side_by_side(_tile(10, 8, 4), _tile(20, 16, 16), height=8)
     assert out.shape == (8, 12, 3)
+
+
+def test_before_after_shows_the_region_at_full_resolution():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    region = np.zeros((200, 300), bool)
+    region[50:70, 100:160] = True
+    restored = image.copy()
+    restored[region] = 255
+    out = before_after(image, region, restored, pad=10)
+    assert out.shape == (40, 3 * 80 + 8, 3)  # three 40 x 80 crops, 4 px apart
+    assert np.array_equal(out[:, :80], image[40:80, 90:170])  # before, pixel for pixel
+    assert np.array_equal(out[:, 168:], restored[40:80, 90:170])  # after
+    tinted = out[:, 84:164]
+    assert np.array_equal(tinted[~region[40:80, 90:170]], image[40:80, 90:170][
+        ~region[40:80, 90:170]])  # the region alone is tinted
+    assert (tinted[10:30, 10:70, 0] >= 127).all()
+
+
+def test_before_after_of_an_unchanged_photo_is_the_whole_photo_scaled_to_the_limit():
+    image = np.full((400, 100, 3), 90, np.uint8)
+    nothing = np.zeros((400, 100), bool)
+    assert before_after(image, nothing, image).shape == (400, 308, 3)
+    assert before_after(image, nothing, image, limit=200).shape == (200, 154, 3)
+    with pytest.raises(ValueError, match="same size"):
+        before_after(image, nothing[:10], image)
