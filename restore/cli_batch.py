@@ -129,10 +129,21 @@ def folder_names(photos: list[Path]) -> dict[Path, str]:
     return {p: p.stem if stems[p.stem] == 1 else p.name.replace(".", "_") for p in photos}
 
 
+MAYBE = "unsure (may be broken off)"  # the summary's word for an arm worth a second look
+
+
+def verdict_label(state: str, maybe_broken: bool) -> str:
+    """The summary's verdict: the state, or :data:`MAYBE` for an arm left unsure that
+    arm-presence half sees broken off (restore it with ``--side``)."""
+    return MAYBE if state == "unsure" and maybe_broken else state
+
+
 def _verdict(report: dict[str, Any], side: str) -> str:
     arms = report.get("arms")
     arm = arms.get(side) if isinstance(arms, dict) else None
-    return str(arm.get("state", "")) if isinstance(arm, dict) else ""
+    if not isinstance(arm, dict):
+        return ""
+    return verdict_label(str(arm.get("state", "")), arm.get("maybe_broken") is True)
 
 
 def _done_row(photo: Path, out: Path) -> dict[str, str]:
@@ -159,7 +170,7 @@ def _one(args: argparse.Namespace, photo: Path, out: Path, progress: Progress) -
         return {"photo": photo.name, "status": "failed", "left_verdict": "",
                 "right_verdict": "", "changed": "", "backends": "",
                 "seconds": f"{time.perf_counter() - start:.2f}", "error": failure(err)[1]}
-    left, right = (v.state for v in result.verdicts)
+    left, right = (verdict_label(v.state, v.maybe_broken) for v in result.verdicts)
     return {"photo": photo.name, "status": "restored" if result.changed else "unchanged",
             "left_verdict": left, "right_verdict": right,
             "changed": "yes" if result.changed else "no", "backends": backends_used(result),

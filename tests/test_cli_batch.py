@@ -157,3 +157,28 @@ def test_the_examples_folder_from_a_shell_without_a_bar(tmp_path):
     assert "\r" not in done.stderr and "photo/s" not in done.stderr
     votary = _summary(out)["met_242155_votary_left_arm_missing.png"]
     assert votary["left_verdict"].startswith("missing") and votary["changed"] == "yes"
+
+
+def test_an_arm_that_may_be_broken_off_is_named_so_in_the_summary(tmp_path, monkeypatch,
+                                                                  capsys):
+    """An arm left unsure that arm-presence half sees broken off (0.8 <= p < 0.95) is
+    ``unsure (may be broken off)`` in summary.csv, from the run and from pose.json alike, so
+    the photos worth restoring with --side can be picked out of a big folder."""
+    from restore.cli_batch import MAYBE, verdict_label
+    from restore.masking import arm_net
+
+    assert verdict_label("unsure", True) == MAYBE
+    assert verdict_label("unsure", False) == "unsure"
+    assert verdict_label("present", True) == "present"
+    monkeypatch.setattr(arm_net, "missing_probability",
+                        lambda image, statue, pose, device="cpu": {"left": 0.9, "right": 0.1})
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(draw_statue(seed=0)[0]).save(photos / "a.png")
+    out = tmp_path / "out"
+    assert main(["restore", str(photos), "--out-dir", str(out), *FAST]) == 0
+    first = _summary(out)["a.png"]
+    assert first["left_verdict"] == MAYBE and first["right_verdict"] != MAYBE
+    assert main(["restore", str(photos), "--out-dir", str(out), *FAST]) == 0
+    again = _summary(out)["a.png"]
+    assert again["status"] == "skipped" and again["left_verdict"] == MAYBE

@@ -158,9 +158,11 @@ class ArmVerdict:
         return f"{self.side} arm: {words}{by}{seen}"
 
     def to_json(self) -> dict[str, object]:
-        """State, who chose it, and the evidence (NaN, a measure not taken, as null)."""
+        """State, who chose it, whether it may be broken off (:attr:`maybe_broken`), and the
+        evidence (NaN, a measure not taken, as null)."""
         e = self.evidence
         return {"state": self.state, "chosen_by": self.chosen_by, "doubt": self.doubt,
+                "maybe_broken": self.maybe_broken,
                 "evidence": {k: None if np.isnan(float(v)) else round(float(v), 3)
                              for k, v in vars(e).items()}}
 
