@@ -20,8 +20,10 @@ def test_grey_rgba_16bit_float_become_rgb_uint8():
     grey = np.full((40, 50), 100, np.uint8)
     assert as_rgb_uint8(grey).shape == (40, 50, 3)
     rgba = np.zeros((40, 50, 4), np.uint8)
-    rgba[..., 3] = 0  # fully transparent -> composited on white
-    assert (as_rgb_uint8(rgba) == 255).all()
+    rgba[..., 3] = 0  # fully transparent -> composited on mid grey, as the verdicts were measured
+    assert (as_rgb_uint8(rgba) == 128).all()
+    rgba[..., :3], rgba[..., 3] = 200, 255  # opaque pixels stay as they are
+    assert (as_rgb_uint8(rgba) == 200).all()
     sixteen = np.full((40, 50, 3), 65535, np.uint16)
     assert (as_rgb_uint8(sixteen) == 255).all()
     fl = np.full((40, 50, 3), 0.5, np.float32)
