@@ -331,7 +331,7 @@ def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind
 
 def test_16bit_grey_rgba_and_gif_uploads_are_read_as_the_cli_reads_them(client, odd, tmp_path):
     """The repainted photo of each odd file is the CLI's, pixel for pixel (a transparent
-    photo is composited on white, a 16-bit one scaled, not clipped)."""
+    photo is composited on mid grey, a 16-bit one scaled, not clipped)."""
     from restore.cli import main
 
     h, w = 320, 240
@@ -347,7 +347,7 @@ def test_16bit_grey_rgba_and_gif_uploads_are_read_as_the_cli_reads_them(client, 
         assert np.array_equal(_load(app_out)[:, :, :3], _load(str(out))), kind
     rgba = _load(client.predict(_file(odd[0]["rgba"].parent, "rgba.png"),
                                 _file(tmp_path, "hole.png"), "telea", api_name="/inpaint"))
-    assert (rgba[:, :80, :3] == 255).all()  # gradio's own RGB conversion made this black
+    assert (rgba[:, :80, :3] == 128).all()  # gradio's own RGB conversion made this black
 
 
 def test_handlers_read_16bit_and_rgba_photos(odd, statue):
@@ -361,7 +361,7 @@ def test_handlers_read_16bit_and_rgba_photos(odd, statue):
     assert np.array_equal(preview, image)
     overlay, mask = app.run_segment(str(odd[0]["rgba"]), "grabcut")
     assert overlay.shape == image.shape and mask.shape == image.shape[:2]
-    assert np.array_equal(app.load_editor(str(odd[0]["rgba"]))[:, :80], np.full((320, 80, 3), 255))
+    assert np.array_equal(app.load_editor(str(odd[0]["rgba"]))[:, :80], np.full((320, 80, 3), 128))
     assert app.load_editor(str(odd[1]["corrupt"])) is None and app.load_editor(None) is None
 
 

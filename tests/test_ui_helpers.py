@@ -103,7 +103,7 @@ def test_files_the_cli_reads_are_read_alike(odd_files, statue):
     assert np.array_equal(read_photo(str(good["grey16"])), np.dstack([grey] * 3))
     assert np.array_equal(read_photo(str(good["rgb16"])), image)  # 16 bits, not clipped
     rgba = read_photo(str(good["rgba"]))
-    assert (rgba[:, :80] == 255).all()  # transparent -> white, as the CLI composites it
+    assert (rgba[:, :80] == 128).all()  # transparent -> mid grey, as the CLI composites it
     assert np.array_equal(rgba[:, 80:], image[:, 80:])
     gif = read_photo(str(good["gif"]))  # the first frame
     assert gif.shape == image.shape and np.abs(gif.astype(int) - image).mean() < 20
