@@ -95,17 +95,16 @@ def crop_around(region: np.ndarray, pad: int = 40) -> tuple[slice, slice]:
 
 def before_after(image: np.ndarray, region: np.ndarray, restored: np.ndarray,
                  pad: int = 40, limit: int = 1600) -> np.ndarray:
-    """The photo, the repainted ``region`` (HxW bool, True = repainted) tinted red on it, and
-    the ``restored`` photo, side by side: around the region grown by ``pad`` px at the photo's
-    own resolution (what a viewer sees at 100 % zoom), or the whole photo when nothing was
-    repainted. Scaled down only where the box's longer side passes ``limit`` px."""
+    """The photo, the repainted ``region`` (HxW bool, True = repainted) tinted on it as the
+    app shows it (:func:`overlay_mask`), and the ``restored`` photo, side by side: around the
+    region grown by ``pad`` px at the photo's own resolution (what a viewer sees at 100 %
+    zoom), or the whole photo when nothing was repainted. Scaled down only where the box's
+    longer side passes ``limit`` px."""
     if image.shape != restored.shape or region.shape != image.shape[:2]:
         raise ValueError(f"Photo {image.shape}, region {region.shape} and result "
                          f"{restored.shape} must be the same size.")
     box = crop_around(region, pad) if region.any() else (slice(None), slice(None))
-    shown = image.copy()
-    shown[region] = (0.5 * shown[region] + (127, 0, 0)).astype(np.uint8)
-    panels = [image[box], shown[box], restored[box]]
+    panels = [image[box], overlay_mask(image, region)[box], restored[box]]
     gap = np.zeros((panels[0].shape[0], 4, 3), np.uint8)
     row = np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1)
     longest = max(panels[0].shape[:2])
