@@ -13,7 +13,7 @@ import numpy as np
 from app_io import friendly
 from restore import inpainting, masking, pipeline, pose
 from restore.cli_checks import check_backend, check_photo
-from restore.images import check_region
+from restore.images import check_region, with_transparency
 from restore.pose import Side
 from restore.reconstruction import options as recon
 from restore.ui_helpers import (
@@ -28,6 +28,7 @@ from restore.ui_helpers import (
     pick_device,
     pose_from_json,
     pose_json,
+    read_cutout,
     read_mask,
     read_photo,
     recon_options,
@@ -186,7 +187,8 @@ def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, wi
 def run_inpaint(image: str | None, mask: str | None, backend: str,
                 editor: dict[str, Any] | None = None,
                 progress: gr.Progress = gr.Progress()) -> np.ndarray:
-    """Repaint the white of the mask file, or, without one, the strokes painted on the photo."""
+    """Repaint the white of the mask file, or, without one, the strokes painted on the photo
+    (a transparent cut-out keeps its transparency, as with the CLI's ``inpaint``)."""
     rgb = read_photo(image)
     hole = painted_mask(editor, rgb.shape[:2]) if mask is None else None
     if mask is None and hole is None:
@@ -194,7 +196,8 @@ def run_inpaint(image: str | None, mask: str | None, backend: str,
                          "upload a mask (white = repaint), or send one from Arm masking.")
     hole = read_mask(mask, rgb.shape[:2]) if hole is None else hole
     progress(0.1, desc=f"repainting with {_short('inpainting', backend)}")
-    return inpainting.inpaint(rgb, hole, backend, device=DEVICE).image
+    filled = inpainting.inpaint(rgb, hole, backend, device=DEVICE).image
+    return with_transparency(filled, hole, read_cutout(image))
 
 
 @friendly
@@ -237,7 +240,7 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
                                     inpainter=inpainter, device=DEVICE)
     result = pipeline.run(rgb, config, _placed(keypoints, rgb.shape), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
-    files = restore_files(result.restored, result.arm_mask.mask)
+    files = restore_files(result.restored, result.arm_mask.mask, cutout=read_cutout(image))
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask,
              "keypoints": pose_json(result.pose), "files": files,

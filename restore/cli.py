@@ -179,7 +179,14 @@ def _cmd_mask(args: argparse.Namespace) -> str:
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> str:
-    from restore.images import check_region, load_image, load_mask, save_image
+    from restore.images import (
+        check_region,
+        load_image,
+        load_mask,
+        load_transparency,
+        save_image,
+        with_transparency,
+    )
     from restore.inpainting import inpaint
 
     check_out_file(args.out, suffixes=IMAGE_OUT, inputs=(args.image, args.mask))
@@ -188,7 +195,8 @@ def _cmd_inpaint(args: argparse.Namespace) -> str:
     check_backend("inpainting", args.backend)
     result = inpaint(image, mask, resolve("inpainting", args.backend, True, args.device),
                      device=args.device)
-    return f"wrote {save_image(args.out, result.image)}"
+    restored = with_transparency(result.image, mask, load_transparency(args.image))
+    return f"wrote {save_image(args.out, restored)}"
 
 
 def _cmd_restore(args: argparse.Namespace) -> str:
@@ -217,9 +225,11 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     said = f"wrote {args.out_dir}/ ({'restored' if result.changed else 'unchanged'}: {written})"
     if args.out is None:
         return said
-    from restore.images import save_image
+    from restore.images import load_transparency, save_image, with_transparency
 
-    return f"{said} and {save_image(args.out, result.restored)}"
+    restored = with_transparency(result.restored, result.arm_mask.mask,
+                                 load_transparency(args.image))
+    return f"{said} and {save_image(args.out, restored)}"
 
 
 def _cmd_backends(args: argparse.Namespace) -> str:

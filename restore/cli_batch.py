@@ -65,11 +65,14 @@ def backends_used(result: RestoreResult) -> str:
     return " ".join(f"{k}={v}" for k, v in used)
 
 
-def save_outputs(result: RestoreResult, out: Path, image: np.ndarray) -> list[str]:
+def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
+                 cutout: np.ndarray | None = None) -> list[str]:
     """Write the restore of ``image`` (the photo as read) into ``out``: each file is written
     beside it first and moved in whole, so a file in ``out`` is never half-written (an
-    interrupted photo is redone). ``compare.png``: before | region | after around the arm."""
-    from restore.images import save_image, save_mask
+    interrupted photo is redone). ``compare.png``: before | region | after around the arm.
+    ``cutout``: the file's RGBA when it is a transparent cut-out (``restored.png`` keeps
+    its transparency; ``restore.images.with_transparency``)."""
+    from restore.images import save_image, save_mask, with_transparency
     from restore.visualize import before_after
 
     out.mkdir(parents=True, exist_ok=True)
@@ -80,7 +83,8 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray) -> list[st
         work = Path(tmp)
         save_mask(work / "statue_mask.png", result.segmentation.mask)
         save_mask(work / "arm_mask.png", result.arm_mask.mask)
-        save_image(work / "restored.png", result.restored)
+        save_image(work / "restored.png",
+                   with_transparency(result.restored, result.arm_mask.mask, cutout))
         save_image(work / "compare.png", before_after(image, result.arm_mask.mask,
                                                       result.restored))
         (work / "pose.json").write_text(json.dumps(report, indent=1))
@@ -100,11 +104,12 @@ def restore_photo(args: argparse.Namespace, out: Path, progress: Progress,
                   inputs: Inputs | None = None) -> RestoreResult:
     """One photo (``args.image``) restored with the command's options, written into ``out``;
     ``inputs``: what ``mask_inputs(args)`` returned, if the caller has it already."""
+    from restore.images import load_transparency
     from restore.pipeline import run
 
     image, painted, hint = mask_inputs(args) if inputs is None else inputs
     result = run(image, restore_config(args), hint, painted, not args.no_3d, progress)
-    save_outputs(result, out, image)
+    save_outputs(result, out, image, load_transparency(args.image))
     return result
 
 

@@ -112,6 +112,48 @@ def load_image(path: str | Path) -> np.ndarray:
     return as_rgb_uint8(pil_to_array(_open(path, "image")), what=f"image {Path(path).name}")
 
 
+def load_transparency(path: str | Path) -> np.ndarray | None:
+    """The file's own HxWx4 uint8 RGBA when some of it is transparent (a cut-out), else None.
+
+    :func:`load_image` puts a cut-out on :data:`CUTOUT_GREY` to judge and repaint it;
+    :func:`with_transparency` gives the restore back this transparency."""
+    a = pil_to_array(_open(path, "image"))
+    if a.ndim != 3 or a.shape[2] != 4 or a.dtype != np.uint8 or bool((a[:, :, 3] == 255).all()):
+        return None
+    return np.ascontiguousarray(a)
+
+
+def with_transparency(restored: np.ndarray, region: np.ndarray, original: np.ndarray | None
+                      ) -> np.ndarray:
+    """A restored cut-out given back its transparency: HxWx4 uint8 (``restored`` as it is
+    when ``original`` is None).
+
+    restored: HxWx3 uint8, the cut-out restored on :data:`CUTOUT_GREY`; region: HxW bool,
+    True = repainted; original: HxWx4 uint8, the file as read (:func:`load_transparency`).
+    Outside the region every pixel is the original's, alpha and colour bit for bit. Inside,
+    a pixel the restore changed is opaque, anti-aliased over one pixel against the
+    transparent background beside the region (the limb's own edge), and its colour is unmixed
+    from the grey, so that put on :data:`CUTOUT_GREY` again it reads as ``restored``.
+    """
+    if original is None:
+        return restored
+    from scipy import ndimage
+
+    rgb = original[:, :, :3].astype(np.float32)
+    alpha = original[:, :, 3].astype(np.float32) / 255.0
+    on_grey = rgb * alpha[:, :, None] + CUTOUT_GREY * (1.0 - alpha[:, :, None])
+    seen = np.floor(on_grey + 0.5)  # the photo as load_image gave it to the restore
+    painted = region & (np.abs(restored.astype(np.float32) - seen).max(axis=2) > 0)
+    clear = ~region & (alpha < 0.5)  # the transparent background beside the region
+    cover = np.clip(ndimage.distance_transform_edt(~clear) - 0.5, 0.0, 1.0)
+    a = np.where(painted, np.maximum(alpha, cover), alpha)
+    unmixed = (restored - CUTOUT_GREY * (1.0 - a[:, :, None])) / np.maximum(a, 1e-6)[:, :, None]
+    out = original.copy()
+    out[painted, :3] = np.clip(unmixed[painted] + 0.5, 0, 255).astype(np.uint8)
+    out[painted, 3] = np.clip(a[painted] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def cutout_on_grey(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """An RGBA cut-out (a statue with its background removed, as the Met photos in
     ``../shared``) composited on mid grey: (HxWx3 uint8 RGB, HxW bool alpha > 127)."""
@@ -180,12 +222,20 @@ def check_region(mask: np.ndarray, what: str = "mask") -> np.ndarray:
     return mask
 
 
+ALPHA_SUFFIXES = (".png", ".webp", ".tif", ".tiff")  # formats that keep transparency
+
+
 def save_image(path: str | Path, image: np.ndarray) -> Path:
     """Write ``image`` to ``path`` in the format its suffix names; JPEG and WebP at quality
-    95 (Pillow's default, 75, visibly softens the fine detail a restore is judged by)."""
+    95 (Pillow's default, 75, visibly softens the fine detail a restore is judged by). An
+    HxWx4 uint8 RGBA image keeps its transparency in PNG, WebP and TIFF; a format without
+    it gets the image on :data:`CUTOUT_GREY`, as the restore saw it."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    picture = Image.fromarray(as_rgb_uint8(image))
+    a = np.asarray(image)
+    rgba = a.ndim == 3 and a.shape[2] == 4 and a.dtype == np.uint8
+    keep = rgba and p.suffix.lower() in ALPHA_SUFFIXES
+    picture = Image.fromarray(np.ascontiguousarray(a) if keep else as_rgb_uint8(a))
     if p.suffix.lower() in (".jpg", ".jpeg", ".webp"):
         picture.save(p, quality=95)
     else:

@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from restore.images import MAX_PIXELS, as_mask, load_image, load_mask, resize_max
+from restore.images import (
+    MAX_PIXELS,
+    as_mask,
+    load_image,
+    load_mask,
+    load_transparency,
+    resize_max,
+    with_transparency,
+)
 from restore.masking import STRATEGIES
 from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
 from restore.reconstruction import options as recon
@@ -97,12 +105,16 @@ def glb_file(rec: recon.Result, folder: Path | None = None) -> str:
     return str(rec.to_glb(out_folder(folder) / "statue.glb"))
 
 
-def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = None
-                  ) -> list[str]:
+def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = None,
+                  cutout: np.ndarray | None = None) -> list[str]:
     """The restore's downloads in a fresh ``statue-*`` folder: ``restored.png`` (the photo,
-    RGB) and ``arm_mask.png`` (the repainted region, 0/255 grey, white = repainted)."""
+    RGB; a transparent cut-out, ``cutout`` its HxWx4 RGBA as uploaded, keeps its
+    transparency) and ``arm_mask.png`` (the repainted region, 0/255 grey, white =
+    repainted)."""
     out = out_folder(folder)
-    Image.fromarray(np.ascontiguousarray(restored[..., :3])).save(out / "restored.png")
+    picture = with_transparency(np.ascontiguousarray(restored[..., :3]), np.asarray(mask, bool),
+                                cutout)
+    Image.fromarray(picture).save(out / "restored.png")
     Image.fromarray(mask_png(np.asarray(mask, bool)), mode="L").save(out / "arm_mask.png")
     return [str(out / "restored.png"), str(out / "arm_mask.png")]
 
@@ -127,6 +139,12 @@ def read_photo(path: str | None, what: str = "photo") -> np.ndarray:
     """An uploaded image file -> HxWx3 uint8, read by ``load_image`` as the CLI reads it (the
     same files accepted, the same sentence for those refused)."""
     return _read(load_image, path, what)
+
+
+def read_cutout(path: str | None) -> np.ndarray | None:
+    """An uploaded photo's own RGBA when it is a transparent cut-out, else None (read after
+    :func:`read_photo` accepted it)."""
+    return None if not path else load_transparency(path)
 
 
 def read_mask(path: str | None, shape: tuple[int, int], what: str = "mask") -> np.ndarray:

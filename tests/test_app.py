@@ -11,6 +11,8 @@ import pytest
 import trimesh
 from PIL import Image
 
+from restore.images import as_rgb_uint8
+
 gradio_client = pytest.importorskip("gradio_client")
 
 
@@ -331,7 +333,8 @@ def test_an_upload_the_cli_refuses_is_the_clis_sentence(client, odd, files, kind
 
 def test_16bit_grey_rgba_and_gif_uploads_are_read_as_the_cli_reads_them(client, odd, tmp_path):
     """The repainted photo of each odd file is the CLI's, pixel for pixel (a transparent
-    photo is composited on mid grey, a 16-bit one scaled, not clipped)."""
+    photo is repainted on mid grey and keeps its transparency, a 16-bit one is scaled, not
+    clipped)."""
     from restore.cli import main
 
     h, w = 320, 240
@@ -344,10 +347,11 @@ def test_16bit_grey_rgba_and_gif_uploads_are_read_as_the_cli_reads_them(client, 
                      "--out", str(out)]) == 0
         app_out = client.predict(gradio_client.handle_file(str(path)), _file(tmp_path, "hole.png"),
                                  "telea", api_name="/inpaint")
-        assert np.array_equal(_load(app_out)[:, :, :3], _load(str(out))), kind
+        assert np.array_equal(_load(app_out), _load(str(out))), kind
     rgba = _load(client.predict(_file(odd[0]["rgba"].parent, "rgba.png"),
                                 _file(tmp_path, "hole.png"), "telea", api_name="/inpaint"))
-    assert (rgba[:, :80, :3] == 128).all()  # gradio's own RGB conversion made this black
+    assert rgba.shape == (h, w, 4) and (rgba[:, :80] == 0).all()  # as uploaded
+    assert (as_rgb_uint8(rgba)[:, :80] == 128).all()  # gradio's own conversion made it black
 
 
 def test_handlers_read_16bit_and_rgba_photos(odd, statue):

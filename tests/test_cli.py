@@ -183,6 +183,35 @@ def test_a_real_statue_missing_an_arm_gets_that_arm(tmp_path, capsys):
     assert "left arm: missing" in capsys.readouterr().err
 
 
+def test_a_transparent_cutout_comes_back_transparent_with_its_arm(tmp_path, capsys):
+    """The votary as a museum's cut-out (its grey made transparent, another colour hidden
+    under it): restored.png keeps the file's pixels, alpha and hidden colour, outside the
+    region, and the new arm is opaque (--out too); on grey it is the photo restored."""
+    from restore.images import as_rgb_uint8
+    from restore.pose import POSE_ESTIMATORS
+
+    if POSE_ESTIMATORS.unavailable_reason("blazepose"):
+        pytest.skip(POSE_ESTIMATORS.unavailable_reason("blazepose"))
+    rgb = np.asarray(Image.open(EXAMPLES / "met_242155_votary_left_arm_missing.png"))
+    clear = (rgb == 128).all(axis=2)
+    cutout = np.dstack([np.where(clear[:, :, None], np.uint8(7), rgb),
+                        np.where(clear, 0, 255).astype(np.uint8)])
+    Image.fromarray(cutout).save(tmp_path / "cutout.png")
+    out = tmp_path / "out"
+    assert main(["restore", str(tmp_path / "cutout.png"), "--out-dir", str(out), "--no-3d",
+                 "--out", str(tmp_path / "copy.png")]) == 0
+    region = np.asarray(Image.open(out / "arm_mask.png")) > 0
+    restored = np.asarray(Image.open(out / "restored.png"))
+    assert restored.shape == cutout.shape and region.any()
+    assert np.array_equal(restored[~region], cutout[~region])
+    new = region & clear
+    assert (restored[new][:, 3] == 255).mean() > 0.8  # the arm drawn on the background
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "copy.png")), restored)
+    on_grey = as_rgb_uint8(restored).astype(int)
+    assert np.abs(on_grey - rgb.astype(int))[~region].max() == 0
+    capsys.readouterr()
+
+
 def test_stderr_holds_only_our_lines(tmp_path):
     """TensorFlow and TF Lite start-up chatter (oneDNN, CUDA, XNNPACK) stays off stderr, so
     what the user reads is tqdm and our notes (the first import of TensorFlow happens here)."""

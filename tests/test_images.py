@@ -11,8 +11,10 @@ from restore.images import (
     flatten_background,
     load_image,
     load_mask,
+    load_transparency,
     save_image,
     save_mask,
+    with_transparency,
 )
 
 
@@ -115,3 +117,50 @@ def test_main_pieces_drops_pieces_under_a_share_of_the_largest():
     assert main_pieces(m, 0.05).sum() == 109
     assert main_pieces(m, 0.1).sum() == 100 and main_pieces(m, 1.0)[0, 0]
     assert not main_pieces(np.zeros((4, 4), bool), 0.5).any()
+
+
+def _cutout() -> np.ndarray:
+    """A 64x64 cut-out: the statue (left half) opaque, the rest transparent with a green
+    colour hidden under it (which a viewer never shows, but which must come back as it was)."""
+    rgba = np.zeros((64, 64, 4), np.uint8)
+    rgba[:, :32] = (200, 180, 160, 255)
+    rgba[:, 32:] = (0, 255, 0, 0)
+    rgba[:, 31, 3] = 100  # a soft edge
+    return rgba
+
+
+def test_a_restored_cutout_gets_its_transparency_back():
+    original = _cutout()
+    seen = as_rgb_uint8(original)  # what the restore saw: the cut-out on grey
+    region = np.zeros((64, 64), bool)
+    region[20:30, 26:50] = True  # a limb from the statue out over the background
+    restored = seen.copy()
+    restored[20:30, 26:46] = (150, 140, 130)  # painted; its last 4 columns left as they were
+    out = with_transparency(restored, region, original)
+    assert out.shape == (64, 64, 4) and out.dtype == np.uint8
+    assert np.array_equal(out[~region], original[~region])  # hidden colour and alpha too
+    assert np.array_equal(out[20:30, 46:50], original[20:30, 46:50])  # unpainted: unchanged
+    assert (out[21:29, 27:45, 3] == 255).all()  # the limb is opaque inside
+    assert (out[20, 32:46, 3] == 128).all()  # anti-aliased against the transparent background
+    back_on_grey = as_rgb_uint8(out).astype(int)
+    assert np.abs(back_on_grey - restored.astype(int)).max() <= 1  # on grey, the restore
+
+
+def test_an_opaque_photo_is_given_back_as_it_was_restored(tmp_path: Path):
+    photo = np.full((40, 40, 3), 90, np.uint8)
+    assert with_transparency(photo, np.ones((40, 40), bool), None) is photo
+    Image.fromarray(photo).save(tmp_path / "rgb.png")
+    opaque = np.dstack([photo, np.full((40, 40), 255, np.uint8)])
+    Image.fromarray(opaque).save(tmp_path / "opaque.png")
+    Image.fromarray(_cutout()).save(tmp_path / "cut.png")
+    assert load_transparency(tmp_path / "rgb.png") is None
+    assert load_transparency(tmp_path / "opaque.png") is None  # RGBA, but nothing to keep
+    assert np.array_equal(load_transparency(tmp_path / "cut.png"), _cutout())
+
+
+def test_save_image_keeps_transparency_where_the_format_can(tmp_path: Path):
+    rgba = _cutout()
+    png = np.asarray(Image.open(save_image(tmp_path / "a.png", rgba)))
+    assert np.array_equal(png, rgba)
+    jpg = np.asarray(Image.open(save_image(tmp_path / "a.jpg", rgba)))
+    assert jpg.shape == (64, 64, 3) and abs(int(jpg[5, 60].mean()) - 128) <= 3  # on grey
