@@ -20,6 +20,7 @@ from restore.inpainting import Inpainting, inpaint
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import limb_lengths, missing_limb, place
+from restore.masking.painted import confirm_by_painting
 from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
 from restore.masking.verdict import ArmVerdict, judge, lost_part
 from restore.pose import Pose, Side, estimate, merge
@@ -182,16 +183,38 @@ def _crop_judge(config: RestoreConfig) -> Callable[[np.ndarray, np.ndarray],
         pose = _pose(crop, own, config, None)
         fresh = judge(pose, own.mask, crop, config.device,
                       also=_flat_poses(crop, own, config, None))
+        fresh = confirm_by_painting(pose, fresh, _painter(crop, own, pose, config))
         if own.mask is mask or not any(v.missing for v in fresh):
             return fresh
         given = Segmentation(mask, None, "crop")
         if config.pose == "silhouette":  # the one pose read off the mask, not the photo
             pose = _pose(crop, given, config, None)
         again = judge(pose, mask, crop, config.device, also=_flat_poses(crop, given, config, None))
+        again = confirm_by_painting(pose, again, _painter(crop, given, pose, config))
         left, right = (f if not f.missing or g.missing else g
                        for f, g in zip(fresh, again, strict=True))
         return left, right
     return judge_crop
+
+
+def _painter(rgb: np.ndarray, seg: Segmentation, pose: Pose, config: RestoreConfig
+             ) -> Callable[[ArmVerdict], tuple[np.ndarray, Pose] | None]:
+    """For :func:`~restore.masking.painted.confirm_by_painting`: an arm drawn and painted as
+    "restore anyway" would draw it, and the pose of the photo with it painted."""
+    def paint_and_pose(v: ArmVerdict) -> tuple[np.ndarray, Pose] | None:
+        if not config.mask_strategy.uses_verdict or config.pose == "silhouette":
+            return None
+        state = lost_part(v.evidence)
+        placed = place(pose, v.side, seg.mask, state)
+        region = missing_limb(seg.mask, placed, v.side, state, config.width).region
+        if not region.any():
+            return None
+        guide = limb_guide(rgb.shape[:2], placed, v.side) & region
+        # always the limb render, whichever inpainter the user chose: the verdict must not
+        # hang on it, and a smear is no arm for the pose network to take
+        filled = inpaint(rgb, region, "limb", guide, config.device, statue=seg.mask).image
+        return region, _pose(filled, seg, config, None)
+    return paint_and_pose
 
 
 def _no_arm_net() -> bool:
@@ -270,6 +293,7 @@ def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints
     flat = _flat_poses(rgb, seg, config, keypoints)
     verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
                            keypoints)
+    verdicts = confirm_by_painting(pose, verdicts, _painter(rgb, seg, pose, config))
     verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
     if config.mask_strategy.uses_verdict and not _placed_sides(keypoints):
         pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)

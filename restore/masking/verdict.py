@@ -111,13 +111,15 @@ class Evidence:
 @dataclass(frozen=True)
 class ArmVerdict:
     """One arm's state (statue's own ``side``), the evidence, and what the user can do.
-    ``doubt``: why a call of missing was softened to unsure ("" when it was not)."""
+    ``doubt``: why a call of missing was softened to unsure ("" when it was not);
+    ``confirmed``: how an arm left unsure was then found missing ("" when it was not)."""
 
     side: Side
     state: ArmState
     evidence: Evidence
     chosen_by: Literal["photo", "user"] = "photo"
     doubt: str = ""
+    confirmed: str = ""
 
     @property
     def missing(self) -> bool:
@@ -155,6 +157,8 @@ class ArmVerdict:
         if self.chosen_by == "photo" and net >= NET_UNSURE and self.state != "present":
             # rounded down, so an arm left unsure never reads as reaching the threshold
             seen = f" [arm-presence: broken off, p = {np.floor(net * 100 + 1e-6) / 100:.2f}]"
+        if self.missing and self.confirmed:
+            seen = f"{seen[:-1]}; {self.confirmed}]" if seen else f" [{self.confirmed}]"
         return f"{self.side} arm: {words}{by}{seen}"
 
     def to_json(self) -> dict[str, object]:
@@ -162,6 +166,7 @@ class ArmVerdict:
         evidence (NaN, a measure not taken, as null)."""
         e = self.evidence
         return {"state": self.state, "chosen_by": self.chosen_by, "doubt": self.doubt,
+                "confirmed": self.confirmed,
                 "maybe_broken": self.maybe_broken,
                 "evidence": {k: None if np.isnan(float(v)) else round(float(v), 3)
                              for k, v in vars(e).items()}}
