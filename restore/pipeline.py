@@ -202,7 +202,7 @@ def _painter(rgb: np.ndarray, seg: Segmentation, pose: Pose, config: RestoreConf
     """For :func:`~restore.masking.painted.confirm_by_painting`: an arm drawn and painted as
     "restore anyway" would draw it, and the pose of the photo with it painted."""
     def paint_and_pose(v: ArmVerdict) -> tuple[np.ndarray, Pose] | None:
-        if not config.mask_strategy.uses_verdict or config.pose == "silhouette":
+        if config.pose == "silhouette":  # its pose is read off the mask, which paint leaves
             return None
         state = lost_part(v.evidence)
         placed = place(pose, v.side, seg.mask, state)
@@ -212,8 +212,11 @@ def _painter(rgb: np.ndarray, seg: Segmentation, pose: Pose, config: RestoreConf
         guide = limb_guide(rgb.shape[:2], placed, v.side) & region
         # always the limb render, whichever inpainter the user chose: the verdict must not
         # hang on it, and a smear is no arm for the pose network to take
-        filled = inpaint(rgb, region, "limb", guide, config.device, statue=seg.mask).image
-        return region, _pose(filled, seg, config, None)
+        try:
+            filled = inpaint(rgb, region, "limb", guide, config.device, statue=seg.mask).image
+            return region, _pose(filled, seg, config, None)
+        except ValueError:  # a region the renderer refuses: no evidence, the arm stays unsure
+            return None
     return paint_and_pose
 
 

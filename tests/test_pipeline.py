@@ -400,3 +400,56 @@ def test_points_placed_on_a_big_photo_are_kept_where_they_were_placed():
         assert np.allclose(result.pose.point(name), (x, y), atol=1e-3), name
     region = result.arm_mask.mask
     assert region[700, 900] and region[930, 960]  # the arm passes through the points
+
+
+@pytest.mark.parametrize("takes", [True, False])
+def test_an_arm_that_may_be_broken_off_is_painted_and_asked_again(monkeypatch, takes):
+    """arm-presence half sees the left arm broken off (p = 0.9) while the pose draws it folded
+    over the chest: the arm is painted and the pose network asked again. Where it takes the
+    painted arm (elbow and wrist on it) the arm is restored and the note says why; where its
+    joints stay, the arm is left unsure and offered, and nothing changes."""
+    from restore import pipeline
+    from restore.masking import arm_net
+    from restore.masking.painted import WHY
+    from restore.pose import KEYPOINT_NAMES
+    from restore.segmentation import Segmentation
+
+    image, mask, truth = draw_statue(arms=("right",))
+    h = image.shape[0]
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    over = truth.xy.copy()  # the lost left arm drawn folded across the chest
+    over[KEYPOINT_NAMES.index("left_elbow")] = (120 + 0.05 * h, 0.35 * h)
+    over[KEYPOINT_NAMES.index("left_wrist")] = (120 - 0.08 * h, 0.30 * h)
+
+    def estimate(rgb: np.ndarray, *a, **k) -> Pose:
+        crop = rgb.shape[:2] == (y1 - y0, x1 - x0)
+        xy = over - (np.float32([x0, y0]) if crop else 0)
+        changed = (rgb != (image[y0:y1, x0:x1] if crop else image)).any(axis=2)
+        if takes and 0 < changed.mean() < 0.2:  # painted (not flattened to grey)
+            cy, cx = np.nonzero(changed)
+            order = np.argsort(cy)
+            for joint, i in (("elbow", order[len(order) // 3]), ("wrist", order[-1])):
+                xy[KEYPOINT_NAMES.index(f"left_{joint}")] = (cx[i], cy[i])
+        return Pose(np.asarray(xy, np.float32), np.full(17, 0.9, np.float32), "t")
+
+    def segment(rgb: np.ndarray, *a, **k) -> Segmentation:
+        crop = rgb.shape[:2] == (y1 - y0, x1 - x0)
+        return Segmentation(mask[y0:y1, x0:x1] if crop else mask, None, "t")
+
+    monkeypatch.setattr(pipeline, "estimate", estimate)
+    monkeypatch.setattr(pipeline, "segment", segment)
+    # not the framing check (tested on its own): the crop to this small statue's box would
+    # leave the painted arm nowhere to go
+    monkeypatch.setattr(pipeline, "confirm_on_crop", lambda rgb, m, verdicts, judge: verdicts)
+    monkeypatch.setattr(arm_net, "missing_probability",
+                        lambda rgb, statue, pose, device="cpu": {"left": 0.9, "right": 0.1})
+    result = run(image, RestoreConfig(pose="statue-net", inpainter="telea"), with_3d=False)
+    left, right = result.verdicts
+    assert right.state == "present"
+    if takes:
+        assert left.missing and left.confirmed == WHY and result.arm_mask.mask.any()
+        assert any(WHY in n for n in result.notes)
+    else:
+        assert left.state == "unsure" and left.maybe_broken and not left.confirmed
+        assert np.array_equal(result.restored, image)

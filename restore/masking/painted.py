@@ -16,7 +16,8 @@ framed 0.8 and 0.6, enlarged 3x, each on grey and on streets): broken Met statue
 elsewhere; 1 of 10 amputated fireman views (none before); no intact statue or unlabelled
 photo changed that was not before. The rule was chosen on those photos: with both joints
 within a quarter shoulder width and the two moving a shoulder width together, one intact
-statue and four unlabelled photos were changed as well (README).
+statue and four unlabelled photos were changed as well (README). A photo wider than its
+statue has its crop painted and asked too (restore.pipeline), as every call there must hold.
 """
 
 from __future__ import annotations
