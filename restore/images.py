@@ -139,11 +139,9 @@ def with_transparency(restored: np.ndarray, region: np.ndarray, original: np.nda
         return restored
     from scipy import ndimage
 
-    rgb = original[:, :, :3].astype(np.float32)
     alpha = original[:, :, 3].astype(np.float32) / 255.0
-    on_grey = rgb * alpha[:, :, None] + CUTOUT_GREY * (1.0 - alpha[:, :, None])
-    seen = np.floor(on_grey + 0.5)  # the photo as load_image gave it to the restore
-    painted = region & (np.abs(restored.astype(np.float32) - seen).max(axis=2) > 0)
+    seen = as_rgb_uint8(original)  # the photo as load_image gave it to the restore
+    painted = region & (restored != seen).any(axis=2)
     clear = ~region & (alpha < 0.5)  # the transparent background beside the region
     cover = np.clip(ndimage.distance_transform_edt(~clear) - 0.5, 0.0, 1.0)
     a = np.where(painted, np.maximum(alpha, cover), alpha)

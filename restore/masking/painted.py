@@ -66,9 +66,9 @@ def confirm_by_painting(pose: Pose, verdicts: Verdicts, paint_and_pose: PaintAnd
     (:func:`taken`)."""
     out = []
     for v in verdicts:
+        asked = v.maybe_broken and v.chosen_by == "photo" and not v.doubt
         # only an arm the rules would call missing on a sure p (no bust, hips in place)
-        sure = decide(replace(v.evidence, missing_net=1.0)) != "unsure"
-        if v.maybe_broken and v.chosen_by == "photo" and not v.doubt and sure:
+        if asked and decide(replace(v.evidence, missing_net=1.0)) != "unsure":
             drawn = paint_and_pose(v)
             if drawn is not None and taken(pose, drawn[1], drawn[0], v.side):
                 v = replace(v, state=lost_part(v.evidence), confirmed=WHY)
