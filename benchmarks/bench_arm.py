@@ -7,9 +7,11 @@ Held-out synthetic statues (seeds from 3_000_000, never rendered for training) w
 broken off. Each goes through the full restore (pipeline.run, default segmentation and pose)
 with the broken side chosen and, in the "placed" rows, that arm's true shoulder, elbow and
 wrist given as the points a user would place; the "auto" rows place nothing (the arm is
-drawn mirrored or hanging). Scored against the intact render (restore.training.arm_quality):
-silhouette IoU of the painted arm, detail ratio (|Laplacian| restored / truth), CIEDE2000
-(per pixel, and between the mean colours: the material alone), masked PSNR and SSIM; means
+drawn mirrored or hanging). Scored against the intact render's arm
+(restore.training.arm_quality; the arm's own pixels off the remaining statue, a held staff or
+bowl lost with the hand left out): silhouette IoU of the painted arm against the arm as seen,
+detail ratio (|Laplacian| restored / truth), CIEDE2000 (per pixel, and between the mean
+colours: the material alone), masked PSNR and SSIM; means
 over statues. Then the real fireman views with an arm removed
 (restore.synth.amputate; ../shared), that arm's hand-labelled points placed, scored against
 the original photos ("real, placed"); and the intact Met cut-outs with one arm cut off
@@ -27,6 +29,7 @@ import numpy as np
 
 from restore.pipeline import RestoreConfig, run
 from restore.pose import KEYPOINT_NAMES, pose_from_points
+from restore.synth.figure import PART
 from restore.training.arm_quality import arm_scores
 
 SEED = 3_000_000
@@ -43,7 +46,9 @@ def statues(count: int, size: int):  # -> Iterator[StatueSample]
         s = generate(seed, SynthConfig(size=size, damage="one"))
         seed += 1
         side = s.meta["damaged_sides"][0]
-        arm = s.missing & ~s.damaged_mask
+        # the arm's own pixels: a staff or bowl lost with the hand is not the arm, and no
+        # photo says where it was
+        arm = s.missing & ~s.damaged_mask & (s.parts != PART["object"])
         if arm.sum() < 30:  # the broken part hides behind the body: nothing to see
             continue
         made += 1

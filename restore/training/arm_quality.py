@@ -1,7 +1,9 @@
 """Does a restored arm look like an arm? Measures beyond masked PSNR (which rewards blur).
 
 - ``silhouette_iou``: the pixels a restore painted as statue (changed by more than 12 levels
-  from the damaged photo's background) against the true arm's pixels on the background.
+  from the damaged photo's background) against the true arm's pixels that the same test
+  sees (the intact photo more than 12 levels from the damaged one there): an arm as pale
+  as the wall behind it is no more seen in the truth than in a restore.
 - ``detail``: mean |Laplacian| of luminance in the hole, restored / truth (1 = as much fine
   detail as the real arm; blur is near 0).
 - ``delta_e``: mean CIEDE2000 colour difference in the hole, restored vs truth, pixel by
@@ -61,10 +63,11 @@ def arm_scores(restored: np.ndarray, damaged: np.ndarray, truth: np.ndarray,
     from restore.training.evaluate import metrics
 
     painted = region & (np.abs(restored.astype(np.int16) - damaged).max(axis=2) > CHANGED)
-    union = (painted | arm).sum()
+    seen = arm & (np.abs(truth.astype(np.int16) - damaged).max(axis=2) > CHANGED)
+    union = (painted | seen).sum()
     hole = region & arm
     truth_detail = laplacian_energy(truth, hole)
-    scores = {"silhouette_iou": float((painted & arm).sum() / union) if union else 0.0,
+    scores = {"silhouette_iou": float((painted & seen).sum() / union) if union else 0.0,
               "detail": laplacian_energy(restored, hole) / truth_detail if truth_detail else
               float("nan"),
               "delta_e": delta_e(restored, truth, hole),
