@@ -22,8 +22,8 @@ PREFERRED: dict[str, tuple[str, ...]] = {
     "pose": ("blazepose", "statue-net", "silhouette"),
     "inpainting": ("gan", "unet", "telea"),
     # A missing arm (a strategy that uses the verdicts: missing_arm) is rendered as a limb:
-    # on the real bronze views with an arm removed and its points placed, silhouette IoU 0.65
-    # vs the GAN's 0.54, detail ratio 1.00 vs 0.21, CIEDE2000 8.5 vs 24.6, PSNR 16.3 vs 11.9
+    # on the real bronze views with an arm removed and its points placed, silhouette IoU 0.64
+    # vs the GAN's 0.54, detail ratio 1.00 vs 0.21, CIEDE2000 8.2 vs 24.8, PSNR 15.9 vs 11.9
     # (benchmarks/bench_arm.py; on renders it leads on shape and detail, trails on colour);
     # on the real broken Met statues it is the only backend whose fill has the outline of an
     # arm.

@@ -16,7 +16,8 @@ import numpy as np
 
 from restore.backends import resolve
 from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
-from restore.inpainting import Inpainting, inpaint
+from restore.inpainting import Inpainting, composite, inpaint
+from restore.inpainting.limb import LimbInpainter
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import limb_lengths, missing_limb, place
@@ -35,6 +36,8 @@ Progress = Callable[[float, str], None]
 # grey for the extra poses arm-presence is asked about (benchmarks/bench_real_restore.py).
 FLAT_MARGINS = (0.005, 0.015)
 FLAT_SIDE = 2048  # px: a longer photo is flattened downscaled (20 MP restore 1.7 -> 1.2 s)
+# The painted check's probe: the limb lit on the silhouette's dome (no weights to load).
+PROBE = LimbInpainter(depth_light=False)
 
 
 @dataclass(frozen=True)
@@ -211,9 +214,12 @@ def _painter(rgb: np.ndarray, seg: Segmentation, pose: Pose, config: RestoreConf
             return None
         guide = limb_guide(rgb.shape[:2], placed, v.side) & region
         # always the limb render, whichever inpainter the user chose: the verdict must not
-        # hang on it, and a smear is no arm for the pose network to take
+        # hang on it, and a smear is no arm for the pose network to take; lit on the dome, as
+        # when the rule was fitted (lit on statue-depth's normals, as restores now are, the
+        # pose network no longer took DP121751's painted forearm)
         try:
-            filled = inpaint(rgb, region, "limb", guide, config.device, statue=seg.mask).image
+            painted = PROBE.inpaint(rgb, region, guide, statue=seg.mask)
+            filled = composite(rgb, painted, region)
             return region, _pose(filled, seg, config, None)
         except ValueError:  # a region the renderer refuses: no evidence, the arm stays unsure
             return None

@@ -133,3 +133,18 @@ def test_tint_colours_the_texture_not_the_depth(statue) -> None:  # noqa: ANN001
     tex = [np.asarray(r.mesh.visual.material.image, np.float32) for r in (plain, warm)]
     shift = (tex[1][..., 0] - tex[1][..., 2]) - (tex[0][..., 0] - tex[0][..., 2])
     assert shift.max() > 20  # somewhere the texture went toward orange
+
+
+def test_surface_normals_face_out_of_a_round_body():
+    from restore.reconstruction.depth_net import surface_normals
+
+    h, w = 64, 96
+    xs = np.arange(w)[None, :].repeat(h, 0).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[:, 24:72] = True  # a vertical cylinder, 48 px wide, the figure 64 px tall
+    r, cx = 24.0, 47.5
+    depth = -np.sqrt(np.clip(r ** 2 - (xs - cx) ** 2, 0, None)) / h  # figure heights, nearer < 0
+    n = surface_normals(np.where(mask, depth, np.nan).astype(np.float32), mask, smooth=0.5)
+    assert n[32, 48, 2] > 0.95  # the middle faces the camera
+    assert n[32, 30, 0] < -0.5 and n[32, 66, 0] > 0.5  # the sides face left and right
+    assert np.allclose(n[32, 5], [0, 0, 1])  # off the mask: toward the camera

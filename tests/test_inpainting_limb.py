@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from conftest import draw_statue
 
 from restore.inpainting import inpaint
@@ -92,3 +93,40 @@ def test_limb_is_opaque_inside_a_hole_the_statue_mask_claims():
     # a seam fades in from the body over at most half the hole's thickness (10 px here):
     # the rest of the hole is the limb, not a blend with the grey
     assert alpha[30:50, 55:75].min() == 1.0
+
+
+def test_the_light_is_fitted_on_the_normals_given():
+    from restore.inpainting.limb import fit_light, inflate_normals
+
+    statue = np.zeros((120, 120), bool)
+    statue[20:100, 30:90] = True
+    normals = inflate_normals(statue)
+    lum = 50 + 30 * normals[:, :, 0]  # lit from the right
+    lab = np.dstack([lum, np.zeros_like(lum), np.zeros_like(lum)]).astype(np.float32)
+    coef = fit_light(lab, statue, normals)
+    assert abs(coef[0, 0] - 50) < 1 and abs(coef[1, 0] - 30) < 1  # c0 and the light's x
+    assert abs(coef[2, 0]) < 1 and abs(coef[3, 0]) < 1
+
+
+def test_the_limb_is_lit_on_statue_depths_normals_or_the_dome_without_them(monkeypatch):
+    from restore.errors import BackendUnavailable
+    from restore.inpainting.limb import LimbInpainter
+    from restore.reconstruction import RECONSTRUCTORS, statue_depth_reason
+
+    image, statue, limb, guide, _, _ = _one_armed()
+    if statue_depth_reason() is not None:
+        pytest.skip(f"statue-depth cannot be had here: {statue_depth_reason()}")
+    normals = LimbInpainter().statue_normals(image, statue)
+    assert normals is not None and normals.shape == (*statue.shape, 3)
+    assert np.allclose(np.linalg.norm(normals, axis=2), 1, atol=1e-4)
+    assert LimbInpainter(depth_light=False).statue_normals(image, statue) is None
+
+    def unavailable(name, device="cpu"):
+        raise BackendUnavailable("statue-depth: no weights here.")
+
+    monkeypatch.setattr(RECONSTRUCTORS, "get", unavailable)
+    plain = LimbInpainter()
+    assert plain.statue_normals(image, statue) is None  # the dome's light instead
+    out = plain.inpaint(image, limb.region, guide, statue)
+    assert np.array_equal(out[~limb.region], image[~limb.region])
+    assert (out[limb.region] != image[limb.region]).any()

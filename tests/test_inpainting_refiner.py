@@ -33,7 +33,8 @@ def test_any_size_in_gives_the_same_size_out_and_a_fixed_slice():
 
 def test_a_fresh_model_returns_the_render_and_only_the_hole_changes():
     image, statue, limb, guide, _, _ = _one_armed()
-    plain = LimbInpainter().inpaint(image, limb.region, guide, statue)
+    # the refiner corrects the limb lit on the dome, as it was trained on
+    plain = LimbInpainter(depth_light=False).inpaint(image, limb.region, guide, statue)
     refined = RefinedLimbInpainter(_tiny(zero_head=True)).inpaint(image, limb.region, guide,
                                                                   statue)
     region = limb.region
@@ -66,7 +67,8 @@ def test_large_crops_are_refined_downscaled_with_the_detail_kept(monkeypatch):
     image, statue, limb, guide, _, _ = _one_armed()
     monkeypatch.setattr(refiner, "MAX_SIDE", 48)
     out = RefinedLimbInpainter(_tiny(zero_head=True)).inpaint(image, limb.region, guide, statue)
-    plain = LimbInpainter().inpaint(image, limb.region, guide, statue)
+    # the refiner corrects the limb lit on the dome, as it was trained on
+    plain = LimbInpainter(depth_light=False).inpaint(image, limb.region, guide, statue)
     assert np.abs(out.astype(int) - plain.astype(int)).max() <= 1
 
 

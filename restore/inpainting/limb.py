@@ -8,10 +8,11 @@ is a smear with no outline of an arm. This backend is geometry first:
    distance to the background beside the hole, so ``u = d / (d + e)`` in [0, 1] is where
    it sits across the tube, and the tube's surface normal there is
    ``(u * g, sqrt(1 - u^2))`` with ``g`` the in-plane direction away from the skeleton.
-2. **Light.** The statue's own pixels are given normals the same way (its silhouette
-   inflated into a dome) and its luminance is fitted as ``L = c0 + c . n`` (Lambert with an
-   ambient term, least squares). The limb is lit by that same fit, so its shading agrees
-   with the light on the visible statue.
+2. **Light.** The statue's own pixels are given normals from statue-depth's depth of the
+   crop (or, without its weights, from the silhouette inflated into a dome) and its
+   luminance is fitted as ``L = c0 + c . n`` (Lambert with an ambient term, least squares).
+   The limb is lit by that same fit, so its shading agrees with the light on the visible
+   statue.
 3. **Material.** The colour (CIELAB a, b) is the statue's near the stump; the luminance is
    shifted to the stump's mean; fine detail (the high-pass of the statue's luminance: grain,
    patina, chisel marks) is copied from the statue's own pixels at the same scale.
@@ -35,7 +36,12 @@ from restore.masking.shapes import distance_to
 
 DETAIL_SIGMA = 2.0  # px: the scale below which a statue's texture counts as detail
 FIT_SIDE = 256  # the statue is fitted for light at most this large
-SHADING = 0.5  # share of the fitted directional light the limb gets (bench_arm.py)
+# Share of the fitted directional light the limb gets (bench_arm.py): all of it when the
+# light is fitted on statue-depth's normals, half on the dome's. Fitted on the dome, the
+# statue's rim (where its mask meets a bright sky or wall) drove the fit, and a backlit bronze's
+# arm came out with a pale halo (fireman 00000200); on statue-depth's normals it does not,
+# and CIEDE2000 falls on the real views, the Met arms and the renders alike (README).
+SHADING, DOME_SHADING = 1.0, 0.5
 # The limb's luminance level is the statue's within this many tube radii of the hole (the
 # stump and what is beside it), not the whole crop's: on the real views with an arm removed
 # CIEDE2000 8.85 -> 8.53 and PSNR 16.0 -> 16.3; on renders 19.5 -> 18.3 (bench_arm.py, 20).
@@ -56,15 +62,21 @@ def inflate_normals(mask: np.ndarray) -> np.ndarray:
     return (n / np.linalg.norm(n, axis=2, keepdims=True)).astype(np.float32)
 
 
-def fit_light(lab: np.ndarray, statue: np.ndarray) -> np.ndarray:
+def fit_light(lab: np.ndarray, statue: np.ndarray, normals: np.ndarray | None = None
+              ) -> np.ndarray:
     """4x3 (rows c0, cx, cy, cz): each CIELAB channel of the statue (``lab`` HxWx3) as
-    c0 + c . n over its inflated normals (Lambert with ambient; chroma too, since bronze
-    and painted stone change hue from light to shadow)."""
+    c0 + c . n over its ``normals`` (HxWx3 unit, e.g. statue-depth's; None: its silhouette
+    inflated into a dome) (Lambert with ambient; chroma too, since bronze and painted stone
+    change hue from light to shadow)."""
     scale = min(1.0, FIT_SIDE / max(statue.shape))
     size = (max(8, round(statue.shape[1] * scale)), max(8, round(statue.shape[0] * scale)))
     small = cv2.resize(statue.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     lab_s = cv2.resize(lab, size, interpolation=cv2.INTER_AREA)
-    n = inflate_normals(small)[small]
+    if normals is None:
+        n = inflate_normals(small)[small]
+    else:
+        n = cv2.resize(normals, size, interpolation=cv2.INTER_AREA)[small].astype(np.float32)
+        n = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-6)
     if len(n) < 16:
         flat = lab[statue].mean(axis=0) if statue.any() else np.array([50.0, 0.0, 0.0])
         return np.vstack([flat, np.zeros((3, 3))])
@@ -142,9 +154,16 @@ def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: i
 
 
 class LimbInpainter:
-    """Geometry-first limb rendering (no weights). See the module docstring."""
+    """Geometry-first limb rendering (no weights of its own; the light is fitted on
+    statue-depth's normals when its weights can be had, on ``device``, and ``depth_light``
+    is on; else on the silhouette's dome). See the module docstring."""
 
     needs_statue = True
+
+    def __init__(self, device: str = "cpu", depth_light: bool = True) -> None:
+        self.device = device
+        # statue-depth's network once loaded; False: not used or cannot be had
+        self._depth: object | None = None if depth_light else False
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, guide: np.ndarray | None = None,
                 statue: np.ndarray | None = None) -> np.ndarray:
@@ -158,8 +177,30 @@ class LimbInpainter:
 
     def _render(self, rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
                 guide: np.ndarray | None) -> np.ndarray:
-        layers = render_layers(rgb, hole, statue, guide)
+        layers = render_layers(rgb, hole, statue, guide, self.statue_normals(rgb, statue & ~hole))
         return layers.blend(rgb)
+
+    def statue_normals(self, rgb: np.ndarray, statue: np.ndarray) -> np.ndarray | None:
+        """HxWx3 unit normals of the ``statue`` (HxW bool) in the crop ``rgb`` from
+        statue-depth's depth of it, or None (the dome's are used) when its weights cannot be
+        had or the statue is too small to read."""
+        if statue.sum() < 64:
+            return None
+        if self._depth is None:
+            from restore.errors import BackendUnavailable
+            from restore.reconstruction import RECONSTRUCTORS
+
+            try:
+                built = RECONSTRUCTORS.get("statue-depth", self.device)
+                self._depth = built.model  # type: ignore[attr-defined]
+            except BackendUnavailable:
+                self._depth = False
+        if self._depth is False:
+            return None
+        from restore.reconstruction.depth_net import predict_depth, surface_normals
+
+        depth = predict_depth(self._depth, rgb, statue, self.device)  # type: ignore[arg-type]
+        return surface_normals(depth, statue)
 
 
 @dataclass(frozen=True)
@@ -184,10 +225,13 @@ class LimbLayers:
 
 
 def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
-                  guide: np.ndarray | None) -> LimbLayers:
+                  guide: np.ndarray | None, statue_normals: np.ndarray | None = None
+                  ) -> LimbLayers:
     """Render the limb filling ``hole`` (HxW bool) of the crop ``rgb`` (HxWx3 uint8) around
     the ``guide`` skeleton (HxW bool or None: the hole's own skeleton), lit and coloured like
-    ``statue`` (HxW bool). See the module docstring."""
+    ``statue`` (HxW bool), whose light is fitted on ``statue_normals`` (HxWx3,
+    statue-depth's; None: the silhouette's dome, with :data:`DOME_SHADING` of it). See the
+    module docstring."""
     from skimage.morphology import skeletonize
 
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
@@ -199,8 +243,9 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
         else skeletonize(hole)
     background = ~hole & ~statue
     normals, edge = tube_normals(hole, skeleton, background)
-    coef = fit_light(lab, old)
-    shade = coef[0] + SHADING * (normals @ coef[1:].astype(np.float32))  # HxWx3
+    coef = fit_light(lab, old, statue_normals)
+    share = DOME_SHADING if statue_normals is None else SHADING
+    shade = coef[0] + share * (normals @ coef[1:].astype(np.float32))  # HxWx3
     base = stump_colour(lab, old, hole, max(4, int(edge[hole].max())), to_hole)
     # The luminance level of the statue around the stump (not the stump's edge alone: its
     # underside is often in shadow), the colour of the stump.

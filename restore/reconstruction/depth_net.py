@@ -109,6 +109,21 @@ def predict_depth(model: StatueDepthNet, image: np.ndarray, mask: np.ndarray,
     return np.where(mask, d, np.nan).astype(np.float32)
 
 
+def surface_normals(depth: np.ndarray, mask: np.ndarray, smooth: float = 1.5) -> np.ndarray:
+    """HxWx3 float32 unit normals (x right, y down, z toward the camera) of the surface
+    ``depth`` (HxW, :func:`predict_depth`'s figure heights, larger = farther; read on
+    ``mask``, HxW bool) whose figure is the mask's rows tall, smoothed over ``smooth`` px.
+    Off the mask the normal faces the camera."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    height = float(rows.max() - rows.min() + 1) if rows.size else 1.0
+    z = np.where(mask, np.nan_to_num(depth), 0.0).astype(np.float32) * height  # px
+    gy, gx = np.gradient(cv2.GaussianBlur(z, (0, 0), smooth))
+    # a surface that recedes to the right (depth growing with x) faces right
+    n = np.dstack([gx, gy, np.ones_like(gx)])
+    n = np.where(mask[:, :, None], n, np.array([0.0, 0.0, 1.0], np.float32))
+    return (n / np.linalg.norm(n, axis=2, keepdims=True)).astype(np.float32)
+
+
 class DepthNetReconstructor:
     """Statue photo + mask -> closed textured mesh from statue-depth's prediction.
 
@@ -160,4 +175,4 @@ class DepthNetReconstructor:
 
 
 __all__ = ["WEIGHTS", "DepthNetReconstructor", "StatueDepthNet", "count_parameters",
-           "depth_target", "network_input", "predict_depth"]
+           "depth_target", "network_input", "predict_depth", "surface_normals"]
