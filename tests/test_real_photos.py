@@ -3,6 +3,7 @@ are found on the right side. Skips with a reason when ../shared is absent."""
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from conftest import SHARED
@@ -199,3 +200,46 @@ def test_a_restored_arm_hangs_beside_the_body_in_3d_not_hooked_forward():
     unheld = reconstruct(result.restored, lifted, "statue-depth").mesh
     assert result.reconstruction.mesh.is_watertight
     assert depth_span(result.reconstruction.mesh) < 0.7 * depth_span(unheld)
+
+
+def _side_by_side(left: str, right: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two Met cut-outs 480 px tall, 72 px apart, in a larger grey photo (as in
+    benchmarks/bench_gallery.py): (photo, left statue's mask, right statue's mask)."""
+    if not (MET / "images" / left).is_file():
+        pytest.skip("../shared/data/statues/met is absent (real photos live beside the checkout)")
+    cuts = []
+    for name in (left, right):
+        im = Image.open(MET / "images" / name).convert("RGBA")
+        cuts.append(im.resize((round(im.width * 480 / im.height), 480), Image.LANCZOS))
+    size = (cuts[0].width + cuts[1].width + 72 + 96, 552)
+    photo = Image.new("RGBA", size, (128, 128, 128, 255))
+    masks = []
+    for im, x in ((cuts[0], 48), (cuts[1], 48 + cuts[0].width + 72)):
+        layer = Image.new("RGBA", size, (0, 0, 0, 0))
+        layer.paste(im, (x, 48))
+        photo.alpha_composite(layer)
+        masks.append(np.asarray(layer)[:, :, 3] > 0)
+    return np.asarray(photo.convert("RGB")), masks[0], masks[1]
+
+
+@pytest.mark.slow
+def test_two_statues_in_one_photo_the_intact_one_is_left_alone():
+    """A gallery photo holds two statues; the pipeline judges the one the pose network takes.
+    Beside a broken statue (DP158143, its left arm lost), the intact one is never touched and
+    the broken one is restored, on whichever side it stands; two intact statues come back
+    unchanged (bench_gallery.py: on grey 0 of 72 intact statues changed)."""
+    from restore.pose import POSE_ESTIMATORS
+
+    if POSE_ESTIMATORS.unavailable_reason("blazepose"):
+        pytest.skip(POSE_ESTIMATORS.unavailable_reason("blazepose"))
+    for left, right, broken in (("DP158143.png", "138227.png", 0),
+                                ("147770.png", "DP158143.png", 1)):
+        photo, *masks = _side_by_side(left, right)
+        result = run(photo, RestoreConfig(), with_3d=False)
+        moved = (result.restored != photo).any(axis=2)
+        grown = [cv2.dilate(m.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0 for m in masks]
+        assert not (moved & grown[1 - broken]).any(), (left, right)  # the intact one
+        assert (moved & grown[broken]).sum() > 0.002 * masks[broken].sum(), (left, right)
+        assert {v.side for v in result.verdicts if v.missing} == {"left"}
+    photo, _, _ = _side_by_side("2200.png", "38233.png")
+    assert np.array_equal(run(photo, RestoreConfig(), with_3d=False).restored, photo)
