@@ -26,6 +26,7 @@ statue HxW bool (True = statue; found with the default segmenter when not given)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
@@ -33,6 +34,9 @@ from scipy import ndimage
 
 from restore.inpainting import crop_box
 from restore.masking.shapes import distance_to
+
+if TYPE_CHECKING:
+    from restore.reconstruction.depth_net import StatueDepthNet
 
 DETAIL_SIGMA = 2.0  # px: the scale below which a statue's texture counts as detail
 FIT_SIDE = 256  # the statue is fitted for light at most this large
@@ -162,8 +166,9 @@ class LimbInpainter:
 
     def __init__(self, device: str = "cpu", depth_light: bool = True) -> None:
         self.device = device
-        # statue-depth's network once loaded; False: not used or cannot be had
-        self._depth: object | None = None if depth_light else False
+        # statue-depth's network once loaded (shared with the 3D step: the registry's);
+        # None: not loaded yet; False: not used, or it cannot be had here
+        self._depth: StatueDepthNet | Literal[False] | None = None if depth_light else False
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, guide: np.ndarray | None = None,
                 statue: np.ndarray | None = None) -> np.ndarray:
@@ -186,21 +191,24 @@ class LimbInpainter:
         had or the statue is too small to read."""
         if statue.sum() < 64:
             return None
+        from restore.reconstruction.depth_net import (
+            DepthNetReconstructor,
+            predict_depth,
+            surface_normals,
+        )
+
         if self._depth is None:
             from restore.errors import BackendUnavailable
             from restore.reconstruction import RECONSTRUCTORS
 
             try:
                 built = RECONSTRUCTORS.get("statue-depth", self.device)
-                self._depth = built.model  # type: ignore[attr-defined]
+                self._depth = built.model if isinstance(built, DepthNetReconstructor) else False
             except BackendUnavailable:
                 self._depth = False
         if self._depth is False:
             return None
-        from restore.reconstruction.depth_net import predict_depth, surface_normals
-
-        depth = predict_depth(self._depth, rgb, statue, self.device)  # type: ignore[arg-type]
-        return surface_normals(depth, statue)
+        return surface_normals(predict_depth(self._depth, rgb, statue, self.device), statue)
 
 
 @dataclass(frozen=True)
