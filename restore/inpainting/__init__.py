@@ -27,6 +27,32 @@ class Inpainting:
     backend: str
 
 
+@dataclass(frozen=True)
+class ArmTemplate:
+    """A surviving arm to take a restored limb's surface from (:mod:`restore.inpainting.mirror`).
+
+    target: Kx2 float photo (x, y) px, the chain of the limb to restore (shoulder, elbow,
+    wrist, palm, fingertips); source: Kx2, the same joints of the surviving arm, whose
+    pixels, mirrored across its axis, give the limb's folds and knuckles; radius: px, the
+    upper arm's radius (the scale of that relief).
+    """
+
+    target: np.ndarray
+    source: np.ndarray
+    radius: float
+
+    def __post_init__(self) -> None:
+        k = len(self.target)
+        if k < 2 or np.shape(self.target) != (k, 2) or np.shape(self.source) != (k, 2):
+            raise ValueError(f"An arm template needs two chains of the same K >= 2 points "
+                             f"(K, 2); got {np.shape(self.target)} and "
+                             f"{np.shape(self.source)}.")
+        if not (np.isfinite(self.target).all() and np.isfinite(self.source).all()
+                and math.isfinite(self.radius) and self.radius > 0):
+            raise ValueError("An arm template's points and radius must be finite, the radius "
+                             f"above 0 (got {self.radius!r}); place the joints in the photo.")
+
+
 class Inpainter(Protocol):
     def inpaint(self, image: np.ndarray, mask: np.ndarray,
                 guide: np.ndarray | None = None) -> np.ndarray:
@@ -99,11 +125,13 @@ def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.nda
 
 def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
             guide: np.ndarray | None = None, device: str = "cpu",
-            statue: np.ndarray | None = None) -> Inpainting:
+            statue: np.ndarray | None = None, templates: tuple[ArmTemplate, ...] = ()
+            ) -> Inpainting:
     """Repaint ``mask`` (True = missing) in ``image``. Raises ValueError on empty/full masks.
 
     ``statue`` (HxW bool, True = statue) is given to backends that use it (``needs_statue``:
-    the limb renderer takes its light and material from it); the others ignore it.
+    the limb renderer takes its light and material from it); the others ignore it, as they
+    do ``templates`` (surviving arms the limb renderer takes its relief from).
     """
     rgb = as_rgb_uint8(image)
     m = check_region(as_mask(mask, rgb.shape[:2]), "inpainting mask")
@@ -111,7 +139,8 @@ def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
     model = INPAINTERS.get(backend, device)
     if getattr(model, "needs_statue", False):
         s = None if statue is None else as_mask(statue, rgb.shape[:2], what="statue mask")
-        filled = model.inpaint(rgb, m, g, statue=s)  # type: ignore[call-arg]
+        more = {"templates": templates} if getattr(model, "takes_templates", False) else {}
+        filled = model.inpaint(rgb, m, g, statue=s, **more)  # type: ignore[call-arg]
     else:
         filled = model.inpaint(rgb, m, g)
     return Inpainting(image=composite(rgb, filled, m), mask=m, backend=backend)
@@ -155,4 +184,5 @@ def _start(lo: int, hi: int, side: int, n: int) -> int:
     return int(min(max(start, 0), max(0, n - side)))
 
 
-__all__ = ["INPAINTERS", "Inpainter", "Inpainting", "composite", "crop_box", "inpaint"]
+__all__ = ["INPAINTERS", "ArmTemplate", "Inpainter", "Inpainting", "composite", "crop_box",
+           "inpaint"]

@@ -15,7 +15,9 @@ is a smear with no outline of an arm. This backend is geometry first:
    statue.
 3. **Material.** The colour (CIELAB a, b) is the statue's near the stump; the luminance is
    shifted to the stump's mean; fine detail (the high-pass of the statue's luminance: grain,
-   patina, chisel marks) is copied from the statue's own pixels at the same scale.
+   patina, chisel marks) is copied from the statue's own pixels at the same scale; when the
+   other arm survives, its relief (folds, cuff, knuckles) is carried over, mirrored
+   (:mod:`restore.inpainting.mirror`).
 4. **Seams.** At the stump the render fades in over the seam band; against the background
    the tube's edge is anti-aliased over one pixel. Only hole pixels change.
 
@@ -32,7 +34,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from restore.inpainting import crop_box
+from restore.inpainting import ArmTemplate, crop_box
+from restore.inpainting.mirror import mirrored_relief
 from restore.masking.shapes import distance_to
 
 if TYPE_CHECKING:
@@ -163,6 +166,7 @@ class LimbInpainter:
     is on; else on the silhouette's dome). See the module docstring."""
 
     needs_statue = True
+    takes_templates = True  # a surviving arm gives the limb its relief (mirror.py)
 
     def __init__(self, device: str = "cpu", depth_light: bool = True) -> None:
         self.device = device
@@ -171,19 +175,21 @@ class LimbInpainter:
         self._depth: StatueDepthNet | Literal[False] | None = None if depth_light else False
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, guide: np.ndarray | None = None,
-                statue: np.ndarray | None = None) -> np.ndarray:
+                statue: np.ndarray | None = None, templates: tuple[ArmTemplate, ...] = ()
+                ) -> np.ndarray:
+        """``templates``: surviving arms whose relief, mirrored, the limb takes
+        (:func:`~restore.inpainting.mirror.mirrored_relief`; none: the grain alone)."""
         if statue is None:
             statue = _segment(image)
         crop = limb_crop(mask, statue)
+        relief = mirrored_relief(image, statue, mask, templates)[crop] if templates else None
+        rgb = image[crop]
+        layers = render_layers(rgb, mask[crop], statue[crop],
+                               None if guide is None else guide[crop],
+                               self.statue_normals(rgb, statue[crop] & ~mask[crop]), relief)
         out = image.copy()
-        out[crop] = self._render(image[crop], mask[crop], statue[crop],
-                                 None if guide is None else guide[crop])
+        out[crop] = layers.blend(rgb)
         return out
-
-    def _render(self, rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
-                guide: np.ndarray | None) -> np.ndarray:
-        layers = render_layers(rgb, hole, statue, guide, self.statue_normals(rgb, statue & ~hole))
-        return layers.blend(rgb)
 
     def statue_normals(self, rgb: np.ndarray, statue: np.ndarray) -> np.ndarray | None:
         """HxWx3 unit normals of the ``statue`` (HxW bool) in the crop ``rgb`` from
@@ -233,13 +239,14 @@ class LimbLayers:
 
 
 def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
-                  guide: np.ndarray | None, statue_normals: np.ndarray | None = None
-                  ) -> LimbLayers:
+                  guide: np.ndarray | None, statue_normals: np.ndarray | None = None,
+                  relief: np.ndarray | None = None) -> LimbLayers:
     """Render the limb filling ``hole`` (HxW bool) of the crop ``rgb`` (HxWx3 uint8) around
     the ``guide`` skeleton (HxW bool or None: the hole's own skeleton), lit and coloured like
     ``statue`` (HxW bool), whose light is fitted on ``statue_normals`` (HxWx3,
-    statue-depth's; None: the silhouette's dome, with :data:`DOME_SHADING` of it). See the
-    module docstring."""
+    statue-depth's; None: the silhouette's dome, with :data:`DOME_SHADING` of it), with
+    ``relief`` (HxW L* offsets, NaN where none: a surviving arm's, mirrored) added to its
+    lightness. See the module docstring."""
     from skimage.morphology import skeletonize
 
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
@@ -262,6 +269,8 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     level = np.array([float(np.median(lum)), base[1], base[2]])
     shade += level - np.median(shade[hole], axis=0)
     shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole, to_hole)
+    if relief is not None:
+        shade[:, :, 0] += np.nan_to_num(relief)
     new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
     rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
     # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
