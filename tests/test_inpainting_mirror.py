@@ -71,6 +71,13 @@ def test_the_limb_renderer_carries_the_relief_and_changes_only_the_hole():
     assert np.array_equal(a, inpaint(rgb, hole, "telea", guide).image)
 
 
+@pytest.mark.parametrize("shift", [(-400.0, 0.0), (0.0, -400.0), (500.0, 500.0)])
+def test_a_surviving_arm_placed_off_the_photo_lends_nothing(shift):
+    rgb, statue, hole, template, _ = _striped_photo()
+    off = ArmTemplate(template.target, template.source + np.array(shift), template.radius)
+    assert np.isnan(mirrored_relief(rgb, statue, hole, (off,))).all()
+
+
 @pytest.mark.parametrize("target, source, radius", [
     (np.zeros((1, 2)), np.zeros((1, 2)), 5.0),  # a single point is no chain
     (np.zeros((3, 2)), np.zeros((4, 2)), 5.0),  # chains of different lengths

@@ -81,7 +81,7 @@ def source_band(rgb: np.ndarray, statue: np.ndarray, hole: np.ndarray, t: ArmTem
     h, w = hole.shape
     x0, y0 = (max(0, int(np.floor(v)) - reach) for v in t.source.min(axis=0))
     x1, y1 = (int(np.ceil(v)) + reach + 1 for v in t.source.max(axis=0))
-    box = slice(y0, min(h, y1)), slice(x0, min(w, x1))
+    box = slice(y0, max(y0, min(h, y1))), slice(x0, max(x0, min(w, x1)))  # none off the photo
     part = np.ascontiguousarray(rgb[box])
     if part.size == 0:
         return np.zeros((0, 0), np.float32), np.zeros((0, 0), bool), (y0, x0)
