@@ -23,7 +23,7 @@ from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import limb_lengths, mirror_chains, missing_limb, place
 from restore.masking.painted import confirm_by_painting
 from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
-from restore.masking.verdict import ArmVerdict, judge, lost_part
+from restore.masking.verdict import ArmVerdict, choose_arms, judge, lost_part, placed_sides
 from restore.pose import Pose, Side, estimate, merge
 from restore.reconstruction import Reconstruction
 from restore.reconstruction.limbs import LIMB_NOTE, LimbAxis, foreshortened_reach
@@ -106,32 +106,6 @@ class RestoreResult:
 def limb_guide(shape: tuple[int, int], pose: Pose, side: Side, width: float = 3.0) -> np.ndarray:
     """HxW bool skeleton of one arm (shoulder -> elbow -> wrist): the inpainting guide."""
     return shapes.polyline(shape, pose.arm(side), width)
-
-
-def _placed_sides(hint: Pose | None) -> list[Side]:
-    """Arms the user placed an elbow or a wrist for: the arms they want restored."""
-    if hint is None:
-        return []
-    return [s for s in ("left", "right")
-            if max(hint.score(f"{s}_elbow"), hint.score(f"{s}_wrist")) > 0]  # type: ignore[misc]
-
-
-def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], config: RestoreConfig,
-                hint: Pose | None) -> tuple[ArmVerdict, ArmVerdict]:
-    """The verdicts with the user's choice applied: a side they picked or placed points for
-    is restored whatever the photo says (``chosen_by="user"``; from the elbow when the pose
-    shows an upper arm on the statue, as for an arm arm-presence calls missing:
-    :func:`~restore.masking.verdict.lost_part`); otherwise only arms the verdict calls
-    missing are."""
-    asked: list[Side] = (["left", "right"] if config.side == "both" else _placed_sides(hint)
-                         if config.side == "auto" else [config.side])
-    out = []
-    for v in verdicts:
-        if v.side in asked:
-            state = v.state if v.missing else lost_part(v.evidence)
-            v = replace(v, state=state, chosen_by="user")
-        out.append(v)
-    return out[0], out[1]
 
 
 def _pose(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
@@ -255,7 +229,7 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
                              "cannot be drawn; place its shoulder or let a pose backend "
                              "find it.")
         if strategy.uses_verdict:
-            placed = hint is not None and v.side in _placed_sides(hint)
+            placed = hint is not None and v.side in placed_sides(hint)
             pose = place(pose, v.side, seg.mask, v.state, keep=placed, mirror_first=drawn)
             drawn = drawn or not placed
             drawing = missing_limb(seg.mask, pose, v.side, v.state, config.width)
@@ -300,11 +274,11 @@ def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints
     pose = _pose(rgb, seg, config, keypoints)
     report(0.35, "judging each arm")
     flat = _flat_poses(rgb, seg, config, keypoints)
-    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config,
+    verdicts = choose_arms(judge(pose, seg.mask, rgb, config.device, also=flat), config.side,
                            keypoints)
     verdicts = confirm_by_painting(pose, verdicts, _painter(rgb, seg, pose, config))
     verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
-    if config.mask_strategy.uses_verdict and not _placed_sides(keypoints):
+    if config.mask_strategy.uses_verdict and not placed_sides(keypoints):
         pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)
     if factor < 1.0:
         back = scaled_pose(pose, 1 / fx, 1 / fy)

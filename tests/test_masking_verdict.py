@@ -196,8 +196,7 @@ def test_the_probability_shown_is_rounded_down_so_unsure_never_reads_as_the_thre
 
 
 def test_an_arm_chosen_by_the_user_is_restored_from_its_elbow_when_the_upper_arm_is_seen():
-    from restore.masking.verdict import lost_part
-    from restore.pipeline import RestoreConfig, choose_arms
+    from restore.masking.verdict import choose_arms, lost_part
 
     stump = replace(SEEN, wrist_score=0.2)  # upper arm seen on the statue, the rest unsure
     gone = replace(SEEN, elbow_score=0.2, upper_on_statue=0.3)  # no upper arm to be seen
@@ -207,12 +206,12 @@ def test_an_arm_chosen_by_the_user_is_restored_from_its_elbow_when_the_upper_arm
     # ... nor one whose elbow lies deep inside the body: a lost arm drawn over the torso
     assert lost_part(replace(stump, elbow_depth=0.4)) == "missing_arm"
     verdicts = (ArmVerdict("left", "unsure", stump), ArmVerdict("right", "present", gone))
-    left, right = choose_arms(verdicts, RestoreConfig(side="both"), None)
+    left, right = choose_arms(verdicts, "both", None)
     assert (left.state, right.state) == ("missing_forearm", "missing_arm")
     assert left.chosen_by == right.chosen_by == "user"
     # an arm the photo already calls missing keeps its verdict
     called = (ArmVerdict("left", "missing_arm", stump), ArmVerdict("right", "present", SEEN))
-    assert choose_arms(called, RestoreConfig(side="left"), None)[0].state == "missing_arm"
+    assert choose_arms(called, "left", None)[0].state == "missing_arm"
 
 
 def test_a_shoulder_just_beyond_the_photo_edge_is_judged_by_its_distance_to_the_statue():

@@ -19,7 +19,7 @@ anything in between is "unsure", which the pipeline leaves alone and explains.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import cv2
@@ -334,5 +334,32 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
     return out[0], out[1]
 
 
+def placed_sides(hint: Pose | None) -> list[Side]:
+    """Arms the user placed an elbow or a wrist for: the arms they want restored."""
+    if hint is None:
+        return []
+    return [s for s in ("left", "right")
+            if max(hint.score(f"{s}_elbow"), hint.score(f"{s}_wrist")) > 0]  # type: ignore[misc]
+
+
+def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], side: Side | Literal["auto", "both"],
+                hint: Pose | None) -> tuple[ArmVerdict, ArmVerdict]:
+    """The verdicts with the user's choice applied (``side``: the restore's "auto", "both",
+    "left" or "right"; ``hint``: the points they placed): a side they picked or placed
+    points for is restored whatever the photo says (``chosen_by="user"``; from the elbow
+    when the pose shows an upper arm on the statue, as for an arm arm-presence calls
+    missing: :func:`lost_part`); otherwise only arms the verdict calls missing are."""
+    asked: list[Side] = (["left", "right"] if side == "both" else placed_sides(hint)
+                         if side == "auto" else [side])
+    out = []
+    for v in verdicts:
+        if v.side in asked:
+            state = v.state if v.missing else lost_part(v.evidence)
+            v = replace(v, state=state, chosen_by="user")
+        out.append(v)
+    return out[0], out[1]
+
+
 __all__ = ["MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState", "ArmVerdict",
-           "Evidence", "decide", "gather", "judge", "lost_part", "on_statue"]
+           "Evidence", "choose_arms", "decide", "gather", "judge", "lost_part", "on_statue",
+           "placed_sides"]
