@@ -16,11 +16,12 @@ import numpy as np
 
 from restore.backends import resolve
 from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
-from restore.inpainting import ArmTemplate, Inpainting, composite, inpaint
+from restore.inpainting import Inpainting, composite, inpaint
 from restore.inpainting.limb import LimbInpainter
+from restore.inpainting.mirror import mirror_templates
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
 from restore.masking.framing import confirm_on_crop
-from restore.masking.missing import limb_lengths, mirror_chains, missing_limb, place
+from restore.masking.missing import limb_lengths, missing_limb, place
 from restore.masking.painted import confirm_by_painting
 from restore.masking.scale import judging_scale, scaled_pose, scaled_verdicts
 from restore.masking.verdict import ArmVerdict, choose_arms, judge, lost_part, placed_sides
@@ -350,7 +351,8 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         guide = np.zeros_like(region)
         for v in p.todo:
             guide |= limb_guide(rgb.shape[:2], p.pose, v.side) & region
-        templates = tuple(ArmTemplate(*c) for c in mirror_chains(p.pose, p.verdicts))
+        templates, lent = mirror_templates(p.pose, p.verdicts)
+        notes += lent
         filled = inpaint(rgb, check_region(region, "repaint region"), config.inpainter, guide,
                          config.device, statue=p.segmentation.mask, templates=templates)
     else:

@@ -3,8 +3,13 @@ import pytest
 from conftest import draw_statue
 
 from restore.inpainting import ArmTemplate, inpaint
-from restore.inpainting.mirror import chain_readings, mirrored_relief
-from restore.masking.missing import limb_chain, mirror_chains
+from restore.inpainting.mirror import (
+    MIRROR_NOTE,
+    chain_readings,
+    mirror_templates,
+    mirrored_relief,
+)
+from restore.masking.missing import limb_chain
 from restore.masking.verdict import ArmVerdict, Evidence
 from restore.pose import KEYPOINT_NAMES, Pose
 
@@ -97,16 +102,19 @@ def _verdicts(left: str, right: str) -> tuple[ArmVerdict, ArmVerdict]:
 def test_only_a_surviving_arm_that_is_seen_lends_its_surface():
     _, _, pose = draw_statue()
     sure = Pose(pose.xy, np.full(17, 0.9, np.float32), "t")
-    (target, source, radius), = mirror_chains(sure, _verdicts("missing_arm", "present"))
-    assert np.allclose(target, limb_chain(sure, "left", "missing_arm")[0])
-    assert np.allclose(source, limb_chain(sure, "right", "missing_arm")[0])
-    assert radius > 0
-    assert mirror_chains(sure, _verdicts("missing_arm", "missing_arm")) == []  # both lost
-    assert mirror_chains(sure, _verdicts("missing_arm", "unsure")) == []  # in doubt
-    assert mirror_chains(sure, _verdicts("present", "present")) == []  # nothing to restore
+    (template,), notes = mirror_templates(sure, _verdicts("missing_arm", "present"))
+    assert np.allclose(template.target, limb_chain(sure, "left", "missing_arm")[0])
+    assert np.allclose(template.source, limb_chain(sure, "right", "missing_arm")[0])
+    assert template.radius > 0
+    assert notes == [MIRROR_NOTE.format("left", "right")]
+    for left, right in (("missing_arm", "missing_arm"),  # both lost
+                        ("missing_arm", "unsure"),  # in doubt
+                        ("present", "present")):  # nothing to restore
+        assert mirror_templates(sure, _verdicts(left, right)) == ((), [])
     unseen = sure.scores.copy()
     unseen[KEYPOINT_NAMES.index("right_wrist")] = 0.1
-    assert mirror_chains(Pose(sure.xy, unseen, "t"), _verdicts("missing_arm", "present")) == []
+    assert mirror_templates(Pose(sure.xy, unseen, "t"),
+                            _verdicts("missing_arm", "present")) == ((), [])
 
 
 def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
@@ -131,6 +139,8 @@ def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
         result = pipeline.run(image, pipeline.RestoreConfig(
             segmenter="grabcut", pose="statue-net", inpainter="limb"), with_3d=False)
         assert result.changed and len(given[-1]) == lent
+        said = MIRROR_NOTE.format("left", "right") in result.notes
+        assert said == bool(lent)  # the user is told where the arm's folds came from
     template = given[0][0]
     assert isinstance(template, ArmTemplate)
     assert np.allclose(template.source[:3], limb_chain(sure, "right", "missing_arm")[0][:3])

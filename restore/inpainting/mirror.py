@@ -20,6 +20,9 @@ import cv2
 import numpy as np
 
 from restore.inpainting import ArmTemplate
+from restore.masking.missing import limb_chain
+from restore.masking.verdict import ArmVerdict
+from restore.pose import Pose
 
 FINE_SIGMA = 2.0  # px: the grain's scale (the limb's DETAIL_SIGMA), kept out of the band
 BAND = 0.5  # the band's coarse end: this share of the arm's radius (its shading lies above)
@@ -30,6 +33,8 @@ AMOUNT = 0.5
 JOIN = 0.3  # at a joint the two segments' readings are blended over this share of a radius
 READ = 0.3  # a pixel whose segments' weights on statue sum under this reads nothing
 EDGE = 2  # px: source pixels this close to the statue's edge are not read (a rim's halo)
+MIRROR_SCORE = 0.3  # the surviving arm's joints must be seen this well to lend their surface
+MIRROR_NOTE = "The restored {} arm takes its folds and modelling from the {} arm, mirrored."
 
 
 def relief(lum: np.ndarray, statue: np.ndarray, sigma: float) -> np.ndarray:
@@ -123,4 +128,25 @@ def mirrored_relief(rgb: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     return out
 
 
-__all__ = ["AMOUNT", "BAND", "chain_readings", "mirrored_relief", "relief", "source_band"]
+def mirror_templates(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict]
+                     ) -> tuple[tuple[ArmTemplate, ...], list[str]]:
+    """(templates, notes): for each missing arm whose other arm is judged present with its
+    three joints seen (scores at least MIRROR_SCORE), the template the limb renderer takes
+    the surviving arm's relief along (both chains as :func:`limb_chain` draws a whole arm,
+    shoulder to fingertips; the other's upper-arm radius), and a sentence saying so. An arm
+    over the body or lost cannot lend its surface, so nothing is taken from one in doubt."""
+    templates, notes = [], []
+    for v, other in zip(verdicts, verdicts[::-1], strict=True):
+        if not v.missing or other.state != "present" or min(
+                pose.score(f"{other.side}_{j}") for j in ("shoulder", "elbow", "wrist")
+        ) < MIRROR_SCORE:
+            continue
+        source, radii = limb_chain(pose, other.side, "missing_arm")
+        target = limb_chain(pose, v.side, "missing_arm")[0]
+        templates.append(ArmTemplate(target, source, float(radii[0])))
+        notes.append(MIRROR_NOTE.format(v.side, other.side))
+    return tuple(templates), notes
+
+
+__all__ = ["AMOUNT", "BAND", "MIRROR_NOTE", "chain_readings", "mirror_templates", "mirrored_relief",
+           "relief", "source_band"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from restore.images import main_pieces
 from restore.masking import shapes
-from restore.masking.verdict import ArmState, ArmVerdict
+from restore.masking.verdict import ArmState
 from restore.pose import KEYPOINT_NAMES, Pose, Side
 
 # Limb radii in shoulder widths (the span between the two shoulder joints, about 35-40 cm on
@@ -40,7 +40,6 @@ THUMB_ROOT, THUMB_TURN, THUMB_LENGTH, THUMB_RADII = 0.3, 35.0, 0.55, (0.5, 0.35)
 STUMP_REACH = 2.0
 # A piece of a limb's repaint region under this share of its largest piece is dropped.
 SPECK = 0.1
-MIRROR_SCORE = 0.3  # the surviving arm's joints must be seen this well to lend their surface
 
 
 @dataclass(frozen=True)
@@ -350,24 +349,6 @@ def limb_lengths(pose: Pose, side: Side, points: np.ndarray) -> np.ndarray | Non
     return lengths
 
 
-def mirror_chains(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict]
-                  ) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """For each missing arm whose other arm is judged present with its three joints seen
-    (scores at least MIRROR_SCORE): (its chain, the other arm's chain, the other's upper-arm
-    radius in px), chains as :func:`limb_chain` draws a whole arm (shoulder to fingertips):
-    what the limb renderer takes the surviving arm's relief along. An arm over the body or
-    lost cannot lend its surface, so nothing is taken from an arm in doubt."""
-    out = []
-    for v, other in zip(verdicts, verdicts[::-1], strict=True):
-        if not v.missing or other.state != "present" or min(
-                pose.score(f"{other.side}_{j}") for j in ("shoulder", "elbow", "wrist")
-        ) < MIRROR_SCORE:
-            continue
-        source, radii = limb_chain(pose, other.side, "missing_arm")
-        out.append((limb_chain(pose, v.side, "missing_arm")[0], source, float(radii[0])))
-    return out
-
-
 def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
                  width: float | None = None) -> MissingLimb:
     """The limb and repaint region of ``side``'s missing arm on statue mask ``statue`` (HxW
@@ -392,4 +373,4 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
 
 
 __all__ = ["HAND", "RADII", "SEAM", "MissingLimb", "body_axis", "hanging", "in_frame", "limb_chain",
-           "limb_lengths", "mirror_chains", "mirrored", "missing_limb", "place", "thumb"]
+           "limb_lengths", "mirrored", "missing_limb", "place", "thumb"]
