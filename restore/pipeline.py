@@ -16,7 +16,7 @@ import numpy as np
 
 from restore.backends import resolve
 from restore.images import as_mask, as_rgb_uint8, check_region, flatten_background, resize_max
-from restore.inpainting import Inpainting, composite, inpaint
+from restore.inpainting import Inpainting, composite, inpaint, takes_templates
 from restore.inpainting.limb import LimbInpainter
 from restore.inpainting.mirror import mirror_templates
 from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
@@ -352,9 +352,9 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         for v in p.todo:
             guide |= limb_guide(rgb.shape[:2], p.pose, v.side) & region
         templates, lent = mirror_templates(p.pose, p.verdicts)
-        notes += lent
         filled = inpaint(rgb, check_region(region, "repaint region"), config.inpainter, guide,
                          config.device, statue=p.segmentation.mask, templates=templates)
+        notes += lent if takes_templates(config.inpainter, config.device) else []
     else:
         notes.append("Nothing was repainted: the photo is returned unchanged.")
         filled = Inpainting(image=rgb.copy(), mask=region, backend="none")

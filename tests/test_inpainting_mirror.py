@@ -141,6 +141,11 @@ def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
         assert result.changed and len(given[-1]) == lent
         said = MIRROR_NOTE.format("left", "right") in result.notes
         assert said == bool(lent)  # the user is told where the arm's folds came from
+    # a backend that takes no template (the classical reference) gets it and ignores it:
+    # nothing says the arm took the other's folds
+    result = pipeline.run(image, pipeline.RestoreConfig(
+        segmenter="grabcut", pose="statue-net", inpainter="telea"), with_3d=False)
+    assert result.changed and not any("mirrored" in n for n in result.notes)
     template = given[0][0]
     assert isinstance(template, ArmTemplate)
     assert np.allclose(template.source[:3], limb_chain(sure, "right", "missing_arm")[0][:3])

@@ -139,11 +139,17 @@ def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",
     model = INPAINTERS.get(backend, device)
     if getattr(model, "needs_statue", False):
         s = None if statue is None else as_mask(statue, rgb.shape[:2], what="statue mask")
-        more = {"templates": templates} if getattr(model, "takes_templates", False) else {}
+        more = {"templates": templates} if takes_templates(backend, device) else {}
         filled = model.inpaint(rgb, m, g, statue=s, **more)  # type: ignore[call-arg]
     else:
         filled = model.inpaint(rgb, m, g)
     return Inpainting(image=composite(rgb, filled, m), mask=m, backend=backend)
+
+
+def takes_templates(backend: str, device: str = "cpu") -> bool:
+    """True when the ``backend`` (loaded once, by the registry) uses arm templates
+    (:class:`ArmTemplate`): only then does a restored arm take the surviving arm's relief."""
+    return bool(getattr(INPAINTERS.get(backend, device), "takes_templates", False))
 
 
 def crop_box(mask: np.ndarray, margin: float = 0.5, min_side: int = 64
@@ -185,4 +191,4 @@ def _start(lo: int, hi: int, side: int, n: int) -> int:
 
 
 __all__ = ["INPAINTERS", "ArmTemplate", "Inpainter", "Inpainting", "composite", "crop_box",
-           "inpaint"]
+           "inpaint", "takes_templates"]
