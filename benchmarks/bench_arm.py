@@ -65,8 +65,8 @@ def placed_points(s, side: str):  # -> Pose
     return pose_from_points(pts)
 
 
-def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
-            ) -> dict[tuple[str, str], list[dict[str, float]]]:
+def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None,
+            mirror: bool = True) -> dict[tuple[str, str], list[dict[str, float]]]:
     """The real bronze views with an arm removed (restore.synth.amputate), that arm chosen
     and its hand-labelled points placed: scored against the original photos. ``panels``
     collects (original, arm removed, each backend's result) crops around the arm."""
@@ -83,8 +83,8 @@ def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
                slice(max(0, xs.min() - 60), xs.max() + 60))
         row = [case.original[box], amp.image[box]]
         for b in backends:
-            result = run(amp.image, RestoreConfig(side=case.side, inpainter=b), case.pose,
-                         with_3d=False)
+            config = RestoreConfig(side=case.side, inpainter=b, mirror=mirror)
+            result = run(amp.image, config, case.pose, with_3d=False)
             rows.setdefault(("real, placed", b), []).append(arm_scores(
                 result.restored, amp.image, case.original, result.arm_mask.mask, amp.removed))
             row.append(result.restored[box])
@@ -93,8 +93,8 @@ def fireman(backends: list[str], panels: list[list[np.ndarray]] | None = None
     return rows
 
 
-def met(backends: list[str], limit: int, panels: list[list[np.ndarray]] | None = None
-        ) -> dict[tuple[str, str], list[dict[str, float]]]:
+def met(backends: list[str], limit: int, panels: list[list[np.ndarray]] | None = None,
+        mirror: bool = True) -> dict[tuple[str, str], list[dict[str, float]]]:
     """The intact Met statues with one arm cut off (restore.synth.met_amputate): the cut
     painted as the region to repaint (the shape is given; what is measured is the fill's
     material, light and detail against the intact photo: marble, limestone, bronze, gilt
@@ -114,7 +114,7 @@ def met(backends: list[str], limit: int, panels: list[list[np.ndarray]] | None =
         row = [case.original[box], case.image[box]]
         for b in backends:
             result = run(case.image, RestoreConfig(side=case.side, inpainter=b,
-                                                   strategy="painted"),
+                                                   strategy="painted", mirror=mirror),
                          case.pose, painted=case.removed, with_3d=False)
             rows.setdefault(("real Met, hole painted", b), []).append(arm_scores(
                 result.restored, case.image, case.original, result.arm_mask.mask,
@@ -141,6 +141,8 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=60)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--backends", default="limb,gan,unet,telea")
+    ap.add_argument("--no-mirror", action="store_true", help="the limb without the surviving "
+                    "arm's folds (RestoreConfig.mirror=False), to measure what they do")
     ap.add_argument("--met", type=int, default=132, help="intact Met photos to cut an arm "
                     "off (0: none)")
     ap.add_argument("--met-sheet", type=Path, help="write intact | cut | each backend for 8 "
@@ -158,8 +160,8 @@ def main() -> None:
             for b in backends:
                 start = time.perf_counter()
                 try:
-                    result = run(s.damaged, RestoreConfig(side=side, inpainter=b), hint,
-                                 with_3d=False)
+                    config = RestoreConfig(side=side, inpainter=b, mirror=not args.no_mirror)
+                    result = run(s.damaged, config, hint, with_3d=False)
                     restored, region = result.restored, result.arm_mask.mask
                 except ValueError:  # the arm found no room off the statue: nothing painted
                     restored, region = s.damaged, np.zeros(arm.shape, bool)
@@ -168,9 +170,9 @@ def main() -> None:
                 rows.setdefault((mode, b), []).append(arm_scores(
                     restored, s.damaged, s.image, region, arm))
     panels: list[list[np.ndarray]] = []
-    rows |= fireman(backends, panels)
+    rows |= fireman(backends, panels, not args.no_mirror)
     met_panels: list[list[np.ndarray]] = []
-    rows |= met(backends, args.met, met_panels)
+    rows |= met(backends, args.met, met_panels, not args.no_mirror)
     if args.sheet and panels:
         save_sheet(panels, args.sheet)
     if args.met_sheet and met_panels:

@@ -84,6 +84,8 @@ def _restore_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-3d", action="store_true", help="skip the 3D step")
     p.add_argument("--tint", action="store_true",
                    help="colour the restored arm in statue.glb so it stands out")
+    p.add_argument("--no-mirror", action="store_true", help="do not give a restored arm the "
+                   "surviving arm's folds, mirrored (the limb's own grain only)")
     p.add_argument("--out-dir", type=Path, default=Path("out"))
     p.add_argument("--out", type=Path, help="also write the restored photo to this file "
                    "(.png, .jpg, .webp, ...; one photo only)")

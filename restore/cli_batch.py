@@ -47,7 +47,8 @@ def restore_config(args: argparse.Namespace) -> RestoreConfig:
     return RestoreConfig(segmenter=args.segmenter, pose=args.pose_backend,
                          strategy=args.strategy, side=args.side, width=args.width,
                          radius=args.radius, seed=args.seed, inpainter=args.inpainter,
-                         reconstructor=args.reconstructor, tint=args.tint, device=args.device)
+                         reconstructor=args.reconstructor, tint=args.tint,
+                         mirror=not args.no_mirror, device=args.device)
 
 
 def check_restore_backends(args: argparse.Namespace) -> None:

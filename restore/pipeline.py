@@ -57,6 +57,7 @@ class RestoreConfig:
     inpainter: str = "auto"
     reconstructor: str = "auto"
     tint: bool = False  # colour the repainted arm in the 3D model so it stands out
+    mirror: bool = True  # a restored arm takes the surviving arm's folds (inpainting.mirror)
     device: str = "cpu"
 
     @property
@@ -351,7 +352,7 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         guide = np.zeros_like(region)
         for v in p.todo:
             guide |= limb_guide(rgb.shape[:2], p.pose, v.side) & region
-        templates, lent = mirror_templates(p.pose, p.verdicts)
+        templates, lent = mirror_templates(p.pose, p.verdicts) if config.mirror else ((), [])
         filled = inpaint(rgb, check_region(region, "repaint region"), config.inpainter, guide,
                          config.device, statue=p.segmentation.mask, templates=templates)
         notes += lent if takes_templates(config.inpainter, config.device) else []

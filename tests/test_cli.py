@@ -63,6 +63,15 @@ def test_restore_tints_the_restored_arm_in_3d(tmp_path, photo, statue):
     assert np.abs(colours[0] - colours[1]).max() > 30  # ... coloured where the arm was restored
 
 
+def test_no_mirror_leaves_the_surviving_arms_folds_out():
+    from restore.cli import build_parser
+    from restore.cli_batch import restore_config
+
+    parse = build_parser("restore").parse_args
+    assert restore_config(parse(["restore", "photo.jpg"])).mirror
+    assert not restore_config(parse(["restore", "photo.jpg", "--no-mirror"])).mirror
+
+
 def test_each_stage_command(tmp_path, photo, statue):
     kp = tmp_path / "kp.json"
     kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in

@@ -141,6 +141,10 @@ def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
         assert result.changed and len(given[-1]) == lent
         said = MIRROR_NOTE.format("left", "right") in result.notes
         assert said == bool(lent)  # the user is told where the arm's folds came from
+    monkeypatch.setattr(pipeline, "judge", lambda *a, **k: _verdicts("missing_arm", "present"))
+    result = pipeline.run(image, pipeline.RestoreConfig(  # asked not to: nothing is lent
+        segmenter="grabcut", pose="statue-net", inpainter="limb", mirror=False), with_3d=False)
+    assert result.changed and given[-1] == () and not any("mirrored" in n for n in result.notes)
     # a backend that takes no template (the classical reference) gets it and ignores it:
     # nothing says the arm took the other's folds
     result = pipeline.run(image, pipeline.RestoreConfig(
