@@ -31,6 +31,7 @@ from app_handlers import (
     run_restore,
     run_restore_3d,
     run_segment,
+    show_closeup,
     show_keypoints,
     to_inpainting,
     to_masking,
@@ -126,6 +127,9 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             pair = gr.ImageSlider(label="Before / after (drag the bar)", format="png",
                                   elem_id="restore-pair",
                                   height=460, max_height=460)
+            near = gr.ImageSlider(label="Close-up around the restored arm, the photo's own pixels",
+                                  format="png", elem_id="restore-closeup", visible=False,
+                                  height=460, max_height=460)
             with gr.Accordion("Repainted region (over the photo, with the keypoints)",
                               open=False):
                 shown = gr.Image(label="Repainted region and keypoints", height=420)
@@ -136,7 +140,7 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
     _wire_restore(button, picked, anyway, image, f,
-                  [pair, shown, verdict, state, files], model)
+                  [pair, shown, verdict, state, files, near], model)
     return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
             "edit": edit}
 
@@ -164,6 +168,7 @@ def _wire_restore(button: gr.Button, picked: Any, anyway: dict[Side, gr.Button],
         runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI)
     for run in runs:
         run.success(*offer, **UI)
+        run.success(show_closeup, state, outputs[5], **UI)
 
 
 def _segmentation_tab(examples: list[str], live: Live) -> None:

@@ -18,6 +18,7 @@ from restore.pose import Side
 from restore.reconstruction import options as recon
 from restore.ui_helpers import (
     ARM_STATES,
+    closeup,
     drawn,
     editor_props,
     glb_file,
@@ -231,9 +232,10 @@ def run_reconstruct(image: str | None, mask: str | None, backend: str, output: s
 def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inpainter: str,
                 progress: gr.Progress = gr.Progress()
                 ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, str, dict[str, Any],
-                           list[str]]:
+                           list[str], tuple[np.ndarray, np.ndarray] | None]:
     """Before/after pair, the region and keypoints drawn, the per-arm verdict in words, what
-    the 3D step needs, and the downloads (restored.png, arm_mask.png)."""
+    the 3D step needs, the downloads (restored.png, arm_mask.png), and the before/after
+    close-up around the repainted region at the photo's own pixels (None when nothing was)."""
     rgb = _photo(image)
     check_backend("inpainting", inpainter)  # as the CLI: a name refused before any work
     config = pipeline.RestoreConfig(strategy=strategy, side=WHOLE.get(side) or side_of(side),
@@ -248,7 +250,8 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
              "axes": result.limb_axes}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
-    return (rgb, result.restored), shown, verdict, state, files
+    return ((rgb, result.restored), shown, verdict, state, files,
+            closeup(rgb, result.restored, result.arm_mask.mask))
 
 
 def run_example(image: str | None, strategy: str, side: str, inpainter: str,
@@ -262,6 +265,12 @@ def offer_unsure(state: dict[str, Any] | None) -> tuple[Any, Any]:
     """Show "Restore the left / right arm anyway" for each arm the verdicts left unsure."""
     unsure = (state or {}).get("unsure", [])
     return gr.update(visible="left" in unsure), gr.update(visible="right" in unsure)
+
+
+def show_closeup(state: dict[str, Any] | None) -> Any:
+    """Show the close-up around the restored arm only when something was repainted."""
+    repainted = (state or {}).get("repainted")
+    return gr.update(visible=repainted is not None and bool(repainted.any()))
 
 
 def restore_anyway(side: Side) -> Callable[..., Any]:

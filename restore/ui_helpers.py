@@ -122,6 +122,20 @@ def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = 
 # ---- uploads: read by the CLI's own loader ----
 
 
+def closeup(before: np.ndarray, after: np.ndarray, region: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(before, after) cropped around the repainted ``region`` (HxW bool) at the photo's own
+    resolution: a square a half again as long as the region, at least 160 px a side, so the
+    seams and the restored arm's detail are seen at 100 %, not in the whole photo shrunk to
+    the page. None when nothing was repainted."""
+    from restore.inpainting import crop_box
+
+    if not region.any():
+        return None
+    y0, y1, x0, x1 = crop_box(region, margin=0.25, min_side=160)
+    return before[y0:y1, x0:x1], after[y0:y1, x0:x1]
+
+
 def _read(load: Callable[[Path], np.ndarray], path: str | None, what: str) -> np.ndarray:
     if not path:
         raise ValueError(f"Upload a {what} first.")

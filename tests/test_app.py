@@ -142,11 +142,15 @@ def test_reconstruct_returns_a_glb_trimesh_loads(client, files):
 
 def test_full_restore_then_3d(client, files):
     d, points = files
-    pair, shown, verdict, files = client.predict(
+    pair, shown, verdict, files, near = client.predict(
         gradio_client.handle_file(str(d / "photo.png")), points, "missing_arm", "right", "telea",
         api_name="/restore")
     before, restored = (_load(p) for p in pair)
     assert restored.shape[:2] == before.shape[:2] == (320, 240)
+    # the close-up: a crop of both at the photo's own pixels, around what changed
+    close_before, close_after = (_load(p) for p in near)
+    assert close_before.shape == close_after.shape and close_before.shape[0] <= 320
+    assert (close_before != close_after).any()
     assert "Right arm:" in verdict and "as asked" in verdict
     # the downloads, named as the page says; the mask is 0/255 where the photo changed
     assert [Path(f).name for f in files] == ["restored.png", "arm_mask.png"]

@@ -359,8 +359,13 @@ def test_an_example_restore_clears_the_keypoints():
     votary = app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png"
     out = run_example(str(votary), "missing_arm", "auto", "auto",
                       progress=lambda *a, **k: None)
-    (before, after), _, verdict, state, downloads, keypoints = out
+    (before, after), _, verdict, state, downloads, near, keypoints = out
     assert before.shape == after.shape and "arm" in verdict and keypoints == ""
+    # the votary's lost arm is restored: its close-up is shown, the photo's own pixels
+    assert near[1].shape == near[0].shape and near[1].shape[0] < before.shape[0]
+    from app_handlers import show_closeup
+
+    assert show_closeup(state)["visible"] and not show_closeup(None)["visible"]
     assert state["restored"].shape == before.shape and len(downloads) == 2
 
 
@@ -382,8 +387,8 @@ def test_an_unsure_arm_gets_a_restore_anyway_button():
     assert len(offered) == 4  # after Restore, a picked example, and either "anyway" button
     handler = restore_anyway("right")
     votary = app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png"
-    (_, after), _, verdict, state, _ = handler(str(votary), "", "missing_arm", "auto",
-                                               progress=lambda *a, **k: None)
+    (_, after), _, verdict, state, _, _ = handler(str(votary), "", "missing_arm", "auto",
+                                                  progress=lambda *a, **k: None)
     # its upper arm stands (the votary lost the right hand): restored from the elbow
     assert "Right arm: missing below the elbow, restored (as asked)" in verdict
     assert state["unsure"] == [] and after.shape[2] == 3

@@ -194,7 +194,7 @@ def test_an_odd_photo_both_accept_gives_the_same_mask(client, files, capsys, kin
 def test_a_transparent_photo_restores_as_the_cli_restores_it(client, files, capsys, tmp_path):
     assert cli(capsys, "restore", files["rgba"], "--keypoints", files["right"], "--side",
                "right", "--inpainter", "telea", "--no-3d", "--out-dir", tmp_path)[0] == 0
-    _, _, verdict, downloads = client.predict(upload(files["rgba"]), json.dumps(RIGHT),
+    _, _, verdict, downloads, _ = client.predict(upload(files["rgba"]), json.dumps(RIGHT),
                                               "missing_arm", "right", "telea",
                                               api_name="/restore")
     assert "as asked" in verdict

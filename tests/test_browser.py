@@ -130,6 +130,9 @@ def _restore_the_votary(page: Any, shots: Path) -> None:
     status.get_by_text("Left arm: missing").wait_for(timeout=WAIT)
     assert "Right arm: present" in status.inner_text()
     assert page.locator("#restore-pair img").count() == 2  # before and after, and a bar
+    # and around the restored arm, shown once the restore has said what it repainted
+    page.locator("#restore-closeup img").first.wait_for(timeout=WAIT)
+    assert page.locator("#restore-closeup img").count() == 2
     files = page.locator("#restore-files a[download]")
     page.wait_for_function("document.querySelectorAll('#restore-files a[download]').length == 3",
                            timeout=WAIT)

@@ -313,3 +313,22 @@ def test_the_device_is_chosen_once_from_the_environment_or_the_machine():
         pick_device({"STATUE_RESTORE_DEVICE": "gpu0"})
     assert dust3r_chosen("dust3r") and dust3r_chosen("dust3r-224")
     assert not dust3r_chosen("relief") and not dust3r_chosen(None)
+
+
+def test_the_closeup_is_the_photos_own_pixels_around_the_region():
+    from restore.ui_helpers import closeup
+
+    before = np.random.default_rng(0).integers(0, 255, (400, 300, 3), np.uint8)
+    after = before.copy()
+    region = np.zeros((400, 300), bool)
+    region[200:260, 100:120] = True
+    after[region] = 0
+    near_before, near_after = closeup(before, after, region)
+    assert near_before.shape == near_after.shape and min(near_before.shape[:2]) >= 160
+    assert (near_after == 0).all(axis=2).sum() == region.sum()  # all of the region is in it
+    # the crop is the photo's own pixels, not resized: found in it where the region lies
+    ys, xs = np.nonzero((near_after == 0).all(axis=2))
+    y0, x0 = 200 - ys.min(), 100 - xs.min()
+    h, w = near_before.shape[:2]
+    assert np.array_equal(near_before, before[y0:y0 + h, x0:x0 + w])
+    assert closeup(before, before, np.zeros_like(region)) is None  # nothing repainted
