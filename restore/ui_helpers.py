@@ -119,9 +119,6 @@ def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = 
     return [str(out / "restored.png"), str(out / "arm_mask.png")]
 
 
-# ---- uploads: read by the CLI's own loader ----
-
-
 def closeup(before: np.ndarray, after: np.ndarray, region: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray] | None:
     """(before, after) cropped around the repainted ``region`` (HxW bool) at the photo's own
@@ -134,6 +131,9 @@ def closeup(before: np.ndarray, after: np.ndarray, region: np.ndarray
         return None
     y0, y1, x0, x1 = crop_box(region, margin=0.25, min_side=160)
     return before[y0:y1, x0:x1], after[y0:y1, x0:x1]
+
+
+# ---- uploads: read by the CLI's own loader ----
 
 
 def _read(load: Callable[[Path], np.ndarray], path: str | None, what: str) -> np.ndarray:
