@@ -104,10 +104,12 @@ def mirrored_relief(rgb: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     out = np.full(hole.shape, np.nan, np.float32)
     for t in templates:
         band, readable, (y0, x0) = source_band(rgb, statue, hole, t)
+        if band.size == 0:  # the surviving arm lies off the photo: nothing to read
+            continue
         ys, xs = np.nonzero(hole & np.isnan(out))
         readings = chain_readings(np.stack([xs, ys], 1).astype(np.float64), t.target,
                                   t.source)
-        if not readings or band.size == 0:
+        if not readings:
             continue
         nearest = np.min([d for d, _ in readings], axis=0)
         total, weight = np.zeros(len(ys)), np.zeros(len(ys))
