@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from restore.masking.torso import UNRELIABLE, shoulders_from_mask, torso_pose, unreliable
+from restore.masking.torso import (
+    DEEP,
+    UNRELIABLE,
+    buried,
+    shoulders_from_mask,
+    torso_pose,
+    unreliable,
+)
 from restore.pose import KEYPOINT_NAMES, Pose
 
 
@@ -14,12 +21,13 @@ def _torso(h: int = 240, w: int = 200) -> np.ndarray:
     return m
 
 
-def _pose(score: float) -> Pose:
-    """Shoulders and hips on the chest where a pose network puts them on a torso, all scored
-    ``score``."""
+def _pose(score: float, left: tuple[float, float] = (110, 80),
+          right: tuple[float, float] = (90, 80)) -> Pose:
+    """Shoulders (by default on the chest, where a pose network puts them on a torso) and hips
+    below them, all scored ``score``."""
     xy = np.tile(np.array([[100.0, 100.0]], np.float32), (17, 1))
-    for name, point in (("left_shoulder", (110, 80)), ("right_shoulder", (90, 80)),
-                        ("left_hip", (110, 150)), ("right_hip", (90, 150))):
+    for name, point in (("left_shoulder", left), ("right_shoulder", right),
+                        ("left_hip", (left[0], 150)), ("right_hip", (right[0], 150))):
         xy[KEYPOINT_NAMES.index(name)] = point
     return Pose(xy, np.full(17, score, np.float32), "test")
 
@@ -94,11 +102,38 @@ def test_arms_asked_for_on_a_torso_hang_from_its_shoulders(torso_photo):
     assert NOTE in result.notes  # the user is told where the shoulders came from
 
 
-def test_a_torso_is_left_alone_unless_asked_and_a_seen_pose_is_kept(torso_photo):
+def test_shoulders_are_buried_when_both_lie_deep_inside_the_silhouette():
+    mask = _torso()  # the chest spans x 40-159, y 30-109
+    assert buried(_pose(0.9), mask)  # 2.5 shoulder widths deep: on the chest
+    at_edges = _pose(0.9, left=(150, 40), right=(50, 40))  # 0.1 deep: under the deltoids
+    assert not buried(at_edges, mask)
+    # one shoulder at the outline is enough to trust the pair
+    assert not buried(_pose(0.9, left=(150, 40), right=(90, 80)), mask)
+    # exactly DEEP shoulder widths in is not buried; off the statue or the photo, never
+    assert not buried(_pose(0.9, left=(110, 110 - DEEP * 20), right=(90, 110 - DEEP * 20)),
+                      np.pad(mask[:110], ((0, 130), (0, 0))))
+    assert not buried(_pose(0.9, left=(500, 80)), mask)
+    assert not buried(_pose(0.9, left=(110, 80), right=(108, 80)), mask)  # no width to judge
+
+
+def test_a_torso_is_left_alone_unless_asked_and_a_seen_pose_is_kept(torso_photo, monkeypatch):
+    from restore import pipeline
     from restore.pipeline import RestoreConfig, plan
 
     image = torso_photo(0.2)
     p = plan(image, RestoreConfig())
     assert not p.arm_mask.mask.any() and "+silhouette" not in p.pose.backend
-    p = plan(torso_photo(0.9), RestoreConfig(side="left"))
+    monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: _pose(0.9, (150, 40), (50, 40)))
+    p = plan(image, RestoreConfig(side="left"))
     assert "+silhouette" not in p.pose.backend  # shoulders the network sees are its own
+
+
+def test_seen_shoulders_buried_in_the_chest_are_read_off_the_silhouette(torso_photo):
+    from restore.masking.torso import NOTE
+    from restore.pipeline import RestoreConfig, run
+
+    result = run(torso_photo(0.9), RestoreConfig(side="left"), with_3d=False)
+    assert "+silhouette" in result.pose.backend and NOTE in result.notes
+    assert np.array(result.pose.point("left_shoulder"))[0] > 135  # at the flank, not the chest
+    ys, xs = np.nonzero(result.arm_mask.mask)
+    assert ys.min() >= 30 and (xs > 145).any()  # the arm hangs beside the left flank
