@@ -33,7 +33,7 @@ import argparse
 import json
 import time
 from dataclasses import asdict, dataclass
-from multiprocessing import Pool
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,7 +187,9 @@ def build_cache(cfg: RefinerTrainConfig, cache: Path) -> list[Path]:
     todo = [(SEED0 + i, cfg.size, str(cache)) for i in range(cfg.samples)
             if not (cache / f"{SEED0 + i}.skip").exists()]
     if cfg.workers > 0:
-        with Pool(cfg.workers) as pool:
+        # spawned, not forked: a fork after this process has run the pose and segmentation
+        # networks (their thread pools) can hang the children for good
+        with get_context("spawn").Pool(cfg.workers) as pool:
             got = list(tqdm(pool.imap(_cached, todo, chunksize=4), total=len(todo),
                             desc="rendering statues"))
     else:  # in this process
