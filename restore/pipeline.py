@@ -352,7 +352,8 @@ def run(image: np.ndarray, config: RestoreConfig = RestoreConfig(), keypoints: P
         guide = np.zeros_like(region)
         for v in p.todo:
             guide |= limb_guide(rgb.shape[:2], p.pose, v.side) & region
-        templates, lent = mirror_templates(p.pose, p.verdicts) if config.mirror else ((), [])
+        templates, lent = (mirror_templates(p.pose, p.verdicts, rgb.shape[:2]) if config.mirror
+                           else ((), []))
         filled = inpaint(rgb, check_region(region, "repaint region"), config.inpainter, guide,
                          config.device, statue=p.segmentation.mask, templates=templates)
         notes += lent if takes_templates(config.inpainter, config.device) else []

@@ -115,6 +115,14 @@ def test_only_a_surviving_arm_that_is_seen_lends_its_surface():
     unseen[KEYPOINT_NAMES.index("right_wrist")] = 0.1
     assert mirror_templates(Pose(sure.xy, unseen, "t"),
                             _verdicts("missing_arm", "present")) == ((), [])
+    # inside the photo it lends its surface; with its wrist off the photo, nothing is said
+    xs, ys = sure.xy[:, 0], sure.xy[:, 1]
+    shape = (int(ys.max()) + 10, int(xs.max()) + 10)
+    assert len(mirror_templates(sure, _verdicts("missing_arm", "present"), shape)[0]) == 1
+    off = sure.xy.copy()
+    off[KEYPOINT_NAMES.index("right_wrist")] = (-5.0, 20.0)
+    assert mirror_templates(Pose(off, sure.scores, "t"), _verdicts("missing_arm", "present"),
+                            shape) == ((), [])
 
 
 def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):

@@ -130,18 +130,24 @@ def mirrored_relief(rgb: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     return out
 
 
-def mirror_templates(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict]
+def mirror_templates(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict],
+                     shape: tuple[int, int] | None = None
                      ) -> tuple[tuple[ArmTemplate, ...], list[str]]:
     """(templates, notes): for each missing arm whose other arm is judged present with its
-    three joints seen (scores at least MIRROR_SCORE), the template the limb renderer takes
-    the surviving arm's relief along (both chains as :func:`limb_chain` draws a whole arm,
-    shoulder to fingertips; the other's upper-arm radius), and a sentence saying so. An arm
-    over the body or lost cannot lend its surface, so nothing is taken from one in doubt."""
+    three joints seen (scores at least MIRROR_SCORE) and, given the photo's ``shape`` (h, w),
+    inside the photo, the template the limb renderer takes the surviving arm's relief along
+    (both chains as :func:`limb_chain` draws a whole arm, shoulder to fingertips; the other's
+    upper-arm radius), and a sentence saying so. An arm over the body or lost cannot lend
+    its surface, so nothing is taken from one in doubt; nor is anything said to be taken
+    from an arm off the photo, which has no pixels to lend."""
     templates, notes = [], []
     for v, other in zip(verdicts, verdicts[::-1], strict=True):
+        joints = [f"{other.side}_{j}" for j in ("shoulder", "elbow", "wrist")]
         if not v.missing or other.state != "present" or min(
-                pose.score(f"{other.side}_{j}") for j in ("shoulder", "elbow", "wrist")
-        ) < MIRROR_SCORE:
+                pose.score(j) for j in joints) < MIRROR_SCORE:
+            continue
+        if shape is not None and not all(0 <= x < shape[1] and 0 <= y < shape[0]
+                                         for x, y in (pose.point(j) for j in joints)):
             continue
         source, radii = limb_chain(pose, other.side, "missing_arm")
         target = limb_chain(pose, v.side, "missing_arm")[0]
