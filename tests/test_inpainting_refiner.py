@@ -31,6 +31,32 @@ def test_any_size_in_gives_the_same_size_out_and_a_fixed_slice():
     assert torch.allclose(y[0, :, 10, 10:13], again[0, :, 10, 10:13])
 
 
+def test_shading_only_moves_grey_light_inside_the_hole_and_keeps_its_mean():
+    torch.manual_seed(0)
+    model = LimbRefiner(width=8, dilations=(1, 2, 1), shading_only=True)
+    torch.nn.init.normal_(model.head.weight, std=0.1)
+    assert model.head.out_channels == 1
+    x = torch.rand(2, IN_CHANNELS, 40, 30) * 0.5 - 0.25  # well inside [-1, 1]: no clamping
+    hole = torch.zeros(2, 40, 30)
+    hole[:, 10:30, 8:20] = 1.0
+    x[:, 4] = hole
+    with torch.no_grad():
+        residual = model.eval()(x) - x[:, :3]
+    inside = hole[:, None].expand(-1, 3, -1, -1) > 0
+    assert residual[~inside].abs().max() == 0  # nothing moves outside the hole
+    assert residual[inside].abs().max() > 1e-3  # light and shade move inside it
+    # the same for every channel (grey: no hue), and zero mean over each sample's hole
+    assert torch.allclose(residual[:, 0], residual[:, 1]) and torch.allclose(
+        residual[:, 0], residual[:, 2])
+    means = (residual[:, 0] * hole).sum((1, 2)) / hole.sum((1, 2))
+    assert torch.allclose(means, torch.zeros(2), atol=1e-6)
+
+
+def test_shading_only_is_recorded_with_the_weights(tmp_path):
+    LimbRefiner(width=8, dilations=(1, 2, 1), shading_only=True).save_pretrained(str(tmp_path))
+    assert RefinedLimbInpainter.load(source=tmp_path).model.shading_only
+
+
 def test_a_fresh_model_returns_the_render_and_only_the_hole_changes():
     image, statue, limb, guide, _, _ = _one_armed()
     # the refiner corrects the limb lit on the dome, as it was trained on

@@ -46,9 +46,9 @@ HUB = HubModel("statue-restore/limb-refiner", "unpublished", "limb-refiner")
 ENV = "STATUE_RESTORE_LIMB_REFINER_WEIGHTS"
 NOT_SHIPPED = ("No limb-refiner weights ship with statue-restore: trained on renders and real "
                "Met arms it still did worse than the plain limb render on held-out real "
-               "photos (dark bronze came out light); train one with 'python -m "
-               "restore.training.refiner' and set STATUE_RESTORE_LIMB_REFINER_WEIGHTS to its "
-               "folder.")
+               "photos (dark bronze came out light, or, shading only, less like it); train "
+               "one with 'python -m restore.training.refiner' and set "
+               "STATUE_RESTORE_LIMB_REFINER_WEIGHTS to its folder.")
 
 
 class LimbRefiner(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
@@ -56,26 +56,35 @@ class LimbRefiner(nn.Module, PyTorchModelHubMixin, library_name="pytorch",
     """``B x 9 x H x W -> B x 3 x H x W`` in [-1, 1]; any H, W (no downsampling).
 
     width: channels of every hidden layer; dilations: one 3x3 conv per entry (receptive
-    field 1 + 2 * sum(dilations) px: 45 px with the defaults).
+    field 1 + 2 * sum(dilations) px: 45 px with the defaults); shading_only: the residual is
+    one grey channel, its mean over the hole taken out, so the network can move light and
+    shade within the arm but not the arm's colour or level (the render's, from the stump).
     """
 
     def __init__(self, width: int = 24, dilations: tuple[int, ...] | list[int] = (1, 2, 4, 8,
-                                                                                     4, 2, 1)
-                 ) -> None:
+                                                                                     4, 2, 1),
+                 shading_only: bool = False) -> None:
         super().__init__()
+        self.shading_only = bool(shading_only)
         layers: list[nn.Module] = []
         cin = IN_CHANNELS
         for d in dilations:
             layers += [nn.Conv2d(cin, width, 3, padding=int(d), dilation=int(d)), nn.SiLU()]
             cin = width
         self.body = nn.Sequential(*layers)
-        self.head = nn.Conv2d(cin, 3, 1)
+        self.head = nn.Conv2d(cin, 1 if self.shading_only else 3, 1)
         nn.init.zeros_(self.head.weight)  # start as the plain limb render
         nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: B x 9 x H x W (see the module docstring) -> refined RGB in [-1, 1]."""
-        return (x[:, :3] + self.head(self.body(x))).clamp(-1.0, 1.0)
+        residual = self.head(self.body(x))
+        if self.shading_only:  # zero mean over each sample's hole (channel 4)
+            hole = x[:, 4:5]
+            mean = (residual * hole).sum((2, 3), keepdim=True) / hole.sum(
+                (2, 3), keepdim=True).clamp(min=1.0)
+            residual = (residual - mean) * hole
+        return (x[:, :3] + residual).clamp(-1.0, 1.0)
 
 
 def model_input(crop: np.ndarray, hole: np.ndarray, statue: np.ndarray, layers: LimbLayers

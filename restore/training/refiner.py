@@ -63,6 +63,7 @@ class RefinerTrainConfig:
     real: str = ""  # folder of real RGBA cut-outs with arms.jsonl (../shared Met); "" = none
     real_share: float = 0.5  # share of each batch from the real statues' arms
     init: str = ""  # a saved refiner to continue from ("" = a fresh one)
+    shading_only: bool = False  # a zero-mean grey residual: light and shade, not colour
 
 
 def make_sample(seed: int, size: int) -> dict[str, np.ndarray] | None:
@@ -260,7 +261,7 @@ def train(cfg: RefinerTrainConfig, cache: Path, out: Path) -> Path:
     cut, rcut = max(1, len(data) // 10), len(real) // 10
     val, data, val_real, real = data[:cut], data[cut:], real[:rcut], real[rcut:]
     model = (LimbRefiner.from_pretrained(cfg.init) if cfg.init
-             else LimbRefiner(width=cfg.width)).to(cfg.device)
+             else LimbRefiner(width=cfg.width, shading_only=cfg.shading_only)).to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.steps)
     log: list[dict[str, object]] = []
@@ -332,7 +333,10 @@ def train_model(config: TrainConfig) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name, value in asdict(RefinerTrainConfig()).items():
-        ap.add_argument(f"--{name}", type=type(value), default=value)
+        if isinstance(value, bool):  # --shading_only / --no-shading_only
+            ap.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=value)
+        else:
+            ap.add_argument(f"--{name}", type=type(value), default=value)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/statue-restore-refiner"))
     ap.add_argument("--out", type=Path, default=Path("runs/limb-refiner"))
     args = vars(ap.parse_args(argv))
