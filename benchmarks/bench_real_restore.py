@@ -190,7 +190,8 @@ def summarise(rows: list[dict[str, object]]) -> None:
         share = [float(r["statue_repainted"]) for r in rs]  # type: ignore[arg-type]
         broken = "broken" in kind or "amputated" in kind
         # the fill's fine detail against the stone's own, over the photos restored
-        detail = [float(r["detail"]) for r in restored if r["detail"] == r["detail"]]  # type: ignore[arg-type]
+        detail = [d for d in (float(r["detail"]) for r in restored)  # type: ignore[arg-type]
+                  if np.isfinite(d)]
         print(f"| {kind} | {len(rs)} | {changed}/{len(rs)} | "
               f"{f'{len(restored)}/{len(rs)} ({right})' if broken else '-'} | "
               f"{f'{reached}/{len(rs)}' if broken else f'{offers}/{len(rs)} noted'} | "

@@ -23,10 +23,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy import ndimage
 
 from restore.images import main_pieces
-from restore.masking.verdict import ArmVerdict
+from restore.masking.verdict import ArmVerdict, inside_distance
 from restore.pose import KEYPOINT_NAMES, Pose
 
 UNRELIABLE = 0.5  # mean shoulder score under which the pose's shoulders are not used
@@ -59,11 +58,11 @@ def buried(pose: Pose, mask: np.ndarray) -> bool:
                                         pose.point("right_shoulder"))))
     if width < 4:
         return False
-    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     h, w = mask.shape
     for side in ("left", "right"):
         x, y = (int(round(c)) for c in pose.point(f"{side}_shoulder"))
-        if not (0 <= x < w and 0 <= y < h) or depth[y, x] <= DEEP * width:
+        if not (0 <= x < w and 0 <= y < h and mask[y, x]) or (
+                inside_distance(mask, x, y) <= DEEP * width):
             return False
     return True
 
@@ -122,7 +121,7 @@ def read_shoulders(pose: Pose, verdicts: tuple[ArmVerdict, ArmVerdict], mask: np
     only where the arms are drawn from. The caller skips this when the user placed points:
     those are kept."""
     todo = [v for v in verdicts if v.missing]
-    asked = bool(todo) and all(v.chosen_by == "user" for v in todo) and unreliable(pose)
+    asked = all(v.chosen_by == "user" for v in todo) and unreliable(pose)
     if not todo or not (asked or buried(pose, mask)):
         return pose, verdicts
     left, right = (replace(v, state="missing_arm") if v.missing else v for v in verdicts)

@@ -203,7 +203,7 @@ def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = N
     ex, ey = np.round(arm[1]).astype(int)
     depth = 0.0
     if 0 <= ex < w and 0 <= ey < h and mask[ey, ex]:
-        depth = float(_inside_distance(mask, int(ex), int(ey))) / max(span, 1.0)
+        depth = float(inside_distance(mask, int(ex), int(ey))) / max(span, 1.0)
     return Evidence(
         shoulder_score=pose.score(f"{side}_shoulder"), elbow_score=pose.score(f"{side}_elbow"),
         wrist_score=pose.score(f"{side}_wrist"),
@@ -256,7 +256,7 @@ def _legs(pose: Pose, mask: np.ndarray) -> float:
     return float(low - hips) / max(1.0, _torso(pose))
 
 
-def _inside_distance(mask: np.ndarray, x: int, y: int) -> float:
+def inside_distance(mask: np.ndarray, x: int, y: int) -> float:
     """Distance (px) from (x, y) on ``mask`` to the nearest pixel off it, on a local crop."""
     h, w = mask.shape
     r = 64
@@ -361,5 +361,5 @@ def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], side: Side | Literal["a
 
 
 __all__ = ["MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState", "ArmVerdict",
-           "Evidence", "choose_arms", "decide", "gather", "judge", "lost_part", "on_statue",
-           "placed_sides"]
+           "Evidence", "choose_arms", "decide", "gather", "inside_distance", "judge", "lost_part",
+           "on_statue", "placed_sides"]
