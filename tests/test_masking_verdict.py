@@ -5,7 +5,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from restore.masking.verdict import NET_MISSING, NET_UNSURE, ArmVerdict, Evidence, decide, judge
+from restore.masking.verdict import (
+    DEEP_SHOULDERS,
+    NET_MISSING,
+    NET_UNSURE,
+    ArmVerdict,
+    Evidence,
+    decide,
+    judge,
+    shoulders_depth,
+)
 from restore.pose import KEYPOINT_NAMES, Pose
 
 # An arm hanging beside a frontal figure, clearly seen and on the statue all along.
@@ -114,6 +123,38 @@ def test_judge_measures_where_the_statue_ends(bottom, state):
     assert right.state == state, right.evidence
     if state == "unsure":
         assert right.evidence.below_hips < 0 and "bust" in right.sentence()
+
+
+def test_shoulders_deep_in_the_chest_leave_an_arm_on_the_body_unsure_never_present():
+    # DT11659: a headless torso whose shoulders BlazePose puts on the chest draws its lost
+    # arms over the drapery, where they read as present
+    buried = replace(SEEN, shoulders_depth=DEEP_SHOULDERS + 0.1, elbow_depth=0.4,
+                     wrist_score=0.3)
+    assert decide(replace(buried, shoulders_depth=DEEP_SHOULDERS)) == "present"
+    assert decide(buried) == "unsure"
+    # an arm seen clearly, or hanging at the body's side, is the statue's whatever the shoulders
+    assert decide(replace(buried, wrist_score=0.9)) == "present"
+    assert decide(replace(buried, elbow_depth=0.2)) == "present"
+    sentence = ArmVerdict("left", "unsure", buried).sentence()
+    assert "both shoulders deep inside the statue" in sentence and "place or drag" in sentence
+    # what the photo itself shows broken off stays missing (DP108189's arms)
+    assert decide(replace(buried, missing_net=NET_MISSING)) in ("missing_arm",
+                                                                "missing_forearm")
+    pose, mask = _figure(290)
+    wide = np.zeros_like(mask)
+    wide[30:290, 10:190] = True  # the same pose on a chest 180 px wide: shoulders 50 px in
+    assert shoulders_depth(pose, mask) < DEEP_SHOULDERS
+    assert shoulders_depth(pose, wide) == pytest.approx(50 / 60, abs=0.05)
+    assert judge(pose, wide)[0].state == "present"  # its left wrist is seen clearly
+    scores = pose.scores.copy()
+    scores[KEYPOINT_NAMES.index("left_wrist")] = 0.3
+    unseen = Pose(pose.xy, scores, pose.backend)
+    left, _ = judge(unseen, wide)
+    assert left.state == "unsure" and left.evidence.shoulders_depth > DEEP_SHOULDERS
+    assert judge(unseen, mask)[0].state == "present"  # shoulders at the outline: trusted
+    off = np.zeros_like(mask)
+    off[30:290, 100:190] = True  # the right shoulder (x 70) lies off the statue
+    assert shoulders_depth(pose, off) == 0.0
 
 
 def test_judge_refuses_a_mask_that_is_not_bool():

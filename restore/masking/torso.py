@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from restore.images import main_pieces
-from restore.masking.verdict import ArmVerdict, inside_distance
+from restore.masking.verdict import DEEP_SHOULDERS, ArmVerdict, shoulders_depth
 from restore.pose import KEYPOINT_NAMES, Pose
 
 UNRELIABLE = 0.5  # mean shoulder score under which the pose's shoulders are not used
@@ -34,12 +34,7 @@ WIDE = 0.85  # the shoulder row: the first as wide as this share of the upper pa
 INSET = 0.13  # shoulder joint inside the silhouette's edge / the width there (deltoid)
 DROP = 0.08  # ... and below the shoulder row / the width there
 TORSO = 1.3  # shoulder joints -> hips / shoulder span (a person's is about 1.3)
-# Both shoulder joints deeper than this inside the silhouette (in shoulder widths) are not the
-# statue's: a person's shoulder joint lies under the deltoid, near the outline. On the 132
-# intact Met statues the shallower of the two lies a median 0.14 deep (95 % under 0.31; the
-# few deeper are poses wrong altogether, on which no arm is restored); on the headless torsos
-# DP108189 and DT11659, whose shoulders BlazePose puts on the chest, 0.46 and 0.45.
-DEEP = 0.35
+DEEP = DEEP_SHOULDERS  # shoulders deeper in the statue are not its own (verdict.py)
 TAG = "+silhouette"  # appended to the backend name of a pose whose shoulders were read here
 NOTE = ("The pose network could not place this statue's shoulders, so the arms hang from "
         "shoulders read off its silhouette; place the arm's points to pose it otherwise.")
@@ -53,18 +48,8 @@ def unreliable(pose: Pose) -> bool:
 def buried(pose: Pose, mask: np.ndarray) -> bool:
     """True when both of ``pose``'s shoulder joints lie on statue ``mask`` (HxW bool) deeper
     than :data:`DEEP` shoulder widths from its outline (the photo's border counts as
-    outline)."""
-    width = float(np.hypot(*np.subtract(pose.point("left_shoulder"),
-                                        pose.point("right_shoulder"))))
-    if width < 4:
-        return False
-    h, w = mask.shape
-    for side in ("left", "right"):
-        x, y = (int(round(c)) for c in pose.point(f"{side}_shoulder"))
-        if not (0 <= x < w and 0 <= y < h and mask[y, x]) or (
-                inside_distance(mask, x, y) <= DEEP * width):
-            return False
-    return True
+    outline): :func:`restore.masking.verdict.shoulders_depth`."""
+    return shoulders_depth(pose, mask) > DEEP
 
 
 def shoulders_from_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -83,6 +83,17 @@ NET_UNSURE = 0.8
 # body's side; DT11659's arms, lost at the shoulders, are drawn 0.36-0.43 deep, the 7 kept
 # upper arms among the missing Met arms 0.08-0.24).
 DEEP_ELBOW = 0.3
+# Both shoulder joints deeper than this inside the silhouette (in shoulder widths) are not the
+# statue's: a person's shoulder joint lies under the deltoid, near the outline. On the 132
+# intact Met statues the shallower of the two lies a median 0.14 deep (95 % under 0.31; the
+# few deeper are poses wrong altogether, or figures whose arms lie against the body); on the
+# headless torsos DP108189 and DT11659, whose shoulders BlazePose puts on the chest, 0.46 and
+# 0.45. An arm such a pose draws over the body (its elbow deeper than DEEP_ELBOW, its wrist
+# not clearly seen) is left unsure, not present: DT11659's arms, lost at the shoulders, were
+# drawn over the drapery and called present; among the 282 Met photos on grey it leaves
+# unsure one other arm (36994's, bent behind the back) and no labelled intact one. The arms
+# to draw hang from shoulders read off the silhouette (restore.masking.torso).
+DEEP_SHOULDERS = 0.35
 TOLERANCE = 0.06  # samples within this x the shoulder width of the statue count as on it
 SHOULDER_TOLERANCE = 0.15  # the shoulder joint may lie this far off a stump's edge
 
@@ -106,6 +117,7 @@ class Evidence:
     below_hips: float = 1.0  # statue's lowest row below the hips, in torso lengths (< 0: bust)
     missing_net: float = float("nan")  # arm-presence's P(missing) in [0, 1]; NaN: not run
     legs: float = 1.5  # hips -> the seen ankles (else the statue's lowest row), torso lengths
+    shoulders_depth: float = 0.0  # the shallower shoulder's depth in the statue, shoulder widths
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,10 @@ class ArmVerdict:
                  "missing_arm": "missing below the shoulder, restored",
                  "unsure": "unsure, left alone (place or drag its points, or pick this side, "
                            "to restore it)"}[self.state]
+        if self.state == "unsure" and self.evidence.shoulders_depth > DEEP_SHOULDERS:
+            words = ("unsure, left alone: the pose found puts both shoulders deep inside the "
+                     "statue, so whether this arm is there cannot be read (place or drag its "
+                     "points, or pick this side, to restore it)")
         if self.maybe_broken:
             words = ("unsure, left alone: it may be broken off (place or drag its points, or "
                      "pick this side, to restore it)")
@@ -215,7 +231,7 @@ def gather(pose: Pose, mask: np.ndarray, side: Side, dist: np.ndarray | None = N
         upper_length=float(np.linalg.norm(arm[1] - arm[0])) / max(span, 1.0),
         fore_length=float(np.linalg.norm(arm[2] - arm[1])) / max(span, 1.0),
         below_hips=_below_hips(pose, mask), missing_net=float(missing_net),
-        legs=_legs(pose, mask))
+        legs=_legs(pose, mask), shoulders_depth=shoulders_depth(pose, mask))
 
 
 def _near(mask: np.ndarray, dist: np.ndarray, x: int, y: int, tolerance: float) -> bool:
@@ -254,6 +270,22 @@ def _legs(pose: Pose, mask: np.ndarray) -> float:
     hips = (pose.point("left_hip")[1] + pose.point("right_hip")[1]) / 2
     low = max(pose.point("left_ankle")[1], pose.point("right_ankle")[1])
     return float(low - hips) / max(1.0, _torso(pose))
+
+
+def shoulders_depth(pose: Pose, mask: np.ndarray) -> float:
+    """How deep the shallower of ``pose``'s two shoulder joints lies inside statue ``mask``
+    (HxW bool), in shoulder widths (the photo's border counts as outline); 0 when either lies
+    off the statue or the photo, or the shoulders are under 4 px apart."""
+    width = float(np.hypot(*np.subtract(pose.point("left_shoulder"),
+                                        pose.point("right_shoulder"))))
+    h, w = mask.shape
+    depths = []
+    for side in ("left", "right"):
+        x, y = (int(round(c)) for c in pose.point(f"{side}_shoulder"))
+        if width < 4 or not (0 <= x < w and 0 <= y < h and mask[y, x]):
+            return 0.0
+        depths.append(inside_distance(mask, x, y) / width)
+    return float(min(depths))
 
 
 def inside_distance(mask: np.ndarray, x: int, y: int) -> float:
@@ -304,6 +336,9 @@ def decide(e: Evidence) -> ArmState:
     if e.missing_net >= NET_UNSURE:
         return "unsure"  # the photo half shows a break: leave it, but offer to restore it
     if e.upper_on_statue >= ON and e.fore_on_statue >= ON and not unseen:
+        over_body = e.elbow_depth > DEEP_ELBOW and e.wrist_score < SEEN_WRIST
+        if e.shoulders_depth > DEEP_SHOULDERS and over_body:
+            return "unsure"  # shoulders on the chest, the limb drawn over it: no arm seen
         return "present"
     return "unsure"  # e.g. a limb the backend barely sees, drawn over the body: say so
 
@@ -360,6 +395,6 @@ def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], side: Side | Literal["a
     return out[0], out[1]
 
 
-__all__ = ["MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState", "ArmVerdict",
-           "Evidence", "choose_arms", "decide", "gather", "inside_distance", "judge", "lost_part",
-           "on_statue", "placed_sides"]
+__all__ = ["DEEP_SHOULDERS", "MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState",
+           "ArmVerdict", "Evidence", "choose_arms", "decide", "gather", "inside_distance",
+           "judge", "lost_part", "on_statue", "placed_sides", "shoulders_depth"]
