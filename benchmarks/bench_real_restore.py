@@ -9,6 +9,8 @@
   their statue filled out), closer to a visitor's photo than flat grey.
 - ``--framed 0.6``: each cut-out (which its statue fills) at 0.6 of a larger photo's height
   and width, off centre, as in a gallery photo; the result should not hang on the framing.
+- ``--backdrop 255`` (or ``R,G,B``): the Met statues on one flat colour, as a museum's
+  catalogue photo shows them on white or black; the result should not hang on it.
 - ``--upscale 3``: each Met photo enlarged 3x (bicubic), as a visitor's photo is larger than
   the cut-outs; the result should not hang on the resolution.
 - The 7 fireman views (intact real bronze): must come back unchanged.
@@ -88,7 +90,8 @@ def street_backgrounds() -> list[np.ndarray]:
 
 
 def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False,
-              framed: float = 1.0, upscale: float = 1.0
+              framed: float = 1.0, upscale: float = 1.0,
+              backdrop: tuple[int, int, int] | None = None
               ) -> Iterator[tuple[str, np.ndarray, np.ndarray, set[str], str]]:
     """(name, rgb, true statue mask, sides truly missing, kind) for the labelled Met photos;
     with ``unlabelled``, then the others (heads, busts, torsos, reliefs, groups: the SOURCE's
@@ -97,10 +100,13 @@ def met_cases(limit: int | None, unlabelled: bool = False, streets: bool = False
     ``i % 7``) instead of grey; the kinds then say "street". ``framed``: see :func:`_on_grey`
     (photo ``i`` moved 0.15 of the spare width left when ``i`` is even, right when odd).
     ``upscale``: each photo enlarged so many times (bicubic), as a visitor's photo is larger
-    than the cut-outs' 265-590 px."""
+    than the cut-outs' 265-590 px. ``backdrop``: each on that flat colour instead (the kinds
+    then say "backdrop")."""
     met = SHARED / "met"
     backs = street_backgrounds() if streets else []
     where = " street" if streets else ""
+    if backdrop is not None:
+        backs, where = [np.full((600, 400, 3), backdrop, np.uint8)], " backdrop"
     n = 0
 
     def composite(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +229,8 @@ def main() -> None:
                     "'changed' is then a share of the cut-out's box)")
     ap.add_argument("--upscale", type=float, default=1.0, help="enlarge each Met photo so "
                     "many times (bicubic): a visitor's photo is larger than the cut-outs")
+    ap.add_argument("--backdrop", help="composite the Met cut-outs on this flat colour "
+                    "instead of grey: a level (255: white) or R,G,B (a catalogue photo)")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -232,13 +240,18 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated photo names to run (e.g. "
                     "120133.png,DP108190.png), for a sheet of those")
     args = ap.parse_args()
+    colour = None
+    if args.backdrop:
+        levels = [int(v) for v in args.backdrop.split(",")] * 3  # one level: a grey
+        colour = (levels[0], levels[1], levels[2])
     config = RestoreConfig(pose=args.pose, segmenter=args.segmenter, inpainter=args.inpainter,
                            side=args.side)
     rows: list[dict[str, object]] = []
     panels: list[np.ndarray] = []
     start = time.perf_counter()
     cases = [*fireman_cases(),
-             *met_cases(args.limit, args.unlabelled, args.streets, args.framed, args.upscale)]
+             *met_cases(args.limit, args.unlabelled, args.streets, args.framed, args.upscale,
+                        colour)]
     only = {n for n in args.only.split(",") if n}
     cases = [c for c in cases if not only or c[0] in only]
     for name, image, truth, missing, kind in cases:

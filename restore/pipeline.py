@@ -19,7 +19,15 @@ from restore.images import as_mask, as_rgb_uint8, check_region, flatten_backgrou
 from restore.inpainting import Inpainting, composite, inpaint, takes_templates
 from restore.inpainting.limb import LimbInpainter
 from restore.inpainting.mirror import mirror_templates
-from restore.masking import ArmMask, MaskStrategy, get_strategy, make_mask, shapes, torso
+from restore.masking import (
+    ArmMask,
+    MaskStrategy,
+    backdrop,
+    get_strategy,
+    make_mask,
+    shapes,
+    torso,
+)
 from restore.masking.framing import confirm_on_crop
 from restore.masking.missing import limb_lengths, missing_limb, place
 from restore.masking.painted import confirm_by_painting
@@ -317,7 +325,10 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     report = progress or (lambda f, m: None)
     report(0.0, "segmenting the statue")
     seg = segment(rgb, config.segmenter, config.device)
-    pose, verdicts = _judged(rgb, seg, config, keypoints, report)
+    seen = backdrop.on_grey(rgb, seg.mask)  # judged as measured: a plain backdrop on grey
+    if seen is not rgb:
+        seg = segment(seen, config.segmenter, config.device)
+    pose, verdicts = _judged(seen, seg, config, keypoints, report)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere, axes = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

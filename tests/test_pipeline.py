@@ -271,13 +271,20 @@ def test_the_verdict_also_sees_the_pose_on_the_photo_flattened_to_grey(statue, m
         calls.append(list(also))
         return real_judge(p, m, rgb, device, also)
 
-    real_judge = pipeline.judge
+    judged: list[np.ndarray] = []  # the photo as judged (a plain backdrop put on grey)
+
+    def on_grey(rgb, statue_mask):
+        judged.append(real_on_grey(rgb, statue_mask))
+        return judged[-1]
+
+    real_judge, real_on_grey = pipeline.judge, pipeline.backdrop.on_grey
     monkeypatch.setattr(pipeline, "estimate", fake_estimate)
     monkeypatch.setattr(pipeline, "judge", fake_judge)
+    monkeypatch.setattr(pipeline.backdrop, "on_grey", on_grey)
     plan(image, RestoreConfig().resolved())
     assert len(calls) == 1 and len(calls[0]) == len(FLAT_MARGINS) == len(seen) - 1
-    assert (seen[0] == image).all() and all((s == 128).any() and s.shape == image.shape
-                                            for s in seen[1:])
+    assert seen[0] is judged[0] and all((s == 128).any() and s.shape == image.shape
+                                        for s in seen[1:])
     calls.clear()
     plan(image, RestoreConfig(pose="silhouette").resolved())
     assert calls == [[]]
@@ -442,6 +449,9 @@ def test_an_arm_that_may_be_broken_off_is_painted_and_asked_again(monkeypatch, t
     # not the framing check (tested on its own): the crop to this small statue's box would
     # leave the painted arm nowhere to go
     monkeypatch.setattr(pipeline, "confirm_on_crop", lambda rgb, m, verdicts, judge: verdicts)
+    # nor the plain backdrop put on grey (tests/test_masking_backdrop.py): the fake pose
+    # network tells a painted photo by comparing it with this one
+    monkeypatch.setattr(pipeline.backdrop, "on_grey", lambda rgb, statue: rgb)
     monkeypatch.setattr(arm_net, "missing_probability",
                         lambda rgb, statue, pose, device="cpu": {"left": 0.9, "right": 0.1})
     result = run(image, RestoreConfig(pose="statue-net", inpainter="telea"), with_3d=False)
