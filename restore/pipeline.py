@@ -327,7 +327,10 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     seg = segment(rgb, config.segmenter, config.device)
     seen = backdrop.on_grey(rgb, seg.mask)  # judged as measured: a plain backdrop on grey
     if seen is not rgb:
-        seg = segment(seen, config.segmenter, config.device)
+        try:
+            seg = segment(seen, config.segmenter, config.device)
+        except ValueError:  # nothing found on grey (DP271467 on dark grey): as it is
+            seen = rgb
     pose, verdicts = _judged(seen, seg, config, keypoints, report)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere, axes = _region(rgb, seg, pose, todo, config, painted, keypoints)

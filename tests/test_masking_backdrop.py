@@ -96,3 +96,24 @@ def test_the_restore_judges_on_grey_and_returns_the_photo_as_it_was(monkeypatch)
     assert (corner == CUTOUT_GREY).all()  # judged on grey
     outside = ~result.arm_mask.mask
     assert (result.restored[outside] == photo[outside]).all()  # the photo's own backdrop
+
+
+def test_a_statue_found_only_on_the_photo_is_judged_on_the_photo(monkeypatch):
+    from restore import pipeline
+    from restore.pipeline import RestoreConfig, run
+
+    photo, figure = _figure((255, 255, 255))
+    seen: list[np.ndarray] = []
+    real = pipeline.segment
+
+    def segment(rgb, backend, device="cpu"):
+        seen.append(rgb)
+        if len(seen) == 2:  # the grey copy: nothing found there
+            raise ValueError("No statue was found in the image.")
+        return real(rgb, backend, device)
+
+    monkeypatch.setattr(pipeline, "segment", segment)
+    result = run(photo, RestoreConfig(segmenter="grabcut", pose="silhouette"), with_3d=False)
+    assert len(seen) >= 2 and result.segmentation.mask.any()
+    outside = ~result.arm_mask.mask
+    assert (result.restored[outside] == photo[outside]).all()
