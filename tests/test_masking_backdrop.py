@@ -76,21 +76,30 @@ def test_a_white_statue_touching_a_white_backdrop_keeps_its_pixels_inside_the_ma
     assert (grey[core] == photo[core]).all()
 
 
-def test_the_restore_judges_on_grey_and_returns_the_photo_as_it_was(monkeypatch):
+def _restore_seeing(monkeypatch, fail_second: bool = False):
+    """The restore of a figure on white (GrabCut, silhouette pose): (the photo, the result,
+    every image segmented, in order); ``fail_second``: the second segmentation (the grey
+    copy's) finds nothing."""
     from restore import pipeline
     from restore.pipeline import RestoreConfig, run
 
-    photo, figure = _figure((255, 255, 255))
+    photo, _ = _figure((255, 255, 255))
     seen: list[np.ndarray] = []
     real = pipeline.segment
 
     def segment(rgb, backend, device="cpu"):
         seen.append(rgb)
+        if fail_second and len(seen) == 2:
+            raise ValueError("No statue was found in the image.")
         return real(rgb, backend, device)
 
     monkeypatch.setattr(pipeline, "segment", segment)
-    result = run(photo, RestoreConfig(segmenter="grabcut", pose="silhouette",
-                                      side="auto"), with_3d=False)
+    result = run(photo, RestoreConfig(segmenter="grabcut", pose="silhouette"), with_3d=False)
+    return photo, result, seen
+
+
+def test_the_restore_judges_on_grey_and_returns_the_photo_as_it_was(monkeypatch):
+    photo, result, seen = _restore_seeing(monkeypatch)
     assert len(seen) >= 2 and (seen[0] == photo).all()
     corner = seen[1][:5, :5].reshape(-1, 3)
     assert (corner == CUTOUT_GREY).all()  # judged on grey
@@ -99,21 +108,7 @@ def test_the_restore_judges_on_grey_and_returns_the_photo_as_it_was(monkeypatch)
 
 
 def test_a_statue_found_only_on_the_photo_is_judged_on_the_photo(monkeypatch):
-    from restore import pipeline
-    from restore.pipeline import RestoreConfig, run
-
-    photo, figure = _figure((255, 255, 255))
-    seen: list[np.ndarray] = []
-    real = pipeline.segment
-
-    def segment(rgb, backend, device="cpu"):
-        seen.append(rgb)
-        if len(seen) == 2:  # the grey copy: nothing found there
-            raise ValueError("No statue was found in the image.")
-        return real(rgb, backend, device)
-
-    monkeypatch.setattr(pipeline, "segment", segment)
-    result = run(photo, RestoreConfig(segmenter="grabcut", pose="silhouette"), with_3d=False)
+    photo, result, seen = _restore_seeing(monkeypatch, fail_second=True)
     assert len(seen) >= 2 and result.segmentation.mask.any()
     outside = ~result.arm_mask.mask
     assert (result.restored[outside] == photo[outside]).all()
