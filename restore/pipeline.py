@@ -134,10 +134,8 @@ def _flat_poses(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
     """Poses of the photo flattened to grey around the statue, one per FLAT_MARGINS, in the
     photo's pixels, for arm-presence to see the arms as drawn there too: on a busy background
     a pose network draws a lost arm into the clutter, where the network cannot see it missing
-    (two margins, because one pixel of margin can move the pose; Met statues on streets 2 ->
-    4 of 12 found, nothing intact changed). None for the silhouette backend (its pose is the
-    mask's) or without arm-presence's weights. A photo longer than FLAT_SIDE is flattened
-    downscaled: the pose network sees a few hundred pixels of it anyway."""
+    (two margins: one pixel of margin can move the pose). None for the silhouette backend or
+    without arm-presence's weights. A photo longer than FLAT_SIDE is flattened downscaled."""
     if config.pose == "silhouette" or _no_arm_net():
         return []
     small, scale = resize_max(rgb, FLAT_SIDE)
@@ -210,6 +208,10 @@ def _painter(rgb: np.ndarray, seg: Segmentation, pose: Pose, config: RestoreConf
     return paint_and_pose
 
 
+def _segmenter(config: RestoreConfig) -> Callable[[np.ndarray], Segmentation]:
+    return lambda rgb: segment(rgb, config.segmenter, config.device)
+
+
 def _no_arm_net() -> bool:
     """True when the arm-presence weights cannot be had (imported here: torch only on use)."""
     from restore.masking.arm_net import unavailable_reason
@@ -261,21 +263,23 @@ def _region(rgb: np.ndarray, seg: Segmentation, pose: Pose, todo: list[ArmVerdic
     return region, pose, nowhere, tuple(axes)
 
 
-def _judged(rgb: np.ndarray, seg: Segmentation, config: RestoreConfig, keypoints: Pose | None,
-            report: Progress) -> tuple[Pose, tuple[ArmVerdict, ArmVerdict]]:
+def _judged(photo: np.ndarray, rgb: np.ndarray, seg: Segmentation, config: RestoreConfig,
+            keypoints: Pose | None, report: Progress
+            ) -> tuple[Pose, tuple[ArmVerdict, ArmVerdict]]:
     """The figure's pose and its arms' verdicts, judged at the scale the verdict was measured
     at: a photo whose statue is long is judged on a copy shrunk until the statue is
     :data:`~restore.masking.scale.STATUE_SIDE` px long, and the joints are scaled back
-    (:mod:`restore.masking.scale`)."""
+    (:mod:`restore.masking.scale`). ``rgb``: ``photo`` as judged at its size, ``seg`` its
+    mask; a shrunk copy of ``photo`` is put on grey itself (rim unmixed at the judged size)."""
     h, w = rgb.shape[:2]
     factor = judging_scale(seg.mask)
     fx = fy = 1.0
     if factor < 1.0:
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
         fx, fy = size[0] / w, size[1] / h
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        rgb = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
         try:
-            seg = segment(rgb, config.segmenter, config.device)
+            rgb, seg = backdrop.segmented_on_grey(rgb, _segmenter(config))
         except ValueError:  # nothing found at this size: the photo's mask, shrunk
             small = cv2.resize(seg.mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA)
             seg = Segmentation(small > 0, None, seg.backend)
@@ -324,14 +328,8 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     """
     report = progress or (lambda f, m: None)
     report(0.0, "segmenting the statue")
-    seg = segment(rgb, config.segmenter, config.device)
-    seen = backdrop.on_grey(rgb, seg.mask)  # judged as measured: a plain backdrop on grey
-    if seen is not rgb:
-        try:
-            seg = segment(seen, config.segmenter, config.device)
-        except ValueError:  # nothing found on grey (DP271467 on dark grey): as it is
-            seen = rgb
-    pose, verdicts = _judged(seen, seg, config, keypoints, report)
+    seen, seg = backdrop.segmented_on_grey(rgb, _segmenter(config))  # as measured: on grey
+    pose, verdicts = _judged(rgb, seen, seg, config, keypoints, report)
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere, axes = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so

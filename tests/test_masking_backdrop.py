@@ -76,14 +76,14 @@ def test_a_white_statue_touching_a_white_backdrop_keeps_its_pixels_inside_the_ma
     assert (grey[core] == photo[core]).all()
 
 
-def _restore_seeing(monkeypatch, fail_second: bool = False):
-    """The restore of a figure on white (GrabCut, silhouette pose): (the photo, the result,
-    every image segmented, in order); ``fail_second``: the second segmentation (the grey
-    copy's) finds nothing."""
+def _restore_seeing(monkeypatch, fail_second: bool = False, h: int = 300):
+    """The restore of a figure ``h`` px high on white (GrabCut, silhouette pose): (the photo,
+    the result, every image segmented, in order); ``fail_second``: the second segmentation
+    (the grey copy's) finds nothing."""
     from restore import pipeline
     from restore.pipeline import RestoreConfig, run
 
-    photo, _ = _figure((255, 255, 255))
+    photo, _ = _figure((255, 255, 255), h, h * 2 // 3)
     seen: list[np.ndarray] = []
     real = pipeline.segment
 
@@ -112,3 +112,47 @@ def test_a_statue_found_only_on_the_photo_is_judged_on_the_photo(monkeypatch):
     assert len(seen) >= 2 and result.segmentation.mask.any()
     outside = ~result.arm_mask.mask
     assert (result.restored[outside] == photo[outside]).all()
+
+
+def test_a_big_photo_is_put_on_grey_at_the_size_it_is_judged_at(monkeypatch):
+    """A statue longer than STATUE_SIDE is judged shrunk; the shrunk photo is recoloured
+    itself (its rim unmixed at that size), not the full-size grey copy shrunk."""
+    from restore.masking.scale import STATUE_SIDE
+
+    photo, result, seen = _restore_seeing(monkeypatch, h=3 * STATUE_SIDE)
+    assert [s.shape[0] for s in seen[:2]] == [photo.shape[0]] * 2
+    small, small_grey = seen[2], seen[3]
+    assert small.shape[0] < photo.shape[0] and small_grey.shape == small.shape
+    assert (small[:5, :5] == 255).all() and (small_grey[:5, :5] == CUTOUT_GREY).all()
+    outside = ~result.arm_mask.mask
+    assert (result.restored[outside] == photo[outside]).all()
+
+
+def test_a_statue_missed_on_its_backdrop_is_looked_for_on_grey():
+    """A head on white that the segmenter misses (DP271467) is segmented on grey; on a busy
+    background, or missed on grey too, the segmenter's error stands."""
+    from restore.masking.backdrop import segmented_on_grey
+    from restore.segmentation import Segmentation
+
+    photo, figure = _figure((255, 255, 255))
+    asked: list[np.ndarray] = []
+
+    def only_on_grey(rgb):
+        asked.append(rgb)
+        if (rgb[0, 0] != CUTOUT_GREY).any():
+            raise ValueError("No statue was found in the image.")
+        return Segmentation(np.abs(rgb.astype(int) - CUTOUT_GREY).max(axis=2) > 2, None, "t")
+
+    seen, seg = segmented_on_grey(photo, only_on_grey)
+    assert len(asked) == 2 and (seen[0, 0] == CUTOUT_GREY).all()
+    assert (seg.mask == figure).mean() > 0.99
+    busy = np.where(figure[:, :, None], photo,
+                    np.random.default_rng(1).integers(0, 256, photo.shape, dtype=np.uint8))
+    with pytest.raises(ValueError, match="No statue"):
+        segmented_on_grey(busy, only_on_grey)
+
+    def never(rgb):
+        raise ValueError("No statue was found in the image.")
+
+    with pytest.raises(ValueError, match="No statue"):
+        segmented_on_grey(photo, never)
