@@ -23,6 +23,7 @@ from restore.masking import (
     ArmMask,
     MaskStrategy,
     backdrop,
+    facing,
     get_strategy,
     make_mask,
     shapes,
@@ -292,6 +293,7 @@ def _judged(photo: np.ndarray, rgb: np.ndarray, seg: Segmentation, config: Resto
                            keypoints)
     verdicts = confirm_by_painting(pose, verdicts, _painter(rgb, seg, pose, config))
     verdicts = confirm_on_crop(rgb, seg.mask, verdicts, _crop_judge(config))
+    verdicts = facing.doubt_mirrored(pose, verdicts)
     if config.mask_strategy.uses_verdict and not placed_sides(keypoints):
         pose, verdicts = torso.read_shoulders(pose, verdicts, seg.mask)
     if factor < 1.0:
