@@ -13,6 +13,9 @@
   catalogue photo shows them on white or black; the result should not hang on it.
 - ``--upscale 3``: each Met photo enlarged 3x (bicubic), as a visitor's photo is larger than
   the cut-outs; the result should not hang on the resolution.
+- ``--mono``: every photo black and white (its luminance in all three channels), as an
+  archive print scanned; ``--jpeg 40``: every photo saved as a JPEG at that quality and read
+  back, as a phone or a web page delivers it. The result should hang on neither.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -215,6 +218,20 @@ def sheet(rows: list[np.ndarray], path: Path) -> None:
     Image.fromarray(np.vstack(rows)).save(path, quality=90)
 
 
+def as_delivered(image: np.ndarray, mono: bool, jpeg: int | None) -> np.ndarray:
+    """``image`` (HxWx3 uint8) in black and white (ITU-R 601 luminance in every channel)
+    and/or through a JPEG at quality ``jpeg``, as a photo reaches a user."""
+    if mono:
+        luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        image = np.repeat(luma[:, :, None], 3, axis=2)
+    if jpeg is not None:
+        ok, data = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, jpeg])
+        back = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+        assert back is not None
+        image = back[:, :, ::-1].copy()
+    return image
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="only the first N labelled Met statues")
@@ -231,6 +248,9 @@ def main() -> None:
                     "many times (bicubic): a visitor's photo is larger than the cut-outs")
     ap.add_argument("--backdrop", help="composite the Met cut-outs on this flat colour "
                     "instead of grey: a level (255: white) or R,G,B (a catalogue photo)")
+    ap.add_argument("--mono", action="store_true", help="every photo black and white, as an "
+                    "archive print scanned")
+    ap.add_argument("--jpeg", type=int, help="every photo through a JPEG at this quality")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -259,6 +279,7 @@ def main() -> None:
         if kind.startswith("met") and args.framed != 1.0:  # the cut-out's own box
             ys, xs = np.nonzero(truth)
             box = int((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
+        image = as_delivered(image, args.mono, args.jpeg)
         row, restored, region = measure(image, truth, config, box)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
         if row["found"] != "-" or missing or str(row["verdicts"]).startswith("refused"):
