@@ -15,7 +15,9 @@
   the cut-outs; the result should not hang on the resolution.
 - ``--mono``: every photo black and white (its luminance in all three channels), as an
   archive print scanned; ``--jpeg 40``: every photo saved as a JPEG at that quality and read
-  back, as a phone or a web page delivers it. The result should hang on neither.
+  back, as a phone or a web page delivers it; ``--flip``: every photo mirrored left to right
+  (the statue's lost arm is then its other side); ``--top 0.6``: only the top 0.6 of every
+  photo, a close-up cut at the thighs. The result should hang on none of them.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -251,6 +253,9 @@ def main() -> None:
     ap.add_argument("--mono", action="store_true", help="every photo black and white, as an "
                     "archive print scanned")
     ap.add_argument("--jpeg", type=int, help="every photo through a JPEG at this quality")
+    ap.add_argument("--flip", action="store_true", help="every photo mirrored left to right")
+    ap.add_argument("--top", type=float, default=1.0, help="keep only this top share of "
+                    "every photo (a close-up)")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -280,6 +285,11 @@ def main() -> None:
             ys, xs = np.nonzero(truth)
             box = int((np.ptp(ys) + 1) * (np.ptp(xs) + 1))
         image = as_delivered(image, args.mono, args.jpeg)
+        if args.flip:  # a mirrored statue's lost left arm is its right one
+            image, truth = image[:, ::-1].copy(), truth[:, ::-1].copy()
+            missing = {"right" if s == "left" else "left" for s in missing}
+        rows_kept = max(1, round(image.shape[0] * args.top))
+        image, truth = image[:rows_kept].copy(), truth[:rows_kept].copy()
         row, restored, region = measure(image, truth, config, box)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
         if row["found"] != "-" or missing or str(row["verdicts"]).startswith("refused"):
