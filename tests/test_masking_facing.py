@@ -54,3 +54,31 @@ def test_only_the_photos_calls_of_missing_become_unsure():
     asked = replace(missing, chosen_by="user")
     assert doubt_mirrored(figure(True), (present, asked)) == (present, asked)
     assert doubt_mirrored(figure(False), (present, missing)) == (present, missing)
+
+
+def test_the_restore_leaves_a_statue_read_from_behind_as_it_was(monkeypatch):
+    """A one-armed statue whose pose has its sides swapped (a face seen, the figure read
+    from behind): the arm the pose calls missing is left unsure, with the note, and the
+    photo comes back unchanged; without the check that arm would be repainted."""
+    from conftest import draw_statue
+
+    from restore import pipeline
+    from restore.pipeline import RestoreConfig, run
+    from restore.segmentation import Segmentation
+
+    image, mask, pose = draw_statue(arms=("right",))
+    swap = [KEYPOINT_NAMES.index(n.replace("left", "#").replace("right", "left")
+                                 .replace("#", "right")) for n in KEYPOINT_NAMES]
+    scores = np.full(17, 0.9, np.float32)
+    scores[[KEYPOINT_NAMES.index("right_elbow"), KEYPOINT_NAMES.index("right_wrist")]] = 0.2
+    swapped = Pose(pose.xy[swap], scores, "test")
+    monkeypatch.setattr(pipeline, "estimate", lambda *a, **k: swapped)
+    monkeypatch.setattr(pipeline, "segment", lambda *a, **k: Segmentation(mask, None, "t"))
+    monkeypatch.setattr(pipeline, "confirm_on_crop", lambda rgb, m, verdicts, judge: verdicts)
+    config = RestoreConfig(pose="statue-net", inpainter="telea")
+    result = run(image, config, with_3d=False)
+    assert [v.state for v in result.verdicts] == ["present", "unsure"]
+    assert not result.changed and (result.restored == image).all()
+    assert any(DOUBT in n for n in result.notes)
+    monkeypatch.setattr(pipeline.facing, "doubt_mirrored", lambda pose, verdicts: verdicts)
+    assert run(image, config, with_3d=False).verdicts[1].missing
