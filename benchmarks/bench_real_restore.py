@@ -17,7 +17,9 @@
   archive print scanned; ``--jpeg 40``: every photo saved as a JPEG at that quality and read
   back, as a phone or a web page delivers it; ``--flip``: every photo mirrored left to right
   (the statue's lost arm is then its other side); ``--top 0.6``: only the top 0.6 of every
-  photo, a close-up cut at the thighs. The result should hang on none of them.
+  photo, a close-up cut at the thighs; ``--tilt 8``: every photo turned 8 degrees (the
+  corners filled with the cut-outs' grey), as a hand-held photo is; ``--gain 0.5``: every
+  photo underexposed to half its light. The result should hang on none of them.
 - The 7 fireman views (intact real bronze): must come back unchanged.
 - The fireman views with an intact arm removed (restore.synth.amputate, when present): the
   removed arm should be found, and nothing outside the repaint region may change.
@@ -50,7 +52,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from restore.images import load_image, load_mask
+from restore.images import CUTOUT_GREY, load_image, load_mask
 from restore.pipeline import RestoreConfig, run
 from restore.training.arm_quality import own_detail
 from restore.visualize import before_after
@@ -234,6 +236,20 @@ def as_delivered(image: np.ndarray, mono: bool, jpeg: int | None) -> np.ndarray:
     return image
 
 
+def tilted(image: np.ndarray, truth: np.ndarray, degrees: float
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` and its statue mask ``truth`` turned ``degrees`` about the centre (the
+    corners the photo leaves filled with the cut-outs' grey)."""
+    if degrees == 0.0:
+        return image, truth
+    h, w = truth.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    grey = (int(CUTOUT_GREY),) * 3
+    return (cv2.warpAffine(image, turn, (w, h), flags=cv2.INTER_LINEAR, borderValue=grey),
+            cv2.warpAffine(truth.astype(np.uint8), turn, (w, h),
+                           flags=cv2.INTER_NEAREST) > 0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="only the first N labelled Met statues")
@@ -256,6 +272,9 @@ def main() -> None:
     ap.add_argument("--flip", action="store_true", help="every photo mirrored left to right")
     ap.add_argument("--top", type=float, default=1.0, help="keep only this top share of "
                     "every photo (a close-up)")
+    ap.add_argument("--tilt", type=float, default=0.0, help="turn every photo so many degrees")
+    ap.add_argument("--gain", type=float, default=1.0, help="scale every photo's light (0.5: "
+                    "underexposed)")
     ap.add_argument("--pose", default="auto")
     ap.add_argument("--segmenter", default="auto")
     ap.add_argument("--inpainter", default="auto")
@@ -290,6 +309,9 @@ def main() -> None:
             missing = {"right" if s == "left" else "left" for s in missing}
         rows_kept = max(1, round(image.shape[0] * args.top))
         image, truth = image[:rows_kept].copy(), truth[:rows_kept].copy()
+        image, truth = tilted(image, truth, args.tilt)
+        if args.gain != 1.0:
+            image = np.clip(image * args.gain + 0.5, 0, 255).astype(np.uint8)
         row, restored, region = measure(image, truth, config, box)
         rows.append({"name": name, "kind": kind, "truth": missing, **row})
         if row["found"] != "-" or missing or str(row["verdicts"]).startswith("refused"):
