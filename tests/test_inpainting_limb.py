@@ -130,3 +130,15 @@ def test_the_limb_is_lit_on_statue_depths_normals_or_the_dome_without_them(monke
     out = plain.inpaint(image, limb.region, guide, statue)
     assert np.array_equal(out[~limb.region], image[~limb.region])
     assert (out[limb.region] != image[limb.region]).any()
+
+
+def test_edt_is_scipys_exact_distance_transform():
+    from scipy import ndimage
+
+    from restore.inpainting.limb import edt
+
+    rng = np.random.default_rng(3)
+    mask = rng.random((120, 90)) > 0.02  # a few scattered False pixels
+    np.testing.assert_allclose(edt(mask), ndimage.distance_transform_edt(mask), atol=1e-4)
+    full = np.ones((20, 30), bool)  # nothing False: scipy's own answer
+    np.testing.assert_allclose(edt(full), ndimage.distance_transform_edt(full), atol=1e-4)

@@ -161,3 +161,17 @@ def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
     template = given[0][0]
     assert isinstance(template, ArmTemplate)
     assert np.allclose(template.source[:3], limb_chain(sure, "right", "missing_arm")[0][:3])
+
+
+def test_a_wide_blur_is_the_full_size_blur_within_a_twentieth_of_a_level():
+    import cv2
+
+    from restore.inpainting.mirror import wide_blur
+
+    rng = np.random.default_rng(4)
+    lum = cv2.GaussianBlur(rng.normal(50, 20, (400, 300)).astype(np.float32), (0, 0), 3)
+    for sigma in (4.0, 11.0):  # narrow blurs are OpenCV's own
+        assert (wide_blur(lum, sigma) == cv2.GaussianBlur(lum, (0, 0), sigma)).all()
+    for sigma in (12.0, 20.0, 46.0):  # L* units: a grey level is about 0.4
+        off = np.abs(wide_blur(lum, sigma) - cv2.GaussianBlur(lum, (0, 0), sigma))
+        assert off[40:-40, 40:-40].max() < 0.05 and off.max() < 0.2  # the border's reflection
