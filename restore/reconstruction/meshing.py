@@ -26,7 +26,6 @@ from restore.reconstruction.outline import (
     limit_length,
     limit_slope,
     outline_mesh,
-    unique_edges,
 )
 
 REACH = 3.6  # longest edge of the front and the back, in grid steps (see limit_length):
@@ -91,7 +90,7 @@ def closed_mesh(image: np.ndarray, mask: np.ndarray, outline: Outline, front: np
     unit, _, _ = figure_frame(mask)
     step = outline.step * unit
     # seen from behind the back gets the front's limit too (pushed back, never forward)
-    behind = limit_length(base - back * inflation, front[:, :2], unique_edges(outline.faces),
+    behind = limit_length(base - back * inflation, front[:, :2], outline.edges,
                           REACH * step)
     body = close_body(front, behind, outline.faces, outline.rim, step)
     atlas = make_atlas(image, mask, 1.0 / unit, texture_side)
@@ -101,7 +100,7 @@ def closed_mesh(image: np.ndarray, mask: np.ndarray, outline: Outline, front: np
 def side_banded(inflation: np.ndarray, xy: np.ndarray, outline: Outline) -> np.ndarray:
     """(N,) inflation -> the smallest surface above it no steeper than ``SIDE_SLOPE``: the
     rim rises to where the round section turns steep; the rest becomes the side band."""
-    return -limit_slope(-inflation, xy, unique_edges(outline.faces), SIDE_SLOPE)
+    return -limit_slope(-inflation, xy, outline.edges, SIDE_SLOPE)
 
 
 def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
@@ -142,7 +141,7 @@ def mesh_from_depth(image: np.ndarray, mask: np.ndarray, depth: np.ndarray, *,
     rim = outline.rim_vertices
     if relief is None:
         step = outline.step * figure_frame(mask)[0]
-        z = limit_length(z, xy, unique_edges(outline.faces), REACH * step)
+        z = limit_length(z, xy, outline.edges, REACH * step)
         z = z - z.min()
         base, inflation = solve_shape(xy, outline.faces, rim, z[rim])
     else:
@@ -168,7 +167,7 @@ def shape_limbs(front: np.ndarray, middle: np.ndarray, back: float, limbs: np.nd
     ``back`` elsewhere."""
     weight = limb_weight(limbs, mask, outline.points)
     unit = figure_frame(mask)[0]
-    ramp, edges = (weight > 0) & (weight < 1), unique_edges(outline.faces)
+    ramp, edges = (weight > 0) & (weight < 1), outline.edges
     shift = ease(hold(middle, weight, outline.points, unit, axes), ramp, edges)
     front, middle = front + shift, middle + shift
     # where a held limb touches the body again (a hand on the hip or the plinth) its depth

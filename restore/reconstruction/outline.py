@@ -17,6 +17,7 @@ ordered clockwise in the photo, i.e. counter-clockwise seen from +z once y is fl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -42,6 +43,11 @@ class Outline:
     def rim_vertices(self) -> np.ndarray:
         """(R,) indices of the vertices on the contour."""
         return np.unique(self.rim)
+
+    @cached_property
+    def edges(self) -> np.ndarray:
+        """(E, 2) :func:`unique_edges` of the faces, found once (a mesh asks four times)."""
+        return unique_edges(self.faces)
 
 
 def signed_distance(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
