@@ -147,18 +147,18 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     src = near if near.sum() >= 16 else inner
     sy_, sx_ = np.nonzero(src)
     base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
-    todo = hole.copy()
+    todo = np.arange(len(hy))  # the hole's pixels (hy, hx) still without detail
     h, w = lum.shape
     for i in range(32):  # a spiral until every hole pixel has detail
         angle, radius = i * 2.4, 4.0 * i
         off = np.round(base + radius * np.array([np.sin(angle), np.cos(angle)])).astype(int)
-        ty, tx = np.nonzero(todo)
+        ty, tx = hy[todo], hx[todo]
         sy, sx = ty + off[0], tx + off[1]
         ok = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
         ok[ok] = inner[sy[ok], sx[ok]]
         out[ty[ok], tx[ok]] = high[sy[ok], sx[ok]]
-        todo[ty[ok], tx[ok]] = False
-        if not todo.any():
+        todo = todo[~ok]
+        if not todo.size:
             break
     return out
 
