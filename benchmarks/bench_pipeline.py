@@ -99,16 +99,13 @@ def restores(repeat: int, megapixels: float = 2.0) -> None:
     import json
 
     import cv2
-    from PIL import Image
 
     rows = [json.loads(line) for line in (MET / "arms.jsonl").read_text().splitlines()]
     broken = [r["file"] for r in rows if {r["left_arm"], r["right_arm"]} & set(MISSING)]
     print(f"\n{'broken Met statue':18s} {'size':>10s} {'arms':>5s} {'restore s':>9s}")
     times = []
     for name in broken:
-        rgba = np.asarray(Image.open(MET / "images" / name).convert("RGBA"), np.float32)
-        alpha = rgba[:, :, 3:] / 255.0
-        rgb = (rgba[:, :, :3] * alpha + 128.0 * (1 - alpha) + 0.5).astype(np.uint8)
+        rgb = load_image(MET / "images" / name)  # a cut-out comes on the grey it is judged on
         scale = (megapixels * 1e6 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
         size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)

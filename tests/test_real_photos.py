@@ -25,10 +25,7 @@ def _met(kind: str) -> list[tuple[str, np.ndarray, set[str]]]:
         missing = {s for s in ("left", "right") if r[f"{s}_arm"] in MISSING}
         intact = r["left_arm"] == r["right_arm"] == "present"
         if (kind == "broken" and missing) or (kind == "intact" and intact):
-            im = Image.open(MET / "images" / r["file"]).convert("RGBA")
-            bg = Image.new("RGBA", im.size, (128, 128, 128, 255))
-            bg.alpha_composite(im)
-            out.append((r["file"], np.asarray(bg.convert("RGB")), missing))
+            out.append((r["file"], _on(r["file"], 128), missing))
     return out
 
 
