@@ -195,6 +195,29 @@ def _fix_dilations(graph_def: Any) -> None:
             node.attr["dilations"].list.i.extend([1, d[0], d[1], 1])
 
 
+def _undilate(graph_def: Any, tf: Any) -> None:
+    """Atrous convolutions (NHWC dilations ``[1, dh, dw, 1]``) become plain ones whose
+    constant kernel has the gaps filled with zeros: the same sums, and TensorFlow's CPU
+    kernels without oneDNN (CPUs lacking AVX-512, e.g. many AMD ones) refuse dilations."""
+    uses: dict[str, int] = {}
+    for node in graph_def.node:
+        for name in node.input:
+            uses[name.split(":")[0]] = uses.get(name.split(":")[0], 0) + 1
+    consts = {n.name: n for n in graph_def.node if n.op == "Const" and uses.get(n.name) == 1}
+    for node in graph_def.node:
+        d = list(node.attr["dilations"].list.i) if "dilations" in node.attr else []
+        kernel = consts.get(node.input[1].split(":")[0]) if len(node.input) > 1 else None
+        if len(d) != 4 or d[0] != 1 or d[3] != 1 or d[1:3] == [1, 1] or kernel is None:
+            continue
+        k = tf.make_ndarray(kernel.attr["value"].tensor)
+        wide = np.zeros(((k.shape[0] - 1) * d[1] + 1, (k.shape[1] - 1) * d[2] + 1)
+                        + k.shape[2:], k.dtype)
+        wide[:: d[1], :: d[2]] = k
+        kernel.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(wide))
+        del node.attr["dilations"].list.i[:]
+        node.attr["dilations"].list.i.extend([1, 1, 1, 1])
+
+
 def _output_names(graph_def: Any, folder: Path) -> dict[str, str]:
     """Graph node for each of :data:`OUTPUTS`: the exact name, else the shortest name of a
     non-constant node containing it, preferring nodes nothing consumes."""
@@ -230,6 +253,7 @@ def load_tfjs_graph(folder: Path) -> Any:
             value = weights[node.name]
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value))
             node.attr["dtype"].type = tf.as_dtype(value.dtype).as_datatype_enum
+    _undilate(graph_def, tf)
     inputs = [n.name for n in graph_def.node if n.op == "Placeholder"]
     if len(inputs) != 1:
         raise ValueError(f"{folder} has {len(inputs)} inputs; a BodyPix graph has one image.")
