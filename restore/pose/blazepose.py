@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import threading
 import warnings
 from dataclasses import dataclass, replace
@@ -163,7 +164,11 @@ def _load_interpreter(tf: Any, path: Path, threads: int | None) -> Any:
 
 def runtime(threads: int | None = None) -> dict[str, Any]:
     """The loaded interpreters and anchors (``{"detector", "landmarks", "anchors"}``),
-    built on first use and kept; ``threads`` applies to that first load only."""
+    built on first use and kept; ``threads`` applies to that first load only (None: two,
+    or one on a one-core machine; TF Lite's own default is one thread, and the second core
+    takes a third off every pass with the same landmarks)."""
+    if threads is None:
+        threads = min(2, os.cpu_count() or 1)
     with _LOAD_LOCK:
         if not _RUNTIME:
             reason = unavailable_reason()
