@@ -92,14 +92,13 @@ def fit_light(lab: np.ndarray, statue: np.ndarray, normals: np.ndarray | None = 
     return coef
 
 
-def tube_normals(hole: np.ndarray, skeleton: np.ndarray, background: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(HxWx3 unit normals, HxW distance to the background px) of the tube filling ``hole``
-    around ``skeleton``; ``background`` (HxW bool) is what lies beside the tube."""
+def tube_normals(skeleton: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """HxWx3 unit normals of the tube around ``skeleton`` (HxW bool) whose wall lies
+    ``edge`` px away (HxW float: each pixel's distance to the background beside the tube)."""
     d, idx = ndimage.distance_transform_edt(~skeleton, return_indices=True)
-    e = edt(~background)
+    e = edge
     u = np.clip(d / np.maximum(d + e, 1e-6), 0.0, 1.0)
-    h, w = hole.shape
+    h, w = skeleton.shape
     # channel by channel, not stacked and divided whole: the same numbers, a third faster
     gx = (np.arange(w)[None, :] - idx[1]).astype(np.float32)
     gy = (np.arange(h)[:, None] - idx[0]).astype(np.float32)
@@ -107,7 +106,7 @@ def tube_normals(hole: np.ndarray, skeleton: np.ndarray, background: np.ndarray
     n = np.empty((h, w, 3), np.float32)
     n[:, :, 0], n[:, :, 1] = gx / norm * u, gy / norm * u
     n[:, :, 2] = np.sqrt(1 - u ** 2)
-    return n, e.astype(np.float32)
+    return n
 
 
 def edt(mask: np.ndarray) -> np.ndarray:
@@ -259,38 +258,62 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     ``statue`` (HxW bool), whose light is fitted on ``statue_normals`` (HxWx3,
     statue-depth's; None: the silhouette's dome, with :data:`DOME_SHADING` of it), with
     ``relief`` (HxW L* offsets, NaN where none: a surviving arm's, mirrored) added to its
-    lightness. See the module docstring."""
-    from skimage.morphology import skeletonize
-
+    lightness. See the module docstring. Light, colour and grain are learned on the whole
+    crop; the tube is rendered in the hole's box only (outside it: black, alpha 0, normals
+    facing the camera)."""
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     to_hole = distance_to(hole)  # px from the hole, for every step below
     old = statue & ~hole  # the statue as it stands
     if old.sum() < 16:  # no statue beside the hole: learn from the pixels around it
         old = (to_hole <= max(4, 0.1 * max(hole.shape))) & ~hole
-    skeleton = guide & hole if guide is not None and (guide & hole).any() \
-        else skeletonize(hole)
-    background = ~hole & ~statue
-    normals, edge = tube_normals(hole, skeleton, background)
+    edge = edt(hole | statue)  # px to what lies beside the tube (the background)
+    radius = max(4.0, float(edge[hole].max()))
     coef = fit_light(lab, old, statue_normals)
-    share = DOME_SHADING if statue_normals is None else SHADING
-    shade = coef[0] + share * (normals @ coef[1:].astype(np.float32))  # HxWx3
-    base = stump_colour(lab, old, hole, max(4, int(edge[hole].max())), to_hole)
+    base = stump_colour(lab, old, hole, int(radius), to_hole)
     # The luminance level of the statue around the stump (not the stump's edge alone: its
     # underside is often in shadow), the colour of the stump.
-    near = old & (to_hole <= LEVEL_REACH * max(4.0, float(edge[hole].max())))
+    near = old & (to_hole <= LEVEL_REACH * radius)
     lum = lab[:, :, 0][near if near.sum() >= 64 else old]
     level = np.array([float(np.median(lum)), base[1], base[2]])
+    grain = detail_source(lab[:, :, 0], old, hole, to_hole)
+    # the tube itself only where it can show: the hole's box, 2 px of margin so its skeleton
+    # and distances are those of the whole crop (every skeleton pixel lies in the hole)
+    box = _box(hole, 2)
+    into = edt(~old)[box] if (hole & statue).any() else None
+    layers = _tube(hole[box], statue[box], None if guide is None else guide[box], edge[box],
+                   coef, DOME_SHADING if statue_normals is None else SHADING, level,
+                   (grain[box],) if relief is None else (grain[box], np.nan_to_num(relief[box])),
+                   into)
+    rendered = np.zeros(rgb.shape, np.float32)
+    alpha = np.zeros(hole.shape, np.float32)
+    normals = np.zeros(rgb.shape, np.float32)
+    normals[:, :, 2] = 1.0
+    rendered[box], alpha[box], normals[box] = layers.rendered, layers.alpha, layers.normals
+    return LimbLayers(rendered, alpha, normals)
+
+
+def _tube(hole: np.ndarray, statue: np.ndarray, guide: np.ndarray | None, edge: np.ndarray,
+          coef: np.ndarray, share: float, level: np.ndarray,
+          lightness: tuple[np.ndarray, ...], into: np.ndarray | None) -> LimbLayers:
+    """The lit tube in ``hole``'s box (all arguments HxW of that box): ``edge`` px to the
+    background, light ``coef`` (:func:`fit_light`) at ``share`` of its slope, shifted to
+    the stump's CIELAB ``level``, plus each of ``lightness``' L* offsets (grain, relief); ``into``:
+    px into the hole from the standing statue (None: no seam at a stump)."""
+    from skimage.morphology import skeletonize
+
+    skeleton = guide & hole if guide is not None and (guide & hole).any() \
+        else skeletonize(hole)
+    normals = tube_normals(skeleton, edge)
+    shade = coef[0] + share * (normals @ coef[1:].astype(np.float32))  # HxWx3
     shade += level - np.median(shade[hole], axis=0)
-    shade[:, :, 0] += detail_source(lab[:, :, 0], old, hole, to_hole)
-    if relief is not None:
-        shade[:, :, 0] += np.nan_to_num(relief)
+    for offsets in lightness:
+        shade[:, :, 0] += offsets
     new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
     rendered = cv2.cvtColor(new.astype(np.float32), cv2.COLOR_LAB2RGB)
     # alpha: 1 inside the tube, anti-aliased at its outer edge, fading in over the seam
     alpha = np.clip(edge - 0.5, 0.0, 1.0)
     seam = hole & statue
-    if seam.any():
-        into = edt(~old)
+    if into is not None and seam.any():
         # The seam band is at most half the hole's thickness: where the statue mask claims
         # much of the hole (a person mask filling in a lost arm, a painted region over it)
         # the render would otherwise fade into what is there across the whole hole.
@@ -299,6 +322,15 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
         alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
     alpha = np.where(hole, alpha, 0.0).astype(np.float32)
     return LimbLayers(rendered.astype(np.float32), alpha, normals)
+
+
+def _box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """The (rows, cols) bounding box of ``mask`` (HxW bool, not empty) grown by ``margin``
+    px, within the array."""
+    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    h, w = mask.shape
+    return (slice(max(0, int(ys[0]) - margin), min(h, int(ys[-1]) + 1 + margin)),
+            slice(max(0, int(xs[0]) - margin), min(w, int(xs[-1]) + 1 + margin)))
 
 
 def limb_crop(hole: np.ndarray, statue: np.ndarray) -> tuple[slice, slice]:
