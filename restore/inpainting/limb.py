@@ -244,10 +244,17 @@ class LimbLayers:
     normals: np.ndarray
 
     def blend(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8: the render over ``rgb`` by ``alpha``."""
-        a = self.alpha[:, :, None]
-        mixed = a * self.rendered * 255.0 + (1 - a) * rgb.astype(np.float32)
-        return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        """HxWx3 uint8: the render over ``rgb`` (HxWx3 uint8) by ``alpha`` (mixed only in
+        the box where alpha is above 0; elsewhere ``rgb`` as it is, as the mix would give)."""
+        out = np.array(rgb, np.uint8)
+        on = self.alpha > 0
+        if not on.any():
+            return out
+        box = _box(on, 0)
+        a = self.alpha[box][:, :, None]
+        mixed = a * self.rendered[box] * 255.0 + (1 - a) * out[box].astype(np.float32)
+        out[box] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        return out
 
 
 def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
