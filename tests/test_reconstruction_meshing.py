@@ -13,9 +13,15 @@ import time
 import numpy as np
 import trimesh
 
-from restore.reconstruction.back import fill_outside
+from restore.reconstruction.back import fill_outside, row_medians
 from restore.reconstruction.meshing import BACK, LIMB_BACK, figure_frame, mesh_from_depth, world_xy
-from restore.reconstruction.outline import limit_length, limit_slope, outline_mesh, unique_edges
+from restore.reconstruction.outline import (
+    limit_length,
+    limit_slope,
+    outline_mesh,
+    rim_edges,
+    unique_edges,
+)
 from restore.reconstruction.relief import relief_mesh
 from restore.reconstruction.turntable import render
 
@@ -189,6 +195,28 @@ def test_fill_outside_takes_the_nearest_inside_colour():
     image[1, 1], image[3, 4] = (10, 20, 30), (200, 100, 0)
     out = fill_outside(image, keep)
     assert (out[0, 0] == (10, 20, 30)).all() and (out[4, 5] == (200, 100, 0)).all()
+
+
+def test_row_medians_are_nanmedians():
+    rng = np.random.default_rng(3)
+    for width in (1, 2, 7, 600, 701):  # NumPy takes another route from 600 values on
+        values = np.round(rng.random((9, width, 3)) * 255).astype(np.float32)
+        seen = rng.random((9, width)) > 0.5
+        seen[:, 0] = True
+        rows = np.where(seen[..., None], values, np.nan)
+        assert np.array_equal(row_medians(rows), np.nanmedian(rows, axis=1))
+    assert row_medians(np.array([[[1.0], [4.0], [np.nan]]], np.float32))[0, 0] == 2.5
+
+
+def test_edges_are_those_of_a_row_wise_unique():
+    mesh = outline_mesh(_ellipse(300, 200, 60, 120)[1], grid=40)
+    faces = mesh.faces
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    _, inverse, counts = np.unique(np.sort(edges, 1), axis=0, return_inverse=True,
+                                   return_counts=True)
+    assert np.array_equal(rim_edges(faces), edges[counts[inverse.ravel()] == 1])
+    assert np.array_equal(unique_edges(faces), np.unique(np.sort(edges, 1), axis=0))
+    assert unique_edges(np.zeros((0, 3), np.int64)).shape == (0, 2)
 
 
 def test_small_pieces_are_dropped_unless_kept():

