@@ -363,10 +363,17 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     off = main_pieces(limb & ~statue, SPECK)
     seam = np.zeros_like(off)
     band = int(round(SEAM * 2 * radii[0]))
-    if off.any() and band > 0:
+    near_stump = shapes.disc(statue.shape, points[0], 1.0 * radii[0])
+    if off.any() and band > 0 and near_stump.any():
+        # dilated only around the stump's disc (its box grown by the kernel's reach): the
+        # same pixels there as dilating the whole photo, a fraction of the work
+        ys, xs = np.nonzero(near_stump)
+        h, w = statue.shape
+        box = (slice(max(0, ys.min() - band), min(h, ys.max() + band + 1)),
+               slice(max(0, xs.min() - band), min(w, xs.max() + band + 1)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
-        near_off = cv2.dilate(off.astype(np.uint8), kernel).astype(bool)
-        near_stump = shapes.disc(statue.shape, points[0], 1.0 * radii[0])
+        near_off = np.zeros_like(off)
+        near_off[box] = cv2.dilate(off[box].astype(np.uint8), kernel) > 0
         seam = near_off & statue & limb & near_stump
     return MissingLimb(side, state, limb, off | seam, points.astype(np.float32),
                        radii.astype(np.float32))
