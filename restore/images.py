@@ -248,18 +248,33 @@ def save_mask(path: str | Path, mask: np.ndarray) -> Path:
     return p
 
 
+def bounding_slices(mask: np.ndarray, margin: int = 0) -> tuple[slice, slice]:
+    """(rows, cols) of the box around ``mask``'s True pixels (HxW bool, not all False)
+    grown by ``margin`` px on each side, within the array."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return (slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + 1 + margin)),
+            slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + 1 + margin)))
+
+
 def main_pieces(mask: np.ndarray, min_piece: float) -> np.ndarray:
     """mask HxW bool -> the same without the separate pieces (8-connected) whose area is
     under ``min_piece`` times the largest piece's (1.0: the largest piece alone)."""
     import cv2
 
-    count, label, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8),
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return mask.copy()
+    box = bounding_slices(mask)  # every piece lies in it: labelled there, not photo-wide
+    count, label, stats, _ = cv2.connectedComponentsWithStats(mask[box].astype(np.uint8),
                                                               connectivity=8)
     if count <= 2:
-        return mask.astype(bool)
+        return mask.copy()
     area = stats[1:, cv2.CC_STAT_AREA]
     keep = np.r_[False, area >= min_piece * area.max()]
-    return keep[label]
+    out = np.zeros_like(mask)
+    out[box] = keep[label]
+    return out
 
 
 def resize_max(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from restore.images import as_mask, as_rgb_uint8, check_region
+from restore.images import as_mask, as_rgb_uint8, bounding_slices, check_region
 from restore.registry import Registry
 
 
@@ -120,7 +120,11 @@ def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.nda
         raise ValueError(f"The filled image is {b.shape[1]}x{b.shape[0]} but the image is "
                          f"{a.shape[1]}x{a.shape[0]}; fill the same image.")
     m = _mask(mask, a.shape[:2], "inpainting mask")
-    return np.where(m[:, :, None], b, a).astype(np.uint8)
+    out = a.astype(np.uint8)  # a copy: nothing of the caller's is written
+    if m.any():  # only the mask's box is mixed: the rest is ``image`` already
+        box = bounding_slices(m)
+        out[box] = np.where(m[box][:, :, None], b[box], a[box])
+    return out
 
 
 def inpaint(image: np.ndarray, mask: np.ndarray, backend: str = "telea",

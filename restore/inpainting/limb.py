@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from restore.images import bounding_slices
 from restore.inpainting import ArmTemplate, crop_box
 from restore.inpainting.mirror import mirrored_relief
 from restore.masking.shapes import distance_to
@@ -250,7 +251,7 @@ class LimbLayers:
         on = self.alpha > 0
         if not on.any():
             return out
-        box = _box(on, 0)
+        box = bounding_slices(on, 0)
         a = self.alpha[box][:, :, None]
         mixed = a * self.rendered[box] * 255.0 + (1 - a) * out[box].astype(np.float32)
         out[box] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
@@ -285,7 +286,7 @@ def render_layers(rgb: np.ndarray, hole: np.ndarray, statue: np.ndarray,
     grain = detail_source(lab[:, :, 0], old, hole, to_hole)
     # the tube itself only where it can show: the hole's box, 2 px of margin so its skeleton
     # and distances are those of the whole crop (every skeleton pixel lies in the hole)
-    box = _box(hole, 2)
+    box = bounding_slices(hole, 2)
     into = edt(~old)[box] if (hole & statue).any() else None
     layers = _tube(hole[box], statue[box], None if guide is None else guide[box], edge[box],
                    coef, DOME_SHADING if statue_normals is None else SHADING, level,
@@ -329,15 +330,6 @@ def _tube(hole: np.ndarray, statue: np.ndarray, guide: np.ndarray | None, edge: 
         alpha = np.where(seam, np.clip(into / band, 0.0, 1.0), alpha)
     alpha = np.where(hole, alpha, 0.0).astype(np.float32)
     return LimbLayers(rendered.astype(np.float32), alpha, normals)
-
-
-def _box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
-    """The (rows, cols) bounding box of ``mask`` (HxW bool, not empty) grown by ``margin``
-    px, within the array."""
-    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    h, w = mask.shape
-    return (slice(max(0, int(ys[0]) - margin), min(h, int(ys[-1]) + 1 + margin)),
-            slice(max(0, int(xs[0]) - margin), min(w, int(xs[-1]) + 1 + margin)))
 
 
 def limb_crop(hole: np.ndarray, statue: np.ndarray) -> tuple[slice, slice]:
