@@ -29,7 +29,7 @@ def _photo() -> tuple[np.ndarray, np.ndarray]:
     statue = np.zeros((300, 200), bool)
     statue[30:280, 70:131] = True
     statue[80:180, 140:160] = True
-    image = np.where(statue[:, :, None], 180, 30).astype(np.uint8)
+    image = np.repeat(np.where(statue[:, :, None], 180, 30), 3, axis=2).astype(np.uint8)
     image = np.clip(image + rng.integers(-10, 10, image.shape), 0, 255).astype(np.uint8)
     return image, statue
 
