@@ -166,7 +166,7 @@ def test_a_restore_of_one_arm_takes_the_other_arms_surface(monkeypatch):
 def test_a_wide_blur_is_the_full_size_blur_within_a_twentieth_of_a_level():
     import cv2
 
-    from restore.inpainting.mirror import wide_blur
+    from restore.images import wide_blur
 
     rng = np.random.default_rng(4)
     lum = cv2.GaussianBlur(rng.normal(50, 20, (400, 300)).astype(np.float32), (0, 0), 3)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restore.images import wide_blur
 from restore.inpainting import ArmTemplate
 from restore.masking.missing import limb_chain
 from restore.masking.verdict import ArmVerdict
@@ -35,26 +36,6 @@ READ = 0.3  # a pixel whose segments' weights on statue sum under this reads not
 EDGE = 2  # px: source pixels this close to the statue's edge are not read (a rim's halo)
 MIRROR_SCORE = 0.3  # the surviving arm's joints must be seen this well to lend their surface
 MIRROR_NOTE = "The restored {} arm takes its folds and modelling from the {} arm, mirrored."
-
-
-def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """``image`` (HxW float32) Gaussian-blurred at ``sigma`` px; a wide blur (sigma of 12 px
-    or more) is taken on the image shrunk ``sigma // 6`` times by area and enlarged back,
-    its sigma less the area filter's share: within 0.04 L* of the full-size blur away from
-    the border at sigma 12-46 (0.13 at it), and 30x faster (a surviving arm's relief on a
-    2-megapixel photo: 0.35 -> 0.01 s)."""
-    f = int(sigma // 6)
-    if f < 2:
-        return cv2.GaussianBlur(image, (0, 0), sigma)
-    h, w = image.shape[:2]
-    # padded to whole blocks of f px, so that the copy enlarged back lies on the original
-    padded = cv2.copyMakeBorder(image, 0, -h % f, 0, -w % f, cv2.BORDER_REFLECT_101)
-    ph, pw = padded.shape[:2]
-    small = cv2.resize(padded, (pw // f, ph // f), interpolation=cv2.INTER_AREA)
-    inner = np.sqrt(max(sigma ** 2 - f ** 2 / 12.0, 1e-6)) / f
-    big = cv2.resize(cv2.GaussianBlur(small, (0, 0), inner), (pw, ph),
-                     interpolation=cv2.INTER_LINEAR)
-    return big[:h, :w]
 
 
 def relief(lum: np.ndarray, statue: np.ndarray, sigma: float) -> np.ndarray:
