@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restore.images import wide_blur
+from restore.images import bounding_slices, wide_blur
 from restore.inpainting import ArmTemplate
 from restore.masking.missing import limb_chain
 from restore.masking.verdict import ArmVerdict
@@ -102,11 +102,15 @@ def mirrored_relief(rgb: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     ``hole`` pixels of each template's limb; NaN where none reaches (no template, or the
     mapped pixel is off the statue or in the hole)."""
     out = np.full(hole.shape, np.nan, np.float32)
+    if not hole.any():
+        return out
+    rows, cols = bounding_slices(hole)  # the hole's pixels are looked for in its box only
     for t in templates:
         band, readable, (y0, x0) = source_band(rgb, statue, hole, t)
         if band.size == 0:  # the surviving arm lies off the photo: nothing to read
             continue
-        ys, xs = np.nonzero(hole & np.isnan(out))
+        ys, xs = np.nonzero(hole[rows, cols] & np.isnan(out[rows, cols]))
+        ys, xs = ys + rows.start, xs + cols.start
         readings = chain_readings(np.stack([xs, ys], 1).astype(np.float64), t.target,
                                   t.source)
         if not readings:
