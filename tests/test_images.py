@@ -117,6 +117,20 @@ def test_main_pieces_drops_pieces_under_a_share_of_the_largest():
     assert main_pieces(m, 0.05).sum() == 109
     assert main_pieces(m, 0.1).sum() == 100 and main_pieces(m, 1.0)[0, 0]
     assert not main_pieces(np.zeros((4, 4), bool), 0.5).any()
+    away = np.zeros((60, 50), bool)  # labelled in their box: the same as photo-wide
+    away[30:40, 20:30], away[45:47, 40:42] = True, True
+    kept = main_pieces(away, 0.1)
+    assert kept.shape == away.shape and kept.sum() == 100 and kept[30:40, 20:30].all()
+    assert kept is not away and main_pieces(kept, 0.1) is not kept
+
+
+def test_bounding_slices_grow_within_the_array():
+    from restore.images import bounding_slices
+
+    m = np.zeros((10, 8), bool)
+    m[2:4, 5] = True
+    assert bounding_slices(m) == (slice(2, 4), slice(5, 6))
+    assert bounding_slices(m, 3) == (slice(0, 7), slice(2, 8))
 
 
 def _cutout() -> np.ndarray:
