@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restore.images import main_pieces
+from restore.images import bounding_slices, main_pieces
 from restore.masking import shapes
 from restore.masking.verdict import ArmState
 from restore.pose import KEYPOINT_NAMES, Pose, Side
@@ -367,10 +367,7 @@ def missing_limb(statue: np.ndarray, pose: Pose, side: Side, state: ArmState,
     if off.any() and band > 0 and near_stump.any():
         # dilated only around the stump's disc (its box grown by the kernel's reach): the
         # same pixels there as dilating the whole photo, a fraction of the work
-        ys, xs = np.nonzero(near_stump)
-        h, w = statue.shape
-        box = (slice(max(0, ys.min() - band), min(h, ys.max() + band + 1)),
-               slice(max(0, xs.min() - band), min(w, xs.max() + band + 1)))
+        box = bounding_slices(near_stump, band)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
         near_off = np.zeros_like(off)
         near_off[box] = cv2.dilate(off[box].astype(np.uint8), kernel) > 0
