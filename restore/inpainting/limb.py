@@ -97,8 +97,7 @@ def tube_normals(skeleton: np.ndarray, edge: np.ndarray) -> np.ndarray:
     """HxWx3 unit normals of the tube around ``skeleton`` (HxW bool) whose wall lies
     ``edge`` px away (HxW float: each pixel's distance to the background beside the tube)."""
     d, idx = ndimage.distance_transform_edt(~skeleton, return_indices=True)
-    e = edge
-    u = np.clip(d / np.maximum(d + e, 1e-6), 0.0, 1.0)
+    u = np.clip(d / np.maximum(d + edge, 1e-6), 0.0, 1.0)
     h, w = skeleton.shape
     # channel by channel, not stacked and divided whole: the same numbers, a third faster
     gx = (np.arange(w)[None, :] - idx[1]).astype(np.float32)
@@ -251,7 +250,7 @@ class LimbLayers:
         on = self.alpha > 0
         if not on.any():
             return out
-        box = bounding_slices(on, 0)
+        box = bounding_slices(on)
         a = self.alpha[box][:, :, None]
         mixed = a * self.rendered[box] * 255.0 + (1 - a) * out[box].astype(np.float32)
         out[box] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
