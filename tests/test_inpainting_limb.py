@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from conftest import draw_statue
@@ -110,14 +111,15 @@ def test_the_light_is_fitted_on_the_normals_given():
 
 def test_the_limb_is_lit_on_statue_depths_normals_or_the_dome_without_them(monkeypatch):
     from restore.errors import BackendUnavailable
-    from restore.inpainting.limb import LimbInpainter
+    from restore.inpainting.limb import LimbInpainter, fit_size
     from restore.reconstruction import RECONSTRUCTORS, statue_depth_reason
 
     image, statue, limb, guide, _, _ = _one_armed()
     if statue_depth_reason() is not None:
         pytest.skip(f"statue-depth cannot be had here: {statue_depth_reason()}")
     normals = LimbInpainter().statue_normals(image, statue)
-    assert normals is not None and normals.shape == (*statue.shape, 3)
+    w, h = fit_size(statue.shape)
+    assert normals is not None and normals.shape == (h, w, 3)
     assert np.allclose(np.linalg.norm(normals, axis=2), 1, atol=1e-4)
     assert LimbInpainter(depth_light=False).statue_normals(image, statue) is None
 
@@ -130,6 +132,32 @@ def test_the_limb_is_lit_on_statue_depths_normals_or_the_dome_without_them(monke
     out = plain.inpaint(image, limb.region, guide, statue)
     assert np.array_equal(out[~limb.region], image[~limb.region])
     assert (out[limb.region] != image[limb.region]).any()
+
+
+def test_a_big_crops_light_is_fitted_on_normals_read_at_the_fitting_size():
+    # read small, the normals are about the full-size ones shrunk, which the light was fitted on
+    from restore.inpainting.limb import LimbInpainter, fit_size
+    from restore.reconstruction import statue_depth_reason
+    from restore.reconstruction.depth_net import predict_depth, surface_normals
+
+    if statue_depth_reason() is not None:
+        pytest.skip(f"statue-depth cannot be had here: {statue_depth_reason()}")
+    image, statue, *_ = _one_armed()
+    big = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    big_statue = cv2.resize(statue.astype(np.uint8), None, fx=3, fy=3,
+                            interpolation=cv2.INTER_NEAREST) > 0
+    painter = LimbInpainter()
+    small = painter.statue_normals(big, big_statue)
+    w, h = fit_size(big_statue.shape)
+    assert small is not None and small.shape == (h, w, 3) and w < big.shape[1]
+    assert np.allclose(np.linalg.norm(small, axis=2), 1, atol=1e-4)
+    full = surface_normals(predict_depth(painter._depth, big, big_statue), big_statue)
+    shrunk = cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA)
+    shrunk /= np.linalg.norm(shrunk, axis=2, keepdims=True)
+    on = cv2.resize(big_statue.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    inner = cv2.erode(on, np.ones((7, 7), np.uint8)) > 0  # the rim's step differs in scale
+    cos = (small * shrunk).sum(axis=2)[inner]
+    assert np.mean(cos) > 0.98 and np.percentile(cos, 5) > 0.9
 
 
 def test_edt_is_scipys_exact_distance_transform():
