@@ -137,7 +137,7 @@ def test_the_limb_is_lit_on_statue_depths_normals_or_the_dome_without_them(monke
 def test_a_big_crops_light_is_fitted_on_normals_read_at_the_fitting_size():
     # read small, the normals are about the full-size ones shrunk, which the light was fitted on
     from restore.inpainting.limb import LimbInpainter, fit_size
-    from restore.reconstruction import statue_depth_reason
+    from restore.reconstruction import RECONSTRUCTORS, statue_depth_reason
     from restore.reconstruction.depth_net import predict_depth, surface_normals
 
     if statue_depth_reason() is not None:
@@ -151,13 +151,27 @@ def test_a_big_crops_light_is_fitted_on_normals_read_at_the_fitting_size():
     w, h = fit_size(big_statue.shape)
     assert small is not None and small.shape == (h, w, 3) and w < big.shape[1]
     assert np.allclose(np.linalg.norm(small, axis=2), 1, atol=1e-4)
-    full = surface_normals(predict_depth(painter._depth, big, big_statue), big_statue)
+    model = RECONSTRUCTORS.get("statue-depth").model
+    full = surface_normals(predict_depth(model, big, big_statue), big_statue)
     shrunk = cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA)
     shrunk /= np.linalg.norm(shrunk, axis=2, keepdims=True)
     on = cv2.resize(big_statue.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     inner = cv2.erode(on, np.ones((7, 7), np.uint8)) > 0  # the rim's step differs in scale
     cos = (small * shrunk).sum(axis=2)[inner]
     assert np.mean(cos) > 0.98 and np.percentile(cos, 5) > 0.9
+
+
+def test_a_sliver_of_statue_is_read_at_the_fitting_size_too():
+    from restore.inpainting.limb import LimbInpainter, fit_size
+    from restore.reconstruction import statue_depth_reason
+
+    if statue_depth_reason() is not None:
+        pytest.skip(f"statue-depth cannot be had here: {statue_depth_reason()}")
+    rgb = np.full((120, 5, 3), 150, np.uint8)
+    statue = np.ones((120, 5), bool)
+    normals = LimbInpainter().statue_normals(rgb, statue)
+    w, h = fit_size(statue.shape)
+    assert (w, h) == (8, 120) and normals is not None and normals.shape == (120, 8, 3)
 
 
 def test_edt_is_scipys_exact_distance_transform():

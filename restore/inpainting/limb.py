@@ -243,7 +243,8 @@ class LimbInpainter:
         small = cv2.resize(statue.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         if small.sum() < 16:
             return None
-        shrunk = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        same = size == (rgb.shape[1], rgb.shape[0])  # (a sliver under 8 px is widened to 8)
+        shrunk = rgb if same else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         depth = predict_depth(self._depth, shrunk, small, self.device)
         return surface_normals(depth, small, smooth=max(MIN_SMOOTH, NORMAL_SMOOTH * scale))
 
