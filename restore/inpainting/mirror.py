@@ -68,9 +68,12 @@ def chain_readings(points: np.ndarray, target: np.ndarray, source: np.ndarray
         inside = np.clip(t, 0.0, 1.0)
         across = rel @ np.array([-u[1], u[0]])
         beyond = (t - inside) * length  # past either end of the segment, in px
-        # mirrored: the side left of the target's direction is right of the source's
-        where = (sa + su * (inside * slength + beyond)[:, None]
-                 - np.array([-su[1], su[0]]) * across[:, None])
+        # mirrored: the side left of the target's direction is right of the source's; x and
+        # y each in one pass (the numbers of broadcasting sa + su * s - perp * across, Nx2)
+        along = inside * slength + beyond
+        where = np.empty((len(points), 2))
+        where[:, 0] = (sa[0] + su[0] * along) - (-su[1]) * across
+        where[:, 1] = (sa[1] + su[1] * along) - su[0] * across
         out.append((np.hypot(across, beyond), where))
     return out
 
