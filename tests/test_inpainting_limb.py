@@ -184,3 +184,16 @@ def test_edt_is_scipys_exact_distance_transform():
     np.testing.assert_allclose(edt(mask), ndimage.distance_transform_edt(mask), atol=1e-4)
     full = np.ones((20, 30), bool)  # nothing False: scipy's own answer
     np.testing.assert_allclose(edt(full), ndimage.distance_transform_edt(full), atol=1e-4)
+
+
+def test_nonzero_in_the_box_is_numpys_nonzero():
+    from restore.inpainting.limb import _nonzero
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mask = np.zeros((90, 120), bool)
+        y, x = rng.integers(0, 80, 2)
+        mask[y:y + 12, x:x + 30] = rng.random((12, 30))[: 90 - y, : 120 - x] > 0.5
+        for got, want in zip(_nonzero(mask), np.nonzero(mask), strict=True):
+            assert np.array_equal(got, want)
+    assert all(a.size == 0 for a in _nonzero(np.zeros((5, 5), bool)))

@@ -150,10 +150,10 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
     plain = inner & (energy <= GRAIN * float(np.median(energy[inner])))
     if plain.sum() >= 0.25 * inner.sum():  # else the whole statue is carved: take it all
         inner = plain
-    hy, hx = np.nonzero(hole)
+    hy, hx = _nonzero(hole)
     near = inner & ((distance_to(hole) if to_hole is None else to_hole) <= 45)
     src = near if near.sum() >= 16 else inner
-    sy_, sx_ = np.nonzero(src)
+    sy_, sx_ = _nonzero(src)
     base = np.array([sy_.mean() - hy.mean(), sx_.mean() - hx.mean()])
     todo = np.arange(len(hy))  # the hole's pixels (hy, hx) still without detail
     h, w = lum.shape
@@ -169,6 +169,15 @@ def detail_source(lum: np.ndarray, statue: np.ndarray, hole: np.ndarray,
         if not todo.size:
             break
     return out
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero(mask)`` (rows, cols, in the same order) found in the mask's box."""
+    if not mask.any():
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    rows, cols = bounding_slices(mask)
+    ys, xs = np.nonzero(mask[rows, cols])
+    return ys + rows.start, xs + cols.start
 
 
 def stump_colour(lab: np.ndarray, statue: np.ndarray, hole: np.ndarray, reach: int,
@@ -333,7 +342,8 @@ def _tube(hole: np.ndarray, statue: np.ndarray, guide: np.ndarray | None, edge: 
         else skeletonize(hole)
     normals = tube_normals(skeleton, edge)
     shade = coef[0] + share * (normals @ coef[1:].astype(np.float32))  # HxWx3
-    shade += level - np.median(shade[hole], axis=0)
+    # each channel's median over the hole on its own (contiguous) values: the same numbers
+    shade += level - np.array([np.median(shade[:, :, c][hole]) for c in range(3)])
     for offsets in lightness:
         shade[:, :, 0] += offsets
     new = np.dstack([np.clip(shade[:, :, 0], 0, 100), shade[:, :, 1:]])
