@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MIN_SIDE = 32
 MAX_PIXELS = 40_000_000  # ~ 8000 x 5000: beyond this, ask the user to downscale first
+FLOAT_OVERSHOOT = 1.05  # a float image whose largest value is at most this is read as [0, 1]
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2  # PIL raises DecompressionBombError past this
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -58,7 +59,9 @@ def as_rgb_uint8(array: np.ndarray, what: str = "image") -> np.ndarray:
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
             raise ValueError(f"The {what} holds NaN or infinite values; give finite pixels.")
-        scale = 255.0 if a.max(initial=0.0) <= 1.0 else 1.0
+        # [0, 1] floats, allowing the overshoot of a resampling or colour conversion: one
+        # pixel at 1.0001 must not make the whole image read as 0..255 (nearly black)
+        scale = 255.0 if a.max(initial=0.0) <= FLOAT_OVERSHOOT else 1.0
         a = np.clip(a * scale + 0.5, 0, 255).astype(np.uint8)
     elif a.dtype != np.uint8:
         if a.min(initial=0) < 0 or a.max(initial=0) > 255:

@@ -178,3 +178,13 @@ def test_save_image_keeps_transparency_where_the_format_can(tmp_path: Path):
     assert np.array_equal(png, rgba)
     jpg = np.asarray(Image.open(save_image(tmp_path / "a.jpg", rgba)))
     assert jpg.shape == (64, 64, 3) and abs(int(jpg[5, 60].mean()) - 128) <= 3  # on grey
+
+
+def test_float_overshoot_is_still_read_as_zero_to_one():
+    """One pixel a hair over 1.0 (a resampling's ringing) must not make a [0, 1] float image
+    read as 0..255, which would turn it nearly black."""
+    fl = np.full((40, 50, 3), 0.5, np.float32)
+    fl[0, 0, 0] = 1.0001
+    out = as_rgb_uint8(fl)
+    assert out[5, 5, 0] == 128 and out[0, 0, 0] == 255
+    assert as_rgb_uint8(np.full((40, 50, 3), 200.0, np.float32))[0, 0, 0] == 200
