@@ -46,6 +46,8 @@ Progress = Callable[[float, str], None]
 # grey for the extra poses arm-presence is asked about (benchmarks/bench_real_restore.py).
 FLAT_MARGINS = (0.005, 0.015)
 FLAT_SIDE = 2048  # px: a longer photo is flattened downscaled (20 MP restore 1.7 -> 1.2 s)
+# why a missing arm with no room for its limb in the photo is left alone (ArmVerdict.doubt)
+NOWHERE = "its limb found no room off the statue in this photo"
 # The painted check's probe: the limb lit on the silhouette's dome (no weights to load).
 PROBE = LimbInpainter(depth_light=False)
 
@@ -335,7 +337,8 @@ def plan(rgb: np.ndarray, config: RestoreConfig, keypoints: Pose | None = None,
     todo = [v for v in verdicts if v.missing]
     region, pose, nowhere, axes = _region(rgb, seg, pose, todo, config, painted, keypoints)
     # a missing arm with no room in the photo is left alone, and said so
-    left, right = (replace(v, state="unsure") if v.side in nowhere else v for v in verdicts)
+    left, right = (replace(v, state="unsure", doubt=NOWHERE) if v.side in nowhere else v
+                   for v in verdicts)
     todo = [v for v in (left, right) if v.missing]
     side = "both" if len(todo) == 2 else (todo[0].side if todo else "none")
     return Plan(seg, pose, (left, right), ArmMask(region, config.strategy, side), axes)

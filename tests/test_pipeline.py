@@ -463,3 +463,27 @@ def test_an_arm_that_may_be_broken_off_is_painted_and_asked_again(monkeypatch, t
     else:
         assert left.state == "unsure" and left.maybe_broken and not left.confirmed
         assert np.array_equal(result.restored, image)
+
+
+def test_a_missing_arm_with_no_room_is_left_unsure_and_says_why(monkeypatch):
+    """An arm judged missing whose limb finds no room off the statue is left alone, its
+    verdict unsure with the reason in ``doubt`` and in its sentence (not a bare 'unsure')."""
+    from dataclasses import replace
+
+    from restore import pipeline
+    from restore.masking.verdict import ArmVerdict, Evidence
+
+    image, _, _ = draw_statue()
+    e = Evidence(0.9, 0.9, 0.9, 1.0, 0.0, True, 40.0, 0.0, missing_net=0.98)
+    verdicts = (ArmVerdict("left", "missing_arm", e), ArmVerdict("right", "present", e))
+    monkeypatch.setattr(pipeline, "_judged", lambda *a: (Pose(np.zeros((17, 2), np.float32),
+                                                               np.ones(17, np.float32), "t"),
+                                                          verdicts))
+    monkeypatch.setattr(pipeline, "_region", lambda rgb, seg, pose, *a: (
+        np.zeros(rgb.shape[:2], bool), pose, ["left"], ()))
+    plan = pipeline.plan(image, replace(RestoreConfig(), pose="statue-net",
+                                        segmenter="statue-net", inpainter="telea"))
+    left, right = plan.verdicts
+    assert left.state == "unsure" and left.doubt == pipeline.NOWHERE
+    assert pipeline.NOWHERE in left.sentence() and right.state == "present"
+    assert not plan.arm_mask.mask.any()
