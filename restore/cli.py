@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -227,6 +228,13 @@ def _cmd_restore(args: argparse.Namespace) -> str:
     said = f"wrote {args.out_dir}/ ({'restored' if result.changed else 'unchanged'}: {written})"
     if args.out is None:
         return said
+    if not result.changed and args.out.suffix.lower() == args.image.suffix.lower():
+        # nothing repainted: the file itself, not a re-encoding (a JPEG saved again moves
+        # every pixel a little, and the photo was said to come back unchanged)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        if args.out.resolve() != args.image.resolve():
+            shutil.copyfile(args.image, args.out)
+        return f"{said} and {args.out} (a copy of the photo)"
     from restore.images import load_transparency, save_image, with_transparency
 
     restored = with_transparency(result.restored, result.arm_mask.mask,

@@ -47,6 +47,20 @@ def test_restore_out_writes_the_restored_photo_too(tmp_path, photo, capsys):
     assert str(single) in capsys.readouterr().out
 
 
+def test_an_unchanged_jpeg_written_with_out_is_the_file_itself(tmp_path, statue, capsys):
+    """Nothing repainted: ``--out`` with the photo's own format is a copy of the file, not a
+    JPEG saved again (which would move every pixel a little)."""
+    image, _, _ = statue
+    jpeg = tmp_path / "intact.jpg"
+    Image.fromarray(image).save(jpeg, quality=80)
+    single = tmp_path / "same.JPG"
+    assert main(["restore", str(jpeg), "--side", "auto", "--no-3d", "--out-dir",
+                 str(tmp_path / "o"), "--out", str(single)]) == 0
+    said = capsys.readouterr().out
+    assert "(unchanged:" in said  # the drawn statue is intact: nothing is repainted
+    assert single.read_bytes() == jpeg.read_bytes() and "a copy of the photo" in said
+
+
 def test_restore_tints_the_restored_arm_in_3d(tmp_path, photo, statue):
     kp = tmp_path / "kp.json"
     kp.write_text(json.dumps({"keypoints": {k: v[:2] for k, v in
