@@ -241,13 +241,12 @@ def cmd_restore_folder(args: argparse.Namespace) -> str:
         order = {p.name: i for i, p in enumerate(photos)}
         write_summary(summary, sorted(rows, key=lambda r: order[r["photo"]]))
     counts = Counter(r["status"] for r in rows)
-    said = ", ".join(f"{counts[s]} {s}" for s in ("restored", "unchanged", "skipped", "failed")
-                     if counts[s])
-    if counts["skipped"]:
-        said = said.replace("skipped", "skipped (already done)")
+    said = ", ".join(f"{counts[s]} {s}" for s in ("restored", "unchanged", "skipped")
+                     if counts[s]).replace("skipped", "skipped (already done)") or "none"
     if counts["failed"]:
         failed = [r["photo"] for r in rows if r["status"] == "failed"]
         raise ValueError(f"{counts['failed']} of {len(photos)} photos failed ({', '.join(failed)}"
-                         f"; their errors are in {summary}); the others were written: {said}.")
-    return f"wrote {args.out_dir}/ ({len(photos)} photos: {said}; one folder each, {SUMMARY})"
+                         f"; their errors are in {summary}); the others: {said}.")
+    noun = "photo" if len(photos) == 1 else "photos"
+    return f"wrote {args.out_dir}/ ({len(photos)} {noun}: {said}; one folder each, {SUMMARY})"
 

@@ -103,6 +103,9 @@ def test_a_bad_photo_is_recorded_and_the_rest_go_on(folder, tmp_path, capsys):
     (error,) = [line for line in said.err.splitlines() if ": error: " in line]
     assert error.startswith("restore restore: error: 2 of 5 photos failed (broken.png, "
                             "strip.png;") and "summary.csv" in error
+    # the others are the three written, never the failures themselves
+    assert "the others: " in error
+    assert "failed." not in error.split("the others: ")[1]
     rows = _summary(out)
     assert rows["broken.png"]["status"] == "failed"
     assert "not an image this tool can read" in rows["broken.png"]["error"]
