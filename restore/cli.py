@@ -230,10 +230,10 @@ def _cmd_restore(args: argparse.Namespace) -> str:
         return said
     if not result.changed and args.out.suffix.lower() == args.image.suffix.lower():
         # nothing repainted: the file itself, not a re-encoding (a JPEG saved again moves
-        # every pixel a little, and the photo was said to come back unchanged)
+        # every pixel a little, and the photo was said to come back unchanged); --out is
+        # never the photo itself (check_out_file refuses it)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        if args.out.resolve() != args.image.resolve():
-            shutil.copyfile(args.image, args.out)
+        shutil.copyfile(args.image, args.out)
         return f"{said} and {args.out} (a copy of the photo)"
     from restore.images import load_transparency, save_image, with_transparency
 
