@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from restore.images import load_image, load_mask
-from restore.segmentation import PART_NAMES, SEGMENTERS, Segmentation, segment
+from restore.segmentation import (
+    FLAT_STD,
+    PART_NAMES,
+    SEGMENTERS,
+    Segmentation,
+    coarse_contrast,
+    segment,
+)
 from tests.conftest import iou
 
 
@@ -26,6 +33,19 @@ def test_no_figure_is_a_clear_error():
     flat = np.full((120, 100, 3), 128, np.uint8)
     with pytest.raises(ValueError, match="No statue"):
         segment(flat)
+
+
+@pytest.mark.parametrize("backend", ["grabcut", "statue-net"])
+def test_a_flat_noisy_or_clear_image_is_refused_before_any_segmenter_runs(backend, statue):
+    rng = np.random.default_rng(1)
+    flat = np.full((300, 200, 3), 90, np.uint8)
+    noise = rng.integers(0, 256, (600, 400, 3)).astype(np.uint8)
+    clear = np.zeros((300, 200, 4), np.uint8)
+    for image in (flat, noise, clear):
+        with pytest.raises(ValueError, match="one flat colour, fully transparent or noise"):
+            segment(image, backend)
+    assert coarse_contrast(noise) < FLAT_STD <= coarse_contrast(statue[0])
+    segment(statue[0], backend)  # the drawn statue on its plain ground is not refused
 
 
 def test_part_mask_needs_parts(statue):
