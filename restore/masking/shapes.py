@@ -68,3 +68,17 @@ def tapered(shape: tuple[int, int], points: np.ndarray, radii: np.ndarray) -> np
 def distance_to(mask: np.ndarray) -> np.ndarray:
     """HxW float32: each pixel's distance (px) to the nearest True pixel of ``mask``."""
     return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+
+
+def inside_distance(mask: np.ndarray, x: int, y: int) -> float:
+    """Distance (px) from (x, y) on ``mask`` to the nearest pixel off it, on a local crop."""
+    h, w = mask.shape
+    r = 64
+    while True:
+        y0, y1, x0, x1 = max(0, y - r), min(h, y + r + 1), max(0, x - r), min(w, x + r + 1)
+        crop = np.pad(mask[y0:y1, x0:x1], 1)  # the photo's border counts as off the statue
+        dist = cv2.distanceTransform(crop.astype(np.uint8), cv2.DIST_L2, 5)
+        d = float(dist[y - y0 + 1, x - x0 + 1])
+        if d < r - 1 or (y0 == 0 and x0 == 0 and y1 == h and x1 == w):
+            return d
+        r *= 2

@@ -22,10 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import cv2
 import numpy as np
 
-from restore.masking.shapes import distance_to
+from restore.masking.shapes import distance_to, inside_distance
 from restore.pose import Pose, Side
 
 ArmState = Literal["present", "missing_forearm", "missing_arm", "unsure"]
@@ -288,20 +287,6 @@ def shoulders_depth(pose: Pose, mask: np.ndarray) -> float:
     return float(min(depths))
 
 
-def inside_distance(mask: np.ndarray, x: int, y: int) -> float:
-    """Distance (px) from (x, y) on ``mask`` to the nearest pixel off it, on a local crop."""
-    h, w = mask.shape
-    r = 64
-    while True:
-        y0, y1, x0, x1 = max(0, y - r), min(h, y + r + 1), max(0, x - r), min(w, x + r + 1)
-        crop = np.pad(mask[y0:y1, x0:x1], 1)  # the photo's border counts as off the statue
-        dist = cv2.distanceTransform(crop.astype(np.uint8), cv2.DIST_L2, 5)
-        d = float(dist[y - y0 + 1, x - x0 + 1])
-        if d < r - 1 or (y0 == 0 and x0 == 0 and y1 == h and x1 == w):
-            return d
-        r *= 2
-
-
 def lost_part(e: Evidence) -> ArmState:
     """How much of an arm called missing (by arm-presence, or by the user) is lost: below the
     elbow when the pose network sees an upper arm on the statue (its elbow seen, the segment
@@ -396,5 +381,5 @@ def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], side: Side | Literal["a
 
 
 __all__ = ["DEEP_SHOULDERS", "MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState",
-           "ArmVerdict", "Evidence", "choose_arms", "decide", "gather", "inside_distance",
+           "ArmVerdict", "Evidence", "choose_arms", "decide", "gather",
            "judge", "lost_part", "on_statue", "placed_sides", "shoulders_depth"]
