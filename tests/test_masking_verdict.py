@@ -270,3 +270,23 @@ def test_a_shoulder_just_beyond_the_photo_edge_is_judged_by_its_distance_to_the_
     far = Pose(xy + np.float32([[-40, 0]] * 17) * (np.arange(17) == 5)[:, None], pose.scores,
                "t")
     assert not gather(far, mask, "left").shoulder_on_statue
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"shoulder_score": 0.2}, "barely sees its shoulder"),
+    ({"shoulder_on_statue": False}, "its shoulder off the statue"),
+    ({"elbow_score": 0.2, "wrist_score": 0.1, "elbow_depth": 0.3}, "barely sees its elbow"),
+    ({"fore_on_statue": 0.1}, "sees its wrist, but not on the statue's outline"),
+    ({"wrist_score": 0.2, "fore_on_statue": 0.1, "upper_length": 0.1}, "too short to judge"),
+    ({"wrist_score": 0.2, "fore_on_statue": 0.5}, "partly on the statue and partly off it"),
+])
+def test_every_arm_left_unsure_says_why(change, why):
+    """An unsure arm's sentence and pose.json name what the rule rested on (stop 38's audit:
+    three amputated fireman views were left 'unsure' with no reason given)."""
+    evidence = replace(SEEN, **change)
+    assert decide(evidence) == "unsure"
+    verdict = ArmVerdict("left", "unsure", evidence)
+    assert why in verdict.reason and verdict.to_json()["reason"] == verdict.reason
+    assert verdict.sentence().startswith(f"left arm: unsure, left alone: {verdict.reason} (")
+    assert ArmVerdict("left", "present", SEEN).reason == ""
+

@@ -138,34 +138,34 @@ class ArmVerdict:
 
     @property
     def maybe_broken(self) -> bool:
-        """Left unsure although arm-presence half sees a break (p >= NET_UNSURE): its note
-        says it may be broken off."""
+        """Left unsure although arm-presence half sees a break (p >= NET_UNSURE)."""
         return self.state == "unsure" and self.evidence.missing_net >= NET_UNSURE
+
+    @property
+    def reason(self) -> str:
+        """Why an arm was left unsure, in words for the user ("" for the other states)."""
+        e = self.evidence
+        if self.state != "unsure":
+            return ""
+        if e.below_hips < MIN_BELOW_HIPS:
+            return "the statue ends above its hips, as a bust does"  # its arms cut with it
+        if e.legs > MAX_LEGS:
+            return "the pose found puts the hips too high to tell where this statue's arms were"
+        if self.doubt:
+            return f"it looked broken off, but {self.doubt}"
+        if self.maybe_broken:
+            return "it may be broken off"
+        if e.shoulders_depth > DEEP_SHOULDERS:
+            return "the pose found puts both shoulders deep inside the statue, hiding this arm"
+        return unsure_why(e)
 
     def sentence(self) -> str:
         """Plain words for the CLI and the app, e.g. 'left arm: forearm missing, restored'."""
         words = {"present": "present, left alone",
                  "missing_forearm": "missing below the elbow, restored",
                  "missing_arm": "missing below the shoulder, restored",
-                 "unsure": "unsure, left alone (place or drag its points, or pick this side, "
-                           "to restore it)"}[self.state]
-        if self.state == "unsure" and self.evidence.shoulders_depth > DEEP_SHOULDERS:
-            words = ("unsure, left alone: the pose found puts both shoulders deep inside the "
-                     "statue, so whether this arm is there cannot be read (place or drag its "
-                     "points, or pick this side, to restore it)")
-        if self.maybe_broken:
-            words = ("unsure, left alone: it may be broken off (place or drag its points, or "
-                     "pick this side, to restore it)")
-        if self.state == "unsure" and self.doubt:
-            words = (f"unsure, left alone: it looked broken off, but {self.doubt} (place or "
-                     "drag its points, or pick this side, to restore it)")
-        if self.state == "unsure" and self.evidence.legs > MAX_LEGS:
-            words = ("unsure, left alone: the pose found puts the hips too high for this "
-                     "statue, so where its arms were cannot be read (place or drag its "
-                     "points, or pick this side, to restore it)")
-        if self.state == "unsure" and self.evidence.below_hips < MIN_BELOW_HIPS:
-            words = ("unsure, left alone: the statue ends above its hips, as a bust does "
-                     "(place or drag its points, or pick this side, to restore it)")
+                 "unsure": f"unsure, left alone: {self.reason} (place or drag its points, or "
+                           "pick this side, to restore it)"}[self.state]
         by = " (as asked)" if self.chosen_by == "user" else ""
         net = self.evidence.missing_net
         seen = ""  # what the arm-presence network saw, when it tipped or shaped the verdict
@@ -180,8 +180,8 @@ class ArmVerdict:
         """State, who chose it, whether it may be broken off (:attr:`maybe_broken`), and the
         evidence (NaN, a measure not taken, as null)."""
         e = self.evidence
-        return {"state": self.state, "chosen_by": self.chosen_by, "doubt": self.doubt,
-                "confirmed": self.confirmed,
+        return {"state": self.state, "chosen_by": self.chosen_by, "reason": self.reason,
+                "doubt": self.doubt, "confirmed": self.confirmed,
                 "maybe_broken": self.maybe_broken,
                 "evidence": {k: None if np.isnan(float(v)) else round(float(v), 3)
                              for k, v in vars(e).items()}}
@@ -298,6 +298,21 @@ def lost_part(e: Evidence) -> ArmState:
     return "missing_forearm" if kept_upper else "missing_arm"
 
 
+def unsure_why(e: Evidence) -> str:
+    """Why :func:`decide` said "unsure", where :attr:`ArmVerdict.reason` has no bigger cause."""
+    if e.shoulder_score < MIN_SHOULDER:
+        return "the pose network barely sees its shoulder"
+    if not e.shoulder_on_statue or e.shoulder_width < 4:
+        return "the pose network puts its shoulder off the statue"
+    if e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST:
+        return "the pose network barely sees its elbow and wrist"
+    if e.wrist_score >= SEEN_WRIST:
+        return "the pose network sees its wrist, but not on the statue's outline"
+    if e.upper_length < MIN_UPPER or e.fore_length < MIN_FORE:
+        return "the arm the pose network found is too short to judge, as if seen end-on"
+    return "the arm the pose network found lies partly on the statue and partly off it"
+
+
 def decide(e: Evidence) -> ArmState:
     """The rule: missing only when the limb clearly leaves the statue; else present or unsure."""
     if e.shoulder_score < MIN_SHOULDER or not e.shoulder_on_statue or e.shoulder_width < 4:
@@ -382,4 +397,4 @@ def choose_arms(verdicts: tuple[ArmVerdict, ArmVerdict], side: Side | Literal["a
 
 __all__ = ["DEEP_SHOULDERS", "MAX_LEGS", "MISSING", "NET_MISSING", "NET_UNSURE", "ArmState",
            "ArmVerdict", "Evidence", "choose_arms", "decide", "gather",
-           "judge", "lost_part", "on_statue", "placed_sides", "shoulders_depth"]
+           "judge", "lost_part", "on_statue", "placed_sides", "shoulders_depth", "unsure_why"]
