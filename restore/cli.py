@@ -177,7 +177,7 @@ def _cmd_mask(args: argparse.Namespace) -> str:
                          "(--side) or place the arm's points (--keypoints) to mask one.")
     done = f"wrote {save_mask(args.out, p.arm_mask.mask)} ({p.arm_mask.fraction:.1%} of the image)"
     for v in p.verdicts:
-        print(f"note: {v.sentence()}", file=sys.stderr)
+        print(f"note: {v.sentence('to repaint')}", file=sys.stderr)
     return done
 
 

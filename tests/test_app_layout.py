@@ -390,5 +390,5 @@ def test_an_unsure_arm_gets_a_restore_anyway_button():
     (_, after), _, verdict, state, _, _ = handler(str(votary), "", "missing_arm", "auto",
                                                   progress=lambda *a, **k: None)
     # its upper arm stands (the votary lost the right hand): restored from the elbow
-    assert "Right arm: missing below the elbow, restored (as asked)" in verdict
+    assert "Right arm: restored below the elbow (as asked)" in verdict
     assert state["unsure"] == [] and after.shape[2] == 3

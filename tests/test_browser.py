@@ -243,7 +243,7 @@ def test_an_unsure_arm_is_restored_with_one_click(browser, url):
     anyway = page.locator("#restore-left-anyway")
     anyway.wait_for(state="visible", timeout=WAIT)  # offered only for an arm left unsure
     anyway.click()
-    status.get_by_text("Left arm: missing below the shoulder, restored (as asked)").wait_for(
+    status.get_by_text("Left arm: restored below the shoulder (as asked)").wait_for(
         timeout=WAIT)
     anyway.wait_for(state="hidden", timeout=WAIT)  # done: no longer offered
     page.close()

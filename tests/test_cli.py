@@ -255,5 +255,20 @@ def test_side_both_restores_both_arms_as_asked(tmp_path, capsys):
                  "--out-dir", str(tmp_path)]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     assert [n.endswith("(as asked)") for n in notes[:2]] == [True, True], notes
+    # restored because they were asked for, which says nothing of what the photo shows
+    assert not any("missing" in n for n in notes[:2]), notes
     arms = json.loads((tmp_path / "pose.json").read_text())["arms"]
     assert {a["chosen_by"] for a in arms.values()} == {"user"}
+
+
+def test_mask_says_what_it_would_repaint_not_that_it_restored(tmp_path, capsys):
+    votary = Path(__file__).resolve().parents[1] / "examples" / \
+        "met_242155_votary_left_arm_missing.png"
+    assert main(["mask", str(votary), "--out", str(tmp_path / "m.png")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert any("missing below" in n and n.split(" [")[0].endswith(", to repaint")
+               for n in notes), notes
+    assert not any("restored" in n for n in notes), notes
+    assert main(["mask", str(votary), "--side", "left", "--out", str(tmp_path / "l.png")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert "note: left arm: to repaint below the shoulder (as asked)" in notes, notes

@@ -159,22 +159,22 @@ class ArmVerdict:
             return "the pose found puts both shoulders deep inside the statue, hiding this arm"
         return unsure_why(e)
 
-    def sentence(self) -> str:
-        """Plain words for the CLI and the app, e.g. 'left arm: forearm missing, restored'."""
-        words = {"present": "present, left alone",
-                 "missing_forearm": "missing below the elbow, restored",
-                 "missing_arm": "missing below the shoulder, restored",
-                 "unsure": f"unsure, left alone: {self.reason} (place or drag its points, or "
-                           "pick this side, to restore it)"}[self.state]
-        by = " (as asked)" if self.chosen_by == "user" else ""
-        net = self.evidence.missing_net
-        seen = ""  # what the arm-presence network saw, when it tipped or shaped the verdict
+    def sentence(self, done: str = "restored") -> str:
+        """Plain words, e.g. 'left arm: missing below the elbow, restored' (``done``: "to
+        repaint" for a mask); an arm the user chose was not seen missing, only restored."""
+        part = {"missing_forearm": "below the elbow", "missing_arm": "below the shoulder"}
+        words = {"present": "present, left alone", "unsure": f"unsure, left alone: "
+                 f"{self.reason} (place or drag its points, or pick this side, to restore it)"}
+        if self.missing:
+            words[self.state] = (f"{done} {part[self.state]} (as asked)" if self.chosen_by ==
+                                 "user" else f"missing {part[self.state]}, {done}")
+        seen, net = "", self.evidence.missing_net  # what arm-presence saw, when it told
         if self.chosen_by == "photo" and net >= NET_UNSURE and self.state != "present":
             # rounded down, so an arm left unsure never reads as reaching the threshold
             seen = f" [arm-presence: broken off, p = {np.floor(net * 100 + 1e-6) / 100:.2f}]"
         if self.missing and self.confirmed:
             seen = f"{seen[:-1]}; {self.confirmed}]" if seen else f" [{self.confirmed}]"
-        return f"{self.side} arm: {words}{by}{seen}"
+        return f"{self.side} arm: {words[self.state]}{seen}"
 
     def to_json(self) -> dict[str, object]:
         """State, who chose it, whether it may be broken off (:attr:`maybe_broken`), and the
