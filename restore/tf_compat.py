@@ -57,6 +57,9 @@ def import_tensorflow() -> ModuleType:
     with quiet_native_logs():
         import tensorflow as tf
 
+        # The devices are found on first use, not at import: a machine without a GPU then
+        # prints "failed call to cuInit" at the first model load, past the quiet import.
+        tf.config.list_physical_devices("GPU")
     return tf
 
 

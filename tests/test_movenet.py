@@ -215,3 +215,24 @@ def test_real_thunder(fireman_dir: Path) -> None:
 
     pose = mn.MoveNetPose("thunder").estimate(load_image(fireman_dir / "images" / "00000080.jpg"))
     assert pose.xy.shape == (17, 2) and ((pose.scores >= 0) & (pose.scores <= 1)).all()
+
+
+def test_the_cli_prints_no_tensorflow_chatter(tiny_movenet: Path, tmp_path: Path) -> None:
+    """TensorFlow finds its devices at the first model load, not at import: on a machine
+    without a GPU that printed "failed call to cuInit" on stderr past the quiet import."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    image, _ = _square_image(240, 320)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    env = {k: v for k, v in os.environ.items() if k != "STATUE_RESTORE_VERBOSE"}
+    env[mn.ENV_VAR] = str(tiny_movenet.parent)
+    done = subprocess.run([sys.executable, "-m", "restore", "pose", str(tmp_path / "photo.png"),
+                           "--backend", "movenet-lightning", "--out", str(tmp_path / "p.json")],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1], env=env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (tmp_path / "p.json").is_file()
