@@ -244,12 +244,17 @@ def _cmd_restore(args: argparse.Namespace) -> str:
 
 def _cmd_backends(args: argparse.Namespace) -> str:
     from restore import inpainting, pose, reconstruction, segmentation
+    from restore.hub import as_if_offline
 
     lines = []
     for reg in (segmentation.SEGMENTERS, pose.POSE_ESTIMATORS, inpainting.INPAINTERS,
                 reconstruction.RECONSTRUCTORS):
         for name, desc, reason in reg.describe():
             state = "ok" if reason is None else f"unavailable: {reason}"
+            with as_if_offline():  # "ok" only because a download could fetch its weights?
+                here = reason is None and reg.unavailable_reason(name) is None
+            if reason is None and not here:
+                state = "ok once downloaded (its weights are not on this machine yet)"
             lines.append(f"{reg.stage:15s} {name:12s} {state}  - {desc}")
     return "\n".join(lines)
 

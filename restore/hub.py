@@ -17,9 +17,10 @@ Every learned model of the product finds its weights the same way, through
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,21 @@ def offline() -> bool:
     """True when the user asked for no network (``HF_HUB_OFFLINE`` / ``STATUE_RESTORE_OFFLINE``)."""
     flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("STATUE_RESTORE_OFFLINE", ""))
     return any(f.strip().lower() in ("1", "true", "yes", "on") for f in flags)
+
+
+@contextlib.contextmanager
+def as_if_offline() -> Iterator[None]:
+    """Meanwhile :func:`offline` is True: availability checks then say whether a backend's
+    weights are already here, not whether a download could fetch them."""
+    saved = os.environ.get("STATUE_RESTORE_OFFLINE")
+    os.environ["STATUE_RESTORE_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["STATUE_RESTORE_OFFLINE"]
+        else:
+            os.environ["STATUE_RESTORE_OFFLINE"] = saved
 
 
 def shipped_dir(model: HubModel) -> Path | None:

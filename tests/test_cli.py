@@ -1,6 +1,7 @@
 """The command line, run as a user would: real files in, files out, one line on errors."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -272,3 +273,25 @@ def test_mask_says_what_it_would_repaint_not_that_it_restored(tmp_path, capsys):
     assert main(["mask", str(votary), "--side", "left", "--out", str(tmp_path / "l.png")]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     assert "note: left arm: to repaint below the shoulder (as asked)" in notes, notes
+
+
+def test_backends_tells_ok_here_from_ok_once_downloaded(capsys, monkeypatch, tmp_path):
+    """A Hub backend whose weights are not here reads "ok once downloaded", not "ok" (it
+    fails at first use where there is no network); offline it is unavailable, in a sentence."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("STATUE_RESTORE_OFFLINE", raising=False)
+    monkeypatch.delenv("STATUE_RESTORE_DUST3R", raising=False)
+
+    def states() -> dict[str, str]:
+        assert main(["backends"]) == 0
+        rows = [line.split(None, 2) for line in capsys.readouterr().out.splitlines()]
+        return {f"{r[0]}/{r[1]}": r[2] for r in rows}
+
+    online = states()
+    assert online["reconstruction/dust3r-224"].startswith("ok once downloaded"), online
+    assert online["inpainting/limb"].startswith("ok  - ")
+    assert online["reconstruction/statue-depth"].startswith("ok  - ")  # ships in the package
+    assert "STATUE_RESTORE_OFFLINE" not in os.environ  # the check left the environment alone
+    monkeypatch.setenv("STATUE_RESTORE_OFFLINE", "1")
+    assert states()["reconstruction/dust3r-224"].startswith("unavailable: ")
