@@ -94,8 +94,10 @@ class RestoreConfig:
 class RestoreResult:
     """Everything one restore produced.
 
-    verdicts: (left, right) arm verdicts; ``restored`` differs from the input only inside
-    ``arm_mask.mask`` (empty when nothing was repainted: the photo comes back unchanged).
+    verdicts: (left, right) arm verdicts; ``restored`` (HxWx3 uint8) differs only inside
+    ``arm_mask.mask`` (empty when nothing was repainted) from the RGB the photo was read as
+    (:func:`~restore.images.as_rgb_uint8`: an RGB uint8 photo itself; RGBA composited on
+    grey; :func:`~restore.images.with_transparency` puts a cut-out's transparency back).
     """
 
     segmentation: Segmentation

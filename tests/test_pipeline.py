@@ -186,6 +186,24 @@ def test_pixels_outside_the_region_are_bit_identical(statue, strategy, inpainter
     assert np.array_equal(result.restored[~region], image[~region])
 
 
+def test_an_rgba_photo_differs_only_in_the_region_from_the_rgb_it_was_read_as(statue):
+    """RestoreResult's promise for an RGBA array: the result is RGB (composited on grey as
+    ``as_rgb_uint8`` reads it), differing from that only in the region; the CLI and the app
+    put the transparency back (``with_transparency``)."""
+    from restore.images import as_rgb_uint8, with_transparency
+
+    image, mask, pose = statue
+    rgba = np.dstack([image, np.where(mask, 255, 0).astype(np.uint8)])
+    result = run(rgba, RestoreConfig(side="left", inpainter="telea", pose="manual",
+                                     segmenter="statue-net"), keypoints=pose, with_3d=False)
+    region = result.arm_mask.mask
+    assert region.any() and result.restored.shape == image.shape
+    read = as_rgb_uint8(rgba)
+    assert np.array_equal(result.restored[~region], read[~region])
+    back = with_transparency(result.restored, region, rgba)
+    assert back.shape[2] == 4 and np.array_equal(back[~region], rgba[~region])
+
+
 def test_a_chosen_arm_placed_where_nothing_can_go_is_a_clear_error(statue):
     from restore.pose import pose_from_points
 
