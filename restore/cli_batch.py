@@ -13,6 +13,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -67,12 +68,14 @@ def backends_used(result: RestoreResult) -> str:
 
 
 def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
-                 cutout: np.ndarray | None = None) -> list[str]:
+                 cutout: np.ndarray | None = None, source: Path | None = None) -> list[str]:
     """Write the restore of ``image`` (the photo as read) into ``out``: each file is written
     beside it first and moved in whole, so a file in ``out`` is never half-written (an
     interrupted photo is redone). ``compare.png``: before | region | after around the arm.
     ``cutout``: the file's RGBA when it is a transparent cut-out (``restored.png`` keeps
-    its transparency; ``restore.images.with_transparency``)."""
+    its transparency; ``restore.images.with_transparency``). ``source``: the photo's file;
+    a PNG where nothing was repainted is copied as ``restored.png`` as it is (16-bit, grey,
+    its metadata), not read and written again as 8-bit RGB."""
     from restore.images import save_image, save_mask, with_transparency
     from restore.visualize import before_after
 
@@ -84,8 +87,11 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
         work = Path(tmp)
         save_mask(work / "statue_mask.png", result.segmentation.mask)
         save_mask(work / "arm_mask.png", result.arm_mask.mask)
-        save_image(work / "restored.png",
-                   with_transparency(result.restored, result.arm_mask.mask, cutout))
+        if not result.changed and source is not None and source.suffix.lower() == ".png":
+            shutil.copyfile(source, work / "restored.png")
+        else:
+            save_image(work / "restored.png",
+                       with_transparency(result.restored, result.arm_mask.mask, cutout))
         save_image(work / "compare.png", before_after(image, result.arm_mask.mask,
                                                       result.restored))
         (work / "pose.json").write_text(json.dumps(report, indent=1))
@@ -110,7 +116,7 @@ def restore_photo(args: argparse.Namespace, out: Path, progress: Progress,
 
     image, painted, hint = mask_inputs(args) if inputs is None else inputs
     result = run(image, restore_config(args), hint, painted, not args.no_3d, progress)
-    save_outputs(result, out, image, load_transparency(args.image))
+    save_outputs(result, out, image, load_transparency(args.image), args.image)
     return result
 
 

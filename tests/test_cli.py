@@ -295,3 +295,15 @@ def test_backends_tells_ok_here_from_ok_once_downloaded(capsys, monkeypatch, tmp
     assert "STATUE_RESTORE_OFFLINE" not in os.environ  # the check left the environment alone
     monkeypatch.setenv("STATUE_RESTORE_OFFLINE", "1")
     assert states()["reconstruction/dust3r-224"].startswith("unavailable: ")
+
+
+def test_an_unchanged_16_bit_grey_png_comes_back_as_it_is(tmp_path, capsys):
+    """Nothing repainted: restored.png is the photo's own file, not its 8-bit RGB reading."""
+    intact = Path(__file__).resolve().parents[1] / "examples" / "met_206751_mirabeau_intact.png"
+    grey = np.asarray(Image.open(intact).convert("L")).astype(np.uint16) * 257
+    photo = tmp_path / "grey16.png"
+    Image.fromarray(grey).save(photo)
+    assert main(["restore", str(photo), "--no-3d", "--out-dir", str(tmp_path / "out")]) == 0
+    assert "(unchanged:" in capsys.readouterr().out
+    assert (tmp_path / "out" / "restored.png").read_bytes() == photo.read_bytes()
+    assert Image.open(tmp_path / "out" / "restored.png").mode == "I;16"
