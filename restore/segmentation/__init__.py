@@ -48,23 +48,26 @@ class Segmenter(Protocol):
 
 SEGMENTERS: Registry[Segmenter] = Registry("segmentation")
 
-# A photo with a figure in it has structure at a coarse scale: shrunk to COARSE_SIDE px on its
-# long side, its grey levels vary by a standard deviation of at least 16 on every real photo
-# in ../shared (282 Met statues on grey and on streets, the 7 fireman views and their
-# amputated versions; fireman 44+). A blank or fully transparent image gives 0 and noise 2 at
-# 600x400 (0.6 at 2000x1500): below FLAT_STD no segmenter is asked, since each one "finds" a
-# figure there anyway (BlazePose 30-40 % of a blank image).
-COARSE_SIDE, FLAT_STD = 24, 6.0
+# A photo with a figure in it has something standing out at a coarse scale: shrunk to
+# COARSE_SIDE px on its long side, its grey levels reach at least 49 from their median on
+# every real photo in ../shared (282 Met statues on grey and on streets, the fireman views
+# and their amputated versions); a Met statue a tenth of a 3000x2000 photo's height on a
+# plain grey wall still 3.3, one a twentieth 0.7. A blank or fully transparent image gives 0:
+# below FLAT no segmenter is asked, since each one "finds" a figure there anyway (BlazePose
+# 30-40 % of a blank image). (The standard deviation instead also refused noise, 2.0 at
+# 600x400, but a statue a third of the photo's height on grey too: 1.8.)
+COARSE_SIDE, FLAT = 24, 2.0
 
 
-def coarse_contrast(rgb: np.ndarray) -> float:
-    """Standard deviation (grey levels, 0-255) of ``rgb`` (HxWx3 uint8) shrunk by area
-    averaging to :data:`COARSE_SIDE` px on its long side."""
+def coarse_reach(rgb: np.ndarray) -> float:
+    """Largest distance (grey levels, 0-255) from the median of ``rgb`` (HxWx3 uint8)
+    shrunk by area averaging to :data:`COARSE_SIDE` px on its long side."""
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     h, w = grey.shape
     scale = COARSE_SIDE / max(h, w)
     size = (max(2, round(w * scale)), max(2, round(h * scale)))
-    return float(cv2.resize(grey, size, interpolation=cv2.INTER_AREA).std())
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return float(np.abs(small - np.median(small)).max())
 
 
 SEGMENTERS.register(
@@ -101,9 +104,9 @@ def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") ->
     Raises ValueError when no figure is found, BackendUnavailable when ``backend`` cannot run.
     """
     rgb = as_rgb_uint8(image)
-    if coarse_contrast(rgb) < FLAT_STD:
-        raise ValueError("No statue was found: the image is one flat colour, fully transparent "
-                         "or noise; give a photo with the statue in it.")
+    if coarse_reach(rgb) < FLAT:
+        raise ValueError("No statue was found: the image is one flat colour or fully "
+                         "transparent; give a photo with the statue in it, or crop closer.")
     result = SEGMENTERS.get(backend, device).segment(rgb)
     if not result.mask.any():
         raise ValueError("No statue was found in the image; crop closer to the figure or paint "
@@ -111,5 +114,5 @@ def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") ->
     return result
 
 
-__all__ = ["FLAT_STD", "PART_NAMES", "SEGMENTERS", "Segmentation", "Segmenter", "coarse_contrast",
+__all__ = ["FLAT", "PART_NAMES", "SEGMENTERS", "Segmentation", "Segmenter", "coarse_reach",
            "segment"]
