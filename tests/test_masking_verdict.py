@@ -276,9 +276,13 @@ def test_a_shoulder_just_beyond_the_photo_edge_is_judged_by_its_distance_to_the_
     ({"shoulder_score": 0.2}, "barely sees its shoulder"),
     ({"shoulder_on_statue": False}, "its shoulder off the statue"),
     ({"elbow_score": 0.2, "wrist_score": 0.1, "elbow_depth": 0.3}, "barely sees its elbow"),
-    ({"fore_on_statue": 0.1}, "sees its wrist, but not on the statue's outline"),
+    ({"shoulder_width": 2.0}, "both shoulders on one spot"),
+    ({"fore_on_statue": 0.1}, "sees its wrist clearly, but off the statue"),
+    ({"upper_on_statue": 0.5}, "partly on the statue and partly off it"),  # the wrist on it
     ({"wrist_score": 0.2, "fore_on_statue": 0.1, "upper_length": 0.1}, "too short to judge"),
     ({"wrist_score": 0.2, "fore_on_statue": 0.5}, "partly on the statue and partly off it"),
+    # buried shoulders are the reason only where the rule used them: a limb over the body
+    ({"shoulders_depth": 0.5, "wrist_score": 0.2, "fore_on_statue": 0.5}, "partly on"),
 ])
 def test_every_arm_left_unsure_says_why(change, why):
     """An unsure arm's sentence and pose.json name what the rule rested on (stop 38's audit:

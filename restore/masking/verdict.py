@@ -153,15 +153,11 @@ class ArmVerdict:
             return "the pose found puts the hips too high to tell where this statue's arms were"
         if self.doubt:
             return f"it looked broken off, but {self.doubt}"
-        if self.maybe_broken:
-            return "it may be broken off"
-        if e.shoulders_depth > DEEP_SHOULDERS:
-            return "the pose found puts both shoulders deep inside the statue, hiding this arm"
-        return unsure_why(e)
+        return "it may be broken off" if self.maybe_broken else unsure_why(e)
 
     def sentence(self, done: str = "restored") -> str:
         """Plain words, e.g. 'left arm: missing below the elbow, restored' (``done``: "to
-        repaint" for a mask); an arm the user chose was not seen missing, only restored."""
+        repaint" for a mask); an arm the user chose says only that it was done as asked."""
         part = {"missing_forearm": "below the elbow", "missing_arm": "below the shoulder"}
         words = {"present": "present, left alone", "unsure": f"unsure, left alone: "
                  f"{self.reason} (place or drag its points, or pick this side, to restore it)"}
@@ -299,15 +295,21 @@ def lost_part(e: Evidence) -> ArmState:
 
 
 def unsure_why(e: Evidence) -> str:
-    """Why :func:`decide` said "unsure", where :attr:`ArmVerdict.reason` has no bigger cause."""
+    """Why :func:`decide` said "unsure", in its order (:attr:`ArmVerdict.reason` first)."""
     if e.shoulder_score < MIN_SHOULDER:
         return "the pose network barely sees its shoulder"
-    if not e.shoulder_on_statue or e.shoulder_width < 4:
+    if not e.shoulder_on_statue:
         return "the pose network puts its shoulder off the statue"
+    if e.shoulder_width < 4:
+        return "the pose network puts both shoulders on one spot"
     if e.elbow_score < UNSEEN_ELBOW and e.wrist_score < UNSEEN_WRIST:
         return "the pose network barely sees its elbow and wrist"
-    if e.wrist_score >= SEEN_WRIST:
-        return "the pose network sees its wrist, but not on the statue's outline"
+    if e.upper_on_statue >= ON and e.fore_on_statue >= ON:  # drawn over the body
+        deep = e.shoulders_depth > DEEP_SHOULDERS
+        return ("the pose found puts both shoulders deep inside the statue, hiding this arm"
+                if deep else "the arm the pose network found lies over the body, not beside it")
+    if e.wrist_score >= SEEN_WRIST and e.fore_on_statue < ON:
+        return "the pose network sees its wrist clearly, but off the statue"
     if e.upper_length < MIN_UPPER or e.fore_length < MIN_FORE:
         return "the arm the pose network found is too short to judge, as if seen end-on"
     return "the arm the pose network found lies partly on the statue and partly off it"
@@ -352,8 +354,7 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
     highest probability counts)."""
     if mask.ndim != 2 or mask.dtype != bool:
         raise ValueError(f"The statue mask must be HxW bool, got {mask.shape} {mask.dtype}.")
-    nan = float("nan")
-    net = {"left": nan, "right": nan}
+    net = {"left": float("nan"), "right": float("nan")}
     if image is not None:
         from restore.masking.arm_net import missing_probability
 
@@ -361,8 +362,7 @@ def judge(pose: Pose, mask: np.ndarray, image: np.ndarray | None = None,
         for other in also:
             more = missing_probability(image, mask, other, device)
             net = {s: float(np.fmax(p, more[s])) for s, p in net.items()}  # NaN passed over
-    out = []
-    dist = distance_to(mask)
+    out, dist = [], distance_to(mask)
     for side in ("left", "right"):
         e = gather(pose, mask, side, dist, net[side])  # type: ignore[arg-type]
         out.append(ArmVerdict(side, decide(e), e))  # type: ignore[arg-type]
