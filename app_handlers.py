@@ -141,11 +141,18 @@ def _planned(rgb: np.ndarray, p: pose.Pose | None, strategy: str, side: str, wid
     planned = pipeline.plan(rgb, config, p, painted)
     if side != "auto":
         return planned.arm_mask.mask, ""
-    todo = [f"the {v.side} arm ({ARM_STATES[v.state]})" for v in planned.todo]
-    if not todo:
+    if not planned.todo:
         return planned.arm_mask.mask, ("Auto: neither arm looks missing, so there is nothing to "
                                        "mask; choose the left or right arm to mask it anyway.")
-    return planned.arm_mask.mask, "Auto: the verdict chose " + " and ".join(todo) + "."
+    # an arm the user placed points for is masked because they asked, not because the photo
+    # shows it missing (the CLI's "to repaint ... (as asked)")
+    seen = [f"the {v.side} arm ({ARM_STATES[v.state]})" for v in planned.todo
+            if v.chosen_by == "photo"]
+    asked = [f"the {v.side} arm you placed points for" for v in planned.todo
+             if v.chosen_by == "user"]
+    said = ([f"the verdict chose {' and '.join(seen)}"] if seen else []) + (
+        [f"masked {' and '.join(asked)}"] if asked else [])
+    return planned.arm_mask.mask, "Auto: " + "; ".join(said) + "."
 
 
 @friendly

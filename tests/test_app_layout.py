@@ -260,6 +260,17 @@ def test_mask_side_auto_lets_the_verdict_choose():
     votary = str(app.EXAMPLES_DIR / "met_242155_votary_left_arm_missing.png")
     _, mask, note = app.run_mask(votary, "", "missing_arm", "auto", 0, 30, 0, None)
     assert (mask > 0).any() and note.startswith("Auto: the verdict chose the left arm")
+    # points placed on the intact Mirabeau's left arm: masked as asked, not called missing
+    mirabeau = str(app.EXAMPLES_DIR / "met_206751_mirabeau_intact.png")
+    from restore.images import load_image
+    from restore.pose import estimate
+
+    pose = estimate(load_image(mirabeau), "blazepose")
+    points = {k: [float(v) for v in pose.point(k)] for k in ("left_shoulder", "left_elbow",
+                                                             "left_wrist")}
+    _, mask, note = app.run_mask(mirabeau, json.dumps(points), "missing_arm", "auto", 0, 30, 0,
+                                 None)
+    assert note == "Auto: masked the left arm you placed points for.", note
 
 
 def test_painted_strokes_are_used_and_said(files):
