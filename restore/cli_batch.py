@@ -74,9 +74,10 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
     interrupted photo is redone). ``compare.png``: before | region | after around the arm.
     ``cutout``: the file's RGBA when it is a transparent cut-out (``restored.png`` keeps
     its transparency; ``restore.images.with_transparency``). ``source``: the photo's file;
-    a PNG where nothing was repainted is copied as ``restored.png`` as it is (16-bit, grey,
-    its metadata), not read and written again as 8-bit RGB."""
-    from restore.images import save_image, save_mask, with_transparency
+    a still PNG where nothing was repainted is copied as ``restored.png`` as it is (16-bit,
+    grey, its metadata), not read and written again as 8-bit RGB (``read_as_stored``: not
+    one EXIF turns, whose copy would not lie as the masks do)."""
+    from restore.images import read_as_stored, save_image, save_mask, with_transparency
     from restore.visualize import before_after
 
     out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
         work = Path(tmp)
         save_mask(work / "statue_mask.png", result.segmentation.mask)
         save_mask(work / "arm_mask.png", result.arm_mask.mask)
-        if not result.changed and source is not None and source.suffix.lower() == ".png":
+        if not result.changed and source is not None and read_as_stored(source):
             shutil.copyfile(source, work / "restored.png")
         else:
             save_image(work / "restored.png",

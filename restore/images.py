@@ -96,6 +96,18 @@ def _open(path: str | Path, what: str) -> Image.Image:
     return ImageOps.exif_transpose(img) or img
 
 
+def read_as_stored(path: str | Path) -> bool:
+    """Whether the file at ``path`` is a still PNG whose stored pixels are the ones
+    :func:`load_image` reads (no EXIF orientation turning them, one frame): a copy of it is
+    then the photo as the restore saw it."""
+    try:
+        with Image.open(path) as img:
+            turned = img.getexif().get(0x0112, 1) not in (0, 1)  # EXIF Orientation
+            return img.format == "PNG" and not getattr(img, "is_animated", False) and not turned
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+
+
 def pil_to_array(img: Image.Image) -> np.ndarray:
     """A PIL image in any mode -> numpy array keeping 16-bit depth and alpha."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):

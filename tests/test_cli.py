@@ -278,7 +278,11 @@ def test_mask_says_what_it_would_repaint_not_that_it_restored(tmp_path, capsys):
 def test_backends_tells_ok_here_from_ok_once_downloaded(capsys, monkeypatch, tmp_path):
     """A Hub backend whose weights are not here reads "ok once downloaded", not "ok" (it
     fails at first use where there is no network); offline it is unavailable, in a sentence."""
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache
+    import huggingface_hub.constants
+
+    # an empty cache: the module reads HF_HUB_CACHE once, at its import, so both are set
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("STATUE_RESTORE_OFFLINE", raising=False)
     monkeypatch.delenv("STATUE_RESTORE_DUST3R", raising=False)
@@ -307,3 +311,21 @@ def test_an_unchanged_16_bit_grey_png_comes_back_as_it_is(tmp_path, capsys):
     assert "(unchanged:" in capsys.readouterr().out
     assert (tmp_path / "out" / "restored.png").read_bytes() == photo.read_bytes()
     assert Image.open(tmp_path / "out" / "restored.png").mode == "I;16"
+
+
+def test_an_unchanged_png_turned_by_exif_is_written_upright_like_the_masks(tmp_path, capsys):
+    """Its stored pixels lie on their side: a byte copy would not line up with the masks."""
+    from restore.images import load_image
+
+    intact = Path(__file__).resolve().parents[1] / "examples" / "met_206751_mirabeau_intact.png"
+    upright = Image.open(intact).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: a viewer turns it 90 degrees clockwise
+    photo = tmp_path / "turned.png"
+    upright.transpose(Image.Transpose.ROTATE_90).save(photo, exif=exif.tobytes())
+    assert main(["restore", str(photo), "--no-3d", "--out-dir", str(tmp_path / "out")]) == 0
+    assert "(unchanged:" in capsys.readouterr().out
+    restored = np.asarray(Image.open(tmp_path / "out" / "restored.png").convert("RGB"))
+    mask = np.asarray(Image.open(tmp_path / "out" / "statue_mask.png"))
+    assert restored.shape[:2] == mask.shape[:2] == (upright.height, upright.width)
+    assert np.array_equal(restored, load_image(photo))
