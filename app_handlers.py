@@ -249,7 +249,8 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
                                     inpainter=inpainter, device=DEVICE)
     result = pipeline.run(rgb, config, _placed(keypoints, rgb.shape), with_3d=False,
                           progress=lambda f, m: progress(f, desc=m))
-    files = restore_files(result.restored, result.arm_mask.mask, cutout=read_cutout(image))
+    files = restore_files(result.restored, result.arm_mask.mask, cutout=read_cutout(image),
+                          source=image)
     state = {"restored": result.restored, "repainted": result.arm_mask.mask,
              "statue": result.segmentation.mask | result.arm_mask.mask,
              "keypoints": pose_json(result.pose), "files": files,

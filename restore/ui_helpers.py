@@ -28,6 +28,7 @@ from restore.images import (
     load_image,
     load_mask,
     load_transparency,
+    read_as_stored,
     resize_max,
     with_transparency,
 )
@@ -106,15 +107,19 @@ def glb_file(rec: recon.Result, folder: Path | None = None) -> str:
 
 
 def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = None,
-                  cutout: np.ndarray | None = None) -> list[str]:
+                  cutout: np.ndarray | None = None, source: str | None = None) -> list[str]:
     """The restore's downloads in a fresh ``statue-*`` folder: ``restored.png`` (the photo,
     RGB; a transparent cut-out, ``cutout`` its HxWx4 RGBA as uploaded, keeps its
-    transparency) and ``arm_mask.png`` (the repainted region, 0/255 grey, white =
-    repainted)."""
+    transparency; nothing repainted and ``source``, the upload, a still PNG: that file as
+    it is, as the CLI writes it) and ``arm_mask.png`` (the repainted region, 0/255 grey,
+    white = repainted)."""
     out = out_folder(folder)
-    picture = with_transparency(np.ascontiguousarray(restored[..., :3]), np.asarray(mask, bool),
-                                cutout)
-    Image.fromarray(picture).save(out / "restored.png")
+    if source is not None and not np.asarray(mask, bool).any() and read_as_stored(source):
+        shutil.copyfile(source, out / "restored.png")
+    else:
+        picture = with_transparency(np.ascontiguousarray(restored[..., :3]),
+                                    np.asarray(mask, bool), cutout)
+        Image.fromarray(picture).save(out / "restored.png")
     Image.fromarray(mask_png(np.asarray(mask, bool)), mode="L").save(out / "arm_mask.png")
     return [str(out / "restored.png"), str(out / "arm_mask.png")]
 

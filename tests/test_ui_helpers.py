@@ -290,6 +290,22 @@ def test_restore_downloads_are_named_and_the_mask_is_binary(tmp_path, statue):
     assert len(list(tmp_path.glob("statue-*"))) <= ui_helpers.TEMP_KEEP
 
 
+def test_an_unchanged_png_upload_is_downloaded_as_it_is(tmp_path, statue):
+    """As the CLI: nothing repainted, the 16-bit grey PNG comes back as its own file; once
+    something is repainted, the restored pixels are written."""
+    grey = (statue[0][..., 0].astype(np.uint16) * 257)
+    photo = tmp_path / "grey16.png"
+    Image.fromarray(grey).save(photo)
+    nothing = np.zeros(grey.shape, bool)
+    rgb = np.dstack([statue[0][..., 0]] * 3)
+    restored, _ = ui_helpers.restore_files(rgb, nothing, tmp_path, source=str(photo))
+    assert Path(restored).read_bytes() == photo.read_bytes()
+    region = nothing.copy()
+    region[100:150, 40:80] = True
+    restored, _ = ui_helpers.restore_files(rgb, region, tmp_path, source=str(photo))
+    assert np.array_equal(np.asarray(Image.open(restored)), rgb)
+
+
 def test_only_the_chosen_arm_keeps_its_elbow_and_wrist():
     import json
 
