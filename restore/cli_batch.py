@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -73,11 +72,9 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
     beside it first and moved in whole, so a file in ``out`` is never half-written (an
     interrupted photo is redone). ``compare.png``: before | region | after around the arm.
     ``cutout``: the file's RGBA when it is a transparent cut-out (``restored.png`` keeps
-    its transparency; ``restore.images.with_transparency``). ``source``: the photo's file;
-    a still PNG where nothing was repainted is copied as ``restored.png`` as it is (16-bit,
-    grey, its metadata), not read and written again as 8-bit RGB (``read_as_stored``: not
-    one EXIF turns, whose copy would not lie as the masks do)."""
-    from restore.images import read_as_stored, save_image, save_mask, with_transparency
+    its transparency). ``source``: the photo's file, copied as ``restored.png`` when it is a
+    still PNG and nothing was repainted (``restore.images.save_restored``)."""
+    from restore.images import save_image, save_mask, save_restored
     from restore.visualize import before_after
 
     out.mkdir(parents=True, exist_ok=True)
@@ -88,11 +85,8 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
         work = Path(tmp)
         save_mask(work / "statue_mask.png", result.segmentation.mask)
         save_mask(work / "arm_mask.png", result.arm_mask.mask)
-        if not result.changed and source is not None and read_as_stored(source):
-            shutil.copyfile(source, work / "restored.png")
-        else:
-            save_image(work / "restored.png",
-                       with_transparency(result.restored, result.arm_mask.mask, cutout))
+        save_restored(work / "restored.png", result.restored, result.arm_mask.mask, cutout,
+                      source)
         save_image(work / "compare.png", before_after(image, result.arm_mask.mask,
                                                       result.restored))
         (work / "pose.json").write_text(json.dumps(report, indent=1))

@@ -9,6 +9,7 @@ Conventions used across the package:
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -254,6 +255,22 @@ def save_image(path: str | Path, image: np.ndarray) -> Path:
     else:
         picture.save(p)
     return p
+
+
+def save_restored(path: str | Path, restored: np.ndarray, region: np.ndarray,
+                  cutout: np.ndarray | None = None, source: str | Path | None = None) -> Path:
+    """Write a restore's result as :func:`save_image` does, a cut-out given its transparency
+    back (``cutout``: :func:`with_transparency`); when nothing was repainted (``region``, HxW
+    bool, empty) and ``source``, the photo's file, is a still PNG read as stored
+    (:func:`read_as_stored`), that file itself (16-bit, grey, its metadata), not its 8-bit
+    RGB reading."""
+    region = np.asarray(region, bool)
+    if source is not None and not region.any() and read_as_stored(source):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        return Path(path)
+    return save_image(path, with_transparency(np.ascontiguousarray(restored[..., :3]), region,
+                                              cutout))
 
 
 def save_mask(path: str | Path, mask: np.ndarray) -> Path:

@@ -28,9 +28,8 @@ from restore.images import (
     load_image,
     load_mask,
     load_transparency,
-    read_as_stored,
     resize_max,
-    with_transparency,
+    save_restored,
 )
 from restore.masking import STRATEGIES
 from restore.pose import ARM_KEYPOINTS, KEYPOINT_NAMES, Pose, Side, pose_from_points
@@ -114,12 +113,7 @@ def restore_files(restored: np.ndarray, mask: np.ndarray, folder: Path | None = 
     it is, as the CLI writes it) and ``arm_mask.png`` (the repainted region, 0/255 grey,
     white = repainted)."""
     out = out_folder(folder)
-    if source is not None and not np.asarray(mask, bool).any() and read_as_stored(source):
-        shutil.copyfile(source, out / "restored.png")
-    else:
-        picture = with_transparency(np.ascontiguousarray(restored[..., :3]),
-                                    np.asarray(mask, bool), cutout)
-        Image.fromarray(picture).save(out / "restored.png")
+    save_restored(out / "restored.png", restored, mask, cutout, source)
     Image.fromarray(mask_png(np.asarray(mask, bool)), mode="L").save(out / "arm_mask.png")
     return [str(out / "restored.png"), str(out / "arm_mask.png")]
 
