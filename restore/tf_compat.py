@@ -49,9 +49,14 @@ def quiet_native_logs() -> Iterator[None]:
         os.close(devnull)
 
 
+_DEVICES_FOUND: list[bool] = []  # once TensorFlow's devices were listed quietly
+
+
 def import_tensorflow() -> ModuleType:
     """The ``tensorflow`` module, imported after triton when triton is installed, without
     its native start-up chatter on stderr."""
+    if _DEVICES_FOUND:  # imported and quieted once: nothing more to do on each call
+        return sys.modules["tensorflow"]
     import_triton_first()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with quiet_native_logs():
@@ -60,6 +65,7 @@ def import_tensorflow() -> ModuleType:
         # The devices are found on first use, not at import: a machine without a GPU then
         # prints "failed call to cuInit" at the first model load, past the quiet import.
         tf.config.list_physical_devices("GPU")
+    _DEVICES_FOUND.append(True)
     return tf
 
 
