@@ -251,10 +251,10 @@ def _cmd_backends(args: argparse.Namespace) -> str:
                 reconstruction.RECONSTRUCTORS):
         for name, desc, reason in reg.describe():
             state = "ok" if reason is None else f"unavailable: {reason}"
-            with as_if_offline():  # "ok" only because a download could fetch its weights?
-                here = reason is None and reg.unavailable_reason(name) is None
-            if reason is None and not here:
-                state = "ok once downloaded (its weights are not on this machine yet)"
+            if reason is None:
+                with as_if_offline():  # "ok" only because a download could fetch its weights?
+                    if reg.unavailable_reason(name) is not None:
+                        state = "ok once downloaded (its weights are not on this machine yet)"
             lines.append(f"{reg.stage:15s} {name:12s} {state}  - {desc}")
     return "\n".join(lines)
 
