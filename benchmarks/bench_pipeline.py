@@ -9,13 +9,17 @@ picks here (printed); models are loaded before timing. The fireman views are int
 their full restore repaints nothing; a second table times the full restore, 3D included,
 where it does repaint: the broken Met statues, each enlarged to 2 megapixels on grey (issue
 13's target: under 1 s), with the best run's stages (segment and judge, repaint, 3D) read off
-the pipeline's progress reports.
+the pipeline's progress reports. Last, one photo from a cold start, as a user runs the CLI
+(``python -m restore restore``: imports, model loads, restore, 3D, files written).
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +32,8 @@ from restore.pose import estimate
 from restore.reconstruction import reconstruct
 from restore.segmentation import segment
 
-FIREMAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "statues" / "fireman"
+ROOT = Path(__file__).resolve().parents[1]
+FIREMAN = ROOT.parent / "shared" / "data" / "statues" / "fireman"
 MET = FIREMAN.parent / "met"
 MISSING = ("missing_hand", "missing_forearm", "missing_arm")
 
@@ -91,6 +96,7 @@ def main() -> None:
     print(f"{'mean':10s} {'':>10s} {m[0]:8.3f} {m[1]:9.3f} {m[2]:7.3f} {m[3]:9.3f} {m[4]:8.3f} "
           f"{m[5]:9.3f}")
     restores(args.repeat)
+    cold(args.repeat)
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
@@ -134,6 +140,30 @@ def restores(repeat: int, megapixels: float = 2.0) -> None:
     if times:
         print(f"restores that repaint: {len(times)}, {min(times):.3f}-{max(times):.3f} s, "
               f"mean {np.mean(times):.3f} s")
+
+
+def cold(repeat: int) -> None:
+    """The CLI on the votary example in a fresh process (best of ``repeat``), whether it
+    imported TensorFlow (about 4 s of import here), and that process's peak RSS."""
+    example = ROOT / "examples" / "met_242155_votary_left_arm_missing.png"
+    best, loaded = float("inf"), ""
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as out:
+            code = ("import atexit, runpy, sys; atexit.register(lambda: print('tensorflow', "
+                    "'tensorflow' in sys.modules)); sys.argv = ['restore', 'restore', "
+                    f"{str(example)!r}, '--out-dir', {out!r}]; "
+                    "runpy.run_module('restore', run_name='__main__', alter_sys=True)")
+            t = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                  text=True, cwd=ROOT)
+            best = min(best, time.perf_counter() - t)
+            if proc.returncode != 0:
+                raise SystemExit(f"the CLI failed: {proc.stderr.strip()[-300:]}")
+            loaded = proc.stdout.strip().splitlines()[-1]
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\none photo from a cold start (python -m restore restore {example.name}, 3D "
+          f"included): {best:.2f} s; TensorFlow imported: {loaded.endswith('True')}; "
+          f"peak RSS {rss:.0f} MB")
 
 
 def _stages(stamps: dict[float, float]) -> tuple[float, float, float]:

