@@ -273,7 +273,8 @@ EXTENSIONS: dict[str, tuple[str, str, str, str]] = {
     "dataset": ("restore.training.dataset", "add_parser", "run",
                 "build a training folder from real statue photos"),
     "train": ("restore.training.cli", "add_train_parser", "run_train",
-              "train a learned model: gan, unet, statue-net, statue-depth or refiner"),
+              "train a learned model: gan, unet, statue-net, statue-depth, refiner or "
+              "arm-presence"),
     "evaluate": ("restore.training.evaluate", "add_evaluate_parser", "run_evaluate",
                  "measure inpainting models (PSNR, SSIM, L1 per mask strategy)"),
     "hub": ("restore.inpainting.learned", "add_hub_parser", "run_hub",

@@ -122,3 +122,11 @@ def test_wrong_options_are_refused(argv: list[str], words: str,
 def test_bad_widths_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--model", "statue-net", "--widths", "4,4,8"]) == 2
     assert "five comma-separated" in capsys.readouterr().err
+
+
+def test_the_top_level_help_names_every_trainable_model():
+    from restore.cli import EXTENSIONS
+    from restore.training.cli import MODELS
+
+    summary = EXTENSIONS["train"][3]
+    assert all(m in summary for m in MODELS), (summary, MODELS)
