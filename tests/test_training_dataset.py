@@ -55,3 +55,22 @@ def test_builder_resumes_and_the_cli_reports(tmp_path, statue, capsys):
     assert "kept 1, dropped 2" in capsys.readouterr().out
     assert main(["dataset", "build", "--images", str(tmp_path / "none"), "--out",
                  str(out)]) == 2
+
+
+def test_the_default_backends_keep_real_photos_and_bad_names_are_refused(tmp_path, capsys):
+    # The seed's defaults (silhouette pose, scoring every joint 0.3) kept nothing at 0.4.
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    out = tmp_path / "ds"
+    assert main(["dataset", "build", "--images", str(examples), "--out", str(out),
+                 "--size", "64"]) == 0
+    said = capsys.readouterr().out
+    kept = (out / "manifest.jsonl").read_text().splitlines()
+    assert kept and said.startswith(f"kept {len(kept)},"), said
+    assert main(["dataset", "build", "--images", str(examples), "--out",
+                 str(tmp_path / "ds2"), "--pose-backend", "silhouette"]) == 0
+    assert "kept 0" in (said := capsys.readouterr().out) and "--keypoints" in said, said
+    for option in ("--pose-backend", "--segmenter"):
+        assert main(["dataset", "build", "--images", str(examples), "--out",
+                     str(tmp_path / "ds3"), option, "nope"]) == 2
+        assert "invalid choice: 'nope'" in capsys.readouterr().err
+        assert not (tmp_path / "ds3").exists()

@@ -19,17 +19,25 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from restore.backends import resolve
 from restore.errors import BackendUnavailable
 from restore.images import IMAGE_SUFFIXES, load_image, save_image, save_mask
 from restore.masking import make_mask
-from restore.pose import ARM_KEYPOINTS, ARM_SCORE_THRESHOLD, Pose, estimate, load_pose_json
-from restore.segmentation import segment
+from restore.pose import (
+    ARM_KEYPOINTS,
+    ARM_SCORE_THRESHOLD,
+    POSE_ESTIMATORS,
+    Pose,
+    estimate,
+    load_pose_json,
+)
+from restore.segmentation import SEGMENTERS, segment
 
 BUILD_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving_box")
 
@@ -38,8 +46,10 @@ BUILD_STRATEGIES = ("wrist_elbow", "wrist_elbow_shoulder", "static_box", "moving
 class BuildConfig:
     size: int = 256
     threshold: float = ARM_SCORE_THRESHOLD
-    pose_backend: str = "silhouette"
-    segmenter: str = "grabcut"
+    # "auto": the restore's own choice (BlazePose where it runs). The silhouette backend
+    # scores every joint 0.3, under the threshold: with it nothing is kept.
+    pose_backend: str = "auto"
+    segmenter: str = "auto"
     radius: float = 30.0
     seed: int = 0
 
@@ -118,6 +128,8 @@ def build(images: Path, out: Path, keypoints_dir: Path | None = None,
     paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise ValueError(f"{images} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
+    config = replace(config, pose_backend=resolve("pose", config.pose_backend, load=True),
+                     segmenter=resolve("segmentation", config.segmenter, load=True))
     out.mkdir(parents=True, exist_ok=True)
     manifest, dropped = out / "manifest.jsonl", out / "dropped.jsonl"
     done = {json.loads(line)["file"] for f in (manifest, dropped) if f.is_file()
@@ -150,9 +162,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     b.add_argument("--size", type=int, default=256, help="training size in px (square)")
     b.add_argument("--threshold", type=float, default=ARM_SCORE_THRESHOLD,
                    help="minimum score of each of the six arm keypoints (seed: 0.4)")
-    b.add_argument("--pose-backend", default="silhouette",
-                   help="pose backend for photos without a keypoints file")
-    b.add_argument("--segmenter", default="grabcut", help="segmentation backend")
+    b.add_argument("--pose-backend", default="auto", choices=["auto", *POSE_ESTIMATORS.names()],
+                   help="pose backend for photos without a keypoints file (auto: the "
+                   "restore's own choice; silhouette scores every joint 0.3, under the "
+                   "threshold, so it keeps nothing)")
+    b.add_argument("--segmenter", default="auto", choices=["auto", *SEGMENTERS.names()],
+                   help="segmentation backend (auto: the restore's own choice)")
 
 
 def run(args: argparse.Namespace) -> str:
@@ -162,5 +177,9 @@ def run(args: argparse.Namespace) -> str:
                          pose_backend=args.pose_backend, segmenter=args.segmenter)
     summary = build(args.images, args.out, args.keypoints, config)
     reasons = "; ".join(f"{n} x {r}" for r, n in summary["reasons"].items())  # type: ignore[attr-defined]
+    hint = ""
+    if not summary["kept"] and summary["reasons"].get("weak arm keypoints"):  # type: ignore[attr-defined]
+        hint = (f"; no photo's six arm keypoints all reached {args.threshold}: give their "
+                "points with --keypoints, or lower --threshold")
     return (f"kept {summary['kept']}, dropped {summary['dropped']}"
-            + (f" ({reasons})" if reasons else "") + f"; wrote {args.out}")
+            + (f" ({reasons})" if reasons else "") + f"; wrote {args.out}{hint}")
