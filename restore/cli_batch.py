@@ -95,6 +95,8 @@ def save_outputs(result: RestoreResult, out: Path, image: np.ndarray,
         written = outputs(result.reconstruction is not None)
         for name in written:
             os.replace(work / name, out / name)
+    for name in set(outputs(True)) - set(written):  # an earlier run's (e.g. its statue.glb
+        (out / name).unlink(missing_ok=True)  # before --no-3d), not this photo's: removed
     return list(written)
 
 

@@ -37,6 +37,15 @@ def test_restore_writes_mask_image_and_glb(tmp_path, photo, capsys):
     assert (restored[~arm] == original[~arm]).all()
 
 
+def test_a_reused_out_dir_keeps_no_earlier_photos_glb(tmp_path, photo, capsys):
+    out = tmp_path / "out"
+    assert main(["restore", str(photo), "--out-dir", str(out)]) == 0
+    assert (out / "statue.glb").is_file()
+    assert main(["restore", str(photo), "--out-dir", str(out), "--no-3d"]) == 0
+    assert not (out / "statue.glb").exists()  # the earlier photo's, beside this one's files
+    assert (out / "restored.png").is_file()
+
+
 def test_restore_out_writes_the_restored_photo_too(tmp_path, photo, capsys):
     """``--out FILE`` is the restored photo (it once meant --out-dir by abbreviation)."""
     out, single = tmp_path / "out", tmp_path / "restored.webp"
