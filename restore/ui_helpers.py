@@ -359,7 +359,7 @@ def pick_device(environ: dict[str, str] | None = None) -> str:
 EXAMPLE_LABELS = {
     "met_242155_votary_left_arm_missing.png": "Votary (Met): left arm lost, so it is repainted",
     "met_206751_mirabeau_intact.png": "Mirabeau (Met): both arms there, left as it is",
-    "synthetic_statue_040.png": "Rendered statue: arm raised, left as it is",
+    "synthetic_statue_040.png": "Rendered statue: left arm lost at the shoulder, repainted",
     "synthetic_statue_068.png": "Rendered statue: arms unsure, so left alone",
 }
 

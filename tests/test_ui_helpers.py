@@ -348,3 +348,16 @@ def test_the_closeup_is_the_photos_own_pixels_around_the_region():
     h, w = near_before.shape[:2]
     assert np.array_equal(near_before, before[y0:y0 + h, x0:x0 + w])
     assert closeup(before, before, np.zeros_like(region)) is None  # nothing repainted
+
+
+def test_each_example_does_what_its_label_says():
+    # The rendered statue 040 was labelled "arm raised, left as it is" while its lost left
+    # arm (a stump at the shoulder) was rightly repainted.
+    from restore.images import load_image
+    from restore.pipeline import RestoreConfig, run
+    from restore.ui_helpers import EXAMPLE_LABELS
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for name, label in EXAMPLE_LABELS.items():
+        result = run(load_image(examples / name), RestoreConfig(), with_3d=False)
+        assert result.changed == ("repainted" in label), (name, label, result.notes)
