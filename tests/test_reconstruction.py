@@ -98,3 +98,23 @@ def test_one_photo_says_what_it_cannot_give_and_the_glb_carries_it(statue):
     plain = Reconstruction(reconstruct(image, mask, "relief").mesh, "relief")
     scene = trimesh.load(io.BytesIO(plain.glb_bytes()), file_type="glb")
     assert "limits" not in scene.metadata and len(scene.geometry) == 1
+
+
+def test_a_photo_without_a_mask_is_segmented_by_the_best_segmenter_here():
+    # The 3D tab passes no mask; the classical default boxed the votary's middle (4.6 % of
+    # the photo), and the GLB was a slab. It must take the statue's own outline.
+    from pathlib import Path
+
+    from restore.backends import resolve
+    from restore.images import load_image
+    from restore.reconstruction.options import reconstruct as lift
+    from restore.segmentation import segment
+
+    photo = load_image(Path(__file__).resolve().parents[1] / "examples"
+                       / "met_242155_votary_left_arm_missing.png")
+    mask = segment(photo, resolve("segmentation", "auto", True)).mask
+    ys, xs = np.nonzero(mask)
+    outline = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+    for lifted in (lift(photo, None, "relief"), reconstruct(photo, None, "relief")):
+        size = lifted.mesh.bounds[1] - lifted.mesh.bounds[0]
+        assert abs(size[0] / size[1] - outline) < 0.02, (size, outline)

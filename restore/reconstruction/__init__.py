@@ -154,7 +154,8 @@ def check_aspect(image: np.ndarray, name: str = "image") -> None:
 
 def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str = "relief",
                 device: str = "cpu") -> Reconstruction:
-    """Lift the statue in ``image`` to 3D. ``mask`` None = segment it with the default.
+    """Lift the statue in ``image`` to 3D. ``mask`` None = segment it with the best segmenter
+    here ("auto").
 
     Raises ValueError for a strip (sides more than :data:`MAX_ASPECT` apart) and for an
     empty or full mask.
@@ -162,9 +163,10 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     if mask is None:
+        from restore.backends import resolve
         from restore.segmentation import segment
 
-        m = segment(rgb).mask
+        m = segment(rgb, resolve("segmentation", "auto", True, device), device).mask
     else:
         m = check_region(as_mask(mask, rgb.shape[:2]), "statue mask")
     mesh = RECONSTRUCTORS.get(backend, device).reconstruct(rgb, m)

@@ -137,11 +137,14 @@ def _region(restored: Any, shape: tuple[int, int], options: Options) -> np.ndarr
     return as_mask(restored, shape, what="restored region")
 
 
-def _statue(rgb: np.ndarray, mask: Any) -> np.ndarray:
+def _statue(rgb: np.ndarray, mask: Any, device: str = "cpu") -> np.ndarray:
+    """The statue mask given, checked; None: the best segmenter here ("auto", as a restore
+    and the ``reconstruct`` command choose; the classical default boxed the votary)."""
     if mask is None:
+        from restore.backends import resolve
         from restore.segmentation import segment
 
-        return segment(rgb).mask
+        return segment(rgb, resolve("segmentation", "auto", True, device), device).mask
     return check_region(as_mask(mask, rgb.shape[:2], what="statue mask"), "statue mask")
 
 
@@ -171,7 +174,7 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
         from restore.reconstruction.depth_net import DepthNetReconstructor
 
         single = _single(backend, device, options)
-        statue = _statue(rgb, mask)
+        statue = _statue(rgb, mask, device)
         drawn = None if limbs is None else as_mask(limbs, rgb.shape[:2], what="restored limbs")
         if drawn is not None:  # a restored arm is statue, whatever mask came with it
             statue = statue | drawn
@@ -183,7 +186,7 @@ def reconstruct(image: Any, mask: Any = None, backend: str = "relief",
                                   one_photo_limits())
         return Reconstruction(single.reconstruct(tint_image(rgb, region), statue),
                               backend, one_photo_limits())
-    statue = _statue(rgb, mask)
+    statue = _statue(rgb, mask, device)
     limits = one_photo_limits(options.output)
     if options.output == "points":
         return PointReconstruction(rec.point_cloud(rgb, statue, region), backend, limits)
@@ -210,7 +213,8 @@ def reconstruct_views(images: Sequence[Any], masks: Sequence[Any] | None = None,
     rec = _dust3r(backend, device, options)
     if rec is None:  # a registered name in MULTI_VIEW that is not DUSt3R: a coding error
         raise TypeError(f"{backend} is listed as multi-view but is not a DUSt3R backend.")
-    statues = [_statue(rgb, None if masks is None else masks[i]) for i, rgb in enumerate(rgbs)]
+    statues = [_statue(rgb, None if masks is None else masks[i], device)
+               for i, rgb in enumerate(rgbs)]
     rgbs[0] = tint_image(rgbs[0], region)
     mesh = rec.reconstruct_views(rgbs, statues, niter=options.niter)
     if options.output == "points":
