@@ -13,6 +13,7 @@ import numpy as np
 from app_io import friendly
 from restore import inpainting, masking, pipeline, pose
 from restore.cli_checks import check_backend, check_photo
+from restore.errors import BackendUnavailable
 from restore.images import check_region, with_transparency
 from restore.pose import Side
 from restore.reconstruction import options as recon
@@ -296,16 +297,23 @@ def restore_anyway(side: Side) -> Callable[..., Any]:
 def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "closed",
                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
                    progress: gr.Progress = gr.Progress()) -> tuple[str, list[str]]:
-    """The restored statue in 3D, and the downloads with statue.glb added."""
+    """The restored statue in 3D, and the downloads with statue.glb added. When the 3D step
+    fails (e.g. a backend that needs a download), the restore stands: a warning says why, and
+    its 2D downloads stay."""
     if not state:
         raise ValueError("Restore a photo first.")
+    files = list(state.get("files", []))
     progress(0.1, desc=f"lifting to 3D with {_short('reconstruction', backend)}")
-    glb = glb_file(recon.reconstruct(state["restored"], state["statue"], backend,
-                                     recon_options(output, min_conf, clean, tint),
-                                     restored=state.get("repainted"), device=DEVICE,
-                                     limbs=state.get("repainted") if state.get("axes") else None,
-                                     axes=state.get("axes", ())))
-    return glb, [*state.get("files", []), glb]
+    try:
+        glb = glb_file(recon.reconstruct(
+            state["restored"], state["statue"], backend,
+            recon_options(output, min_conf, clean, tint), restored=state.get("repainted"),
+            device=DEVICE, limbs=state.get("repainted") if state.get("axes") else None,
+            axes=state.get("axes", ())))
+    except (ValueError, BackendUnavailable) as err:
+        gr.Warning(f"No 3D model: {err} The restored photo and its mask are still below.")
+        return None, files
+    return glb, [*files, glb]
 
 
 # ---- carrying the work from tab to tab ----

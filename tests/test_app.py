@@ -167,6 +167,9 @@ def test_full_restore_then_3d(client, files):
     changed = (plain != warm).any(-1)
     assert changed.any() and not changed.all()
     assert _warmth(warm, changed) > _warmth(plain, changed) + 20
+    # a 3D step that fails (here an option relief cannot give) leaves the 2D downloads
+    none, kept = client.predict("relief", "points", 3, True, False, api_name="/restore_3d")
+    assert none is None and [Path(f).name for f in kept] == ["restored.png", "arm_mask.png"]
 
 
 def test_bad_input_is_a_readable_error(client, files):
