@@ -17,6 +17,9 @@ from app_handlers import (
     ARM_JOINTS,
     ARMS,
     DEVICE,
+    INVITE,
+    clear_mask,
+    clear_restore,
     drag_keypoints,
     guess_keypoints,
     load_editor,
@@ -114,9 +117,7 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
                                  example_labels=[EXAMPLE_LABELS[Path(e).name] for e in taught],
                                  **UI) if taught else None
             button = gr.Button("Restore", variant="primary", size="lg")
-            verdict = gr.Markdown("Each arm is judged first: only a missing arm is repainted; "
-                                  "an intact statue comes back as it is.",
-                                  elem_id="restore-status", min_height=48)
+            verdict = gr.Markdown(INVITE, elem_id="restore-status", min_height=48)
             with gr.Row():
                 anyway = {s: gr.Button(f"Restore the {s} arm anyway", size="sm",
                                        visible=False, elem_id=f"restore-{s}-anyway")
@@ -139,36 +140,43 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
             model = model_viewer("3D (drag to turn, scroll to zoom)")
             gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)
     state = gr.State(time_to_live=STATE_TTL_S)  # what the 3D step needs, for 15 minutes
-    _wire_restore(button, picked, anyway, image, f,
-                  [pair, shown, verdict, state, files, near], model)
+    outputs = [pair, shown, verdict, state, files, near]
+    busy = _wire_restore(button, picked, anyway, image, f, outputs, model)
+    # a photo uploaded clears the last one's results, and stops a restore or 3D step of the
+    # last one still running (it would fill them again); a picked example restores at once
+    image.upload(clear_restore, None, [*outputs, model, anyway["left"], anyway["right"]],
+                 api_name="clear_restore", cancels=busy, queue=False, **UI)
     return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
             "edit": edit}
 
 
 def _wire_restore(button: gr.Button, picked: Any, anyway: dict[Side, gr.Button],
-                  image: gr.Image, f: dict[str, Any], outputs: list[Any], model: Any) -> None:
+                  image: gr.Image, f: dict[str, Any], outputs: list[Any], model: Any
+                  ) -> list[Any]:
     """Restore, then lift to 3D and offer "anyway" for each unsure arm: from the button, from a
-    picked example, and from those "anyway" buttons; all in the models queue."""
+    picked example, and from those "anyway" buttons; all in the models queue. Returns the
+    restores and 3D steps (a new photo cancels them)."""
     state, files = outputs[3], outputs[4]
     options = [f["strategy"], f["side"], f["inpainter"]]
     lift = ([state, f["backend"], *f["recon"]], [model, files])
     offer = (offer_unsure, state, [anyway["left"], anyway["right"]])
     done = button.click(run_restore, [image, f["keypoints"], *options], outputs,
                         api_name="restore", **HEAVY)
-    done.success(run_restore_3d, *lift, api_name="restore_3d", **HEAVY)
+    lifts = [done.success(run_restore_3d, *lift, api_name="restore_3d", **HEAVY)]
     runs = [done]
     if picked is not None:  # a picked example restores at once, in the same queue (not cached:
         # gradio runs cached examples outside the queue and keeps them across updates)
         runs.append(picked.load_input_event.then(run_example, [image, *options],
                                                  [*outputs, f["keypoints"]], **HEAVY, **UI))
-        runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI)
+        lifts.append(runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI))
     for side in ARMS:
         runs.append(anyway[side].click(restore_anyway(side), [image, f["keypoints"],
                                        f["strategy"], f["inpainter"]], outputs, **HEAVY, **UI))
-        runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI)
+        lifts.append(runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI))
     for run in runs:
         run.success(*offer, **UI)
         run.success(show_closeup, state, outputs[5], **UI)
+    return runs + lifts
 
 
 def _segmentation_tab(examples: list[str], live: Live) -> None:
@@ -234,6 +242,8 @@ def _masking_tab(examples: list[str], live: Live) -> dict[str, Any]:
     keypoints.blur(show_keypoints, [image, keypoints], [points, preview],
                    api_name="edit_keypoints", **LIGHT, **UI)
     image.upload(load_editor, image, f["editor"], api_name="load_editor", **LIGHT, **UI)
+    image.change(clear_mask, None, [overlay, mask, f["note"]], api_name="clear_mask",
+                 queue=False, **UI)
     f["guess"].click(guess_keypoints, [image, f["pose"]], [keypoints, points, preview],
                      api_name="detect_keypoints", **HEAVY)
     preview.select(place_keypoint, [image, keypoints, place, joint],

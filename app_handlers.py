@@ -270,6 +270,25 @@ def run_example(image: str | None, strategy: str, side: str, inpainter: str,
     return (*run_restore(image, "", strategy, side, inpainter, progress), "")
 
 
+INVITE = ("Each arm is judged first: only a missing arm is repainted; an intact statue comes "
+          "back as it is.")
+
+
+def clear_restore() -> tuple[Any, ...]:
+    """A new photo in the Restore tab: the last photo's before/after, region, verdict, 3D
+    state, downloads, close-up, 3D model and "anyway" buttons cleared, so none of them is
+    shown or offered beside the new photo."""
+    hidden = gr.update(visible=False)
+    return (None, None, INVITE, None, None, gr.update(value=None, visible=False), None,
+            hidden, hidden)
+
+
+def clear_mask() -> tuple[None, None, str]:
+    """A new photo in Arm masking: the last photo's mask, its overlay and its note cleared
+    (Send to Inpainting would have carried that mask with the new photo)."""
+    return None, None, ""
+
+
 def offer_unsure(state: dict[str, Any] | None) -> tuple[Any, Any]:
     """Show "Restore the left / right arm anyway" for each arm the verdicts left unsure."""
     unsure = (state or {}).get("unsure", [])
@@ -296,7 +315,7 @@ def restore_anyway(side: Side) -> Callable[..., Any]:
 @friendly
 def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "closed",
                    min_conf: float = 3.0, clean: bool = True, tint: bool = False,
-                   progress: gr.Progress = gr.Progress()) -> tuple[str, list[str]]:
+                   progress: gr.Progress = gr.Progress()) -> tuple[str | None, list[str]]:
     """The restored statue in 3D, and the downloads with statue.glb added. When the 3D step
     fails (e.g. a backend that needs a download), the restore stands: a warning says why, and
     its 2D downloads stay."""

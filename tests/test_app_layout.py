@@ -403,3 +403,35 @@ def test_an_unsure_arm_gets_a_restore_anyway_button():
     # its upper arm stands (the votary lost the right hand): restored from the elbow
     assert "Right arm: restored below the elbow (as asked)" in verdict
     assert state["unsure"] == [] and after.shape[2] == 3
+
+
+def test_a_new_photo_clears_the_last_ones_results():
+    # A new upload used to sit beside the last statue's verdict, before/after and
+    # downloads (Restore), and "Send to Inpainting" carried the last photo's mask (Arm masking).
+    import gradio as gr
+
+    import app
+    from app_handlers import INVITE, clear_mask, clear_restore
+
+    demo = app.build_demo()
+    for handler, trigger_name, cleared in (
+            (clear_restore, "upload", {"Before / after (drag the bar)", "Downloads",
+                                       "3D (drag to turn, scroll to zoom)"}),
+            (clear_mask, "change", {"Arm mask", "Mask (white = repaint)"})):
+        (event,) = [fn for fn in demo.fns.values() if fn.fn is handler]
+        (trigger,) = event.targets
+        assert trigger[1] == trigger_name and event.queue is False
+        photo = demo.blocks[trigger[0]]
+        assert isinstance(photo, gr.Image) and photo.label == "Statue photo"
+        labels = {str(getattr(c, "label", "")).split(":")[0] for c in event.outputs}
+        assert cleared <= labels, labels
+        values = handler()
+        assert len(values) == len(event.outputs)
+    # an upload also stops the last photo's restores and 3D steps still running
+    (upload,) = [fn for fn in demo.fns.values() if fn.fn is clear_restore]
+    stopped = {demo.fns[i].fn.__name__ for fn in demo.fns.values()  # gradio's cancelling event
+               if upload.targets[0] in fn.targets for i in fn.cancels or ()}
+    assert {"run_restore", "run_restore_3d", "run_example"} <= stopped, stopped
+    restored = clear_restore()
+    assert restored[2] == INVITE and restored[3] is None and restored[4] is None
+    assert all(u["visible"] is False for u in restored[-2:])

@@ -210,6 +210,25 @@ def _restore_this_arm(page: Any) -> None:
     page.locator("#restore-status").get_by_text("as asked").first.wait_for(timeout=WAIT)
 
 
+def _a_new_upload_clears_the_last_results(page: Any) -> None:
+    """Another photo uploaded while the last one is being restored: the last statue's
+    verdict, pair and downloads go, and its restore, stopped, does not bring them back."""
+    page.goto(page.url)  # a fresh page, as a visitor's next photo
+    photo = page.locator("#restore-photo input[type=file]")
+    photo.set_input_files(str(ROOT / "examples" / "met_242155_votary_left_arm_missing.png"))
+    page.wait_for_timeout(1500)  # the upload reaches the server
+    page.get_by_role("button", name="Restore", exact=True).click()
+    page.wait_for_timeout(400)
+    photo.set_input_files(str(ROOT / "examples" / "met_206751_mirabeau_intact.png"))
+    status = page.locator("#restore-status")
+    status.get_by_text("Each arm is judged first").wait_for(timeout=WAIT)
+    empty = ("document.querySelectorAll('#restore-files a[download]').length == 0 && "
+             "document.querySelectorAll('#restore-pair img').length == 0")
+    page.wait_for_function(empty, timeout=WAIT)
+    page.wait_for_timeout(10_000)  # longer than the votary's restore and 3D step here
+    assert page.evaluate(empty) and "Each arm is judged first" in status.inner_text()
+
+
 def _corrupt_upload(page: Any, folder: Path, shots: Path) -> None:
     bad = folder / "corrupt.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
@@ -231,6 +250,7 @@ def test_restore_an_example_download_drag_a_joint_and_a_bad_upload(browser, url,
     _check_downloads(_download_all(page, tmp_path))
     _drag_a_joint(page, shots)
     _restore_this_arm(page)
+    _a_new_upload_clears_the_last_results(page)
     _corrupt_upload(page, tmp_path, shots)
     page.close()
 
