@@ -106,14 +106,17 @@ def resolve_weights(model: HubModel, env_var: str, what: str | None = None,
     ``model`` (the cache, or a download when online). BackendUnavailable with one sentence
     when none of them can be had (see :func:`local_weights` and :func:`snapshot`)."""
     local = local_weights(model, env_var, what or model.repo_id, marker)
-    return local if local is not None else snapshot(model)
+    return local if local is not None else snapshot(model, env_var=env_var)
 
 
-def snapshot(model: HubModel, allow_patterns: list[str] | None = None) -> Path:
+def snapshot(model: HubModel, allow_patterns: list[str] | None = None,
+             env_var: str | None = None) -> Path:
     """Local folder with ``model``'s files: the cache if present, else a pinned download.
 
-    Raises BackendUnavailable with one sentence when offline and not cached, or unreachable.
+    Raises BackendUnavailable with one sentence when offline and not cached, or unreachable;
+    it names ``env_var``, the variable that points at a local copy instead, when given.
     """
+    local = f"set {env_var} to a local copy" if env_var else "put a copy in the Hub cache"
     from huggingface_hub import snapshot_download
 
     try:
@@ -130,7 +133,7 @@ def snapshot(model: HubModel, allow_patterns: list[str] | None = None) -> Path:
     if offline():
         raise BackendUnavailable(
             f"{model.repo_id}@{model.revision} is not in the local Hub cache and offline mode "
-            "is on; download it once with network access or pass a local path."
+            f"is on; download it once with network access, or {local}."
         )
     try:
         return Path(
@@ -139,7 +142,7 @@ def snapshot(model: HubModel, allow_patterns: list[str] | None = None) -> Path:
     except Exception as err:  # noqa: BLE001 - any network/HTTP failure reads the same to a user
         raise BackendUnavailable(
             f"Could not download {model.repo_id}@{model.revision} from the Hugging Face Hub "
-            f"({err.__class__.__name__}); check the network or pass a local path."
+            f"({err.__class__.__name__}); check the network, or {local}."
         ) from None
 
 
@@ -197,7 +200,8 @@ def pretrained_folder(model: HubModel, path: str | Path | None, env_var: str) ->
     is read from: ``path``, else ``$env_var``, else the pinned snapshot of ``model`` (those
     two files only; BackendUnavailable as :func:`snapshot` raises it)."""
     local = path if path is not None else os.environ.get(env_var)
-    return Path(local) if local else snapshot(model, ["config.json", "model.safetensors"])
+    return Path(local) if local else snapshot(model, ["config.json", "model.safetensors"],
+                                             env_var)
 
 
 def load_from(load: Callable[[str], Any], folder: Path, what: str) -> Any:

@@ -103,15 +103,16 @@ def test_resolve_weights_env_then_package_then_hub(tmp_path, monkeypatch):
     fetched = []
     real_snapshot = hub.snapshot
 
-    def snapshot(m, allow_patterns=None):
+    def snapshot(m, allow_patterns=None, env_var=None):
         fetched.append(m)
-        return real_snapshot(m, allow_patterns)
+        return real_snapshot(m, allow_patterns, env_var)
 
     monkeypatch.setattr(hub, "snapshot", snapshot)
     # nothing anywhere, offline: the Hub step's one sentence
     with pytest.raises(BackendUnavailable, match="offline mode") as err:
         hub.resolve_weights(model, "X_WEIGHTS", "thing")
     assert fetched == [model] and "\n" not in str(err.value)
+    assert "set X_WEIGHTS to a local copy" in str(err.value)  # what to do, not "a local path"
     reason = hub.weights_reason(model, "X_WEIGHTS", "thing") or ""
     assert "neither shipped in the package nor in the Hub cache" in reason
     assert "X_WEIGHTS" in reason
@@ -139,7 +140,8 @@ def test_resolve_weights_env_then_package_then_hub(tmp_path, monkeypatch):
 def test_resolve_weights_online_goes_to_the_pinned_hub_revision(tmp_path, monkeypatch):
     monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path)
     monkeypatch.delenv("X_WEIGHTS", raising=False)
-    monkeypatch.setattr(hub, "snapshot", lambda m, allow_patterns=None: tmp_path / m.revision)
+    monkeypatch.setattr(hub, "snapshot",
+                        lambda m, allow_patterns=None, env_var=None: tmp_path / m.revision)
     model = hub.HubModel("statue-restore/absent", "v9.9.9", local_dir="m")
     assert hub.resolve_weights(model, "X_WEIGHTS") == tmp_path / "v9.9.9"
 
@@ -188,7 +190,8 @@ def test_every_learned_model_uses_the_one_resolver(name, tmp_path, monkeypatch):
     if hub.shipped_dir(model) is not None:
         assert Path(source()) == hub.WEIGHTS_DIR / key
     monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "none")
-    monkeypatch.setattr(hub, "snapshot", lambda m, allow_patterns=None: tmp_path / m.revision)
+    monkeypatch.setattr(hub, "snapshot",
+                        lambda m, allow_patterns=None, env_var=None: tmp_path / m.revision)
     assert Path(source()) == tmp_path / model.revision
 
 

@@ -84,7 +84,7 @@ class DiffusionInpainter:
         import torch
         from diffusers import StableDiffusionInpaintPipeline
 
-        src = source or os.environ.get(ENV_VAR) or snapshot(SD_INPAINT, allow_patterns=HUB_FILES)
+        src = source or os.environ.get(ENV_VAR) or snapshot(SD_INPAINT, HUB_FILES, ENV_VAR)
         dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
         pipe = StableDiffusionInpaintPipeline.from_pretrained(  # safetensors only, never pickle
             str(src), torch_dtype=dtype, use_safetensors=True, safety_checker=None,
