@@ -40,8 +40,9 @@ def _widths(text: str) -> tuple[int, ...]:
 
 
 def _budget_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=int, help="stop after N optimiser steps (0: no step limit; "
-                   "default 2000 for gan and unet, 3000 refiner, no limit for statue-*)")
+    p.add_argument("--steps", type=int, help="stop after N optimiser steps (gan, unet and "
+                   "refiner: at least 1, default 2000 / 3000; statue-*: 0 = no step limit, "
+                   "the default)")
     p.add_argument("--minutes", "--time-limit", dest="minutes", type=float,
                    help="stop after N minutes of wall clock (0: no time limit; default off "
                    "for gan, unet and refiner, 30 for statue-*)")
