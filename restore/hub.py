@@ -318,7 +318,11 @@ def resolve_tfhub(handle: str, what: str, env_var: str) -> Path:
 
         import_tensorflow()
         import tensorflow_hub
-
+    except ImportError as err:  # not the network: a package missing or broken here
+        raise BackendUnavailable(f"Cannot download {what}: tensorflow_hub does not import "
+                                 f"here ({err}); reinstall the requirements (pip install -r "
+                                 f"requirements.txt) or set {env_var}.") from None
+    try:
         return Path(tensorflow_hub.resolve(handle))
     except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
         raise BackendUnavailable(f"Could not download {what} from {handle} "

@@ -1,3 +1,4 @@
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -303,3 +304,20 @@ def test_a_weights_file_missing_tensors_is_refused_not_left_random(tmp_path):
     save_file(half, str(tmp_path / "model.safetensors"))
     with pytest.raises(BackendUnavailable, match="do not load"):
         hub.load_pretrained(LimbRefiner, tmp_path, "limb-refiner")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow_hub") is None,
+                    reason="tensorflow_hub is not installed (requirements.txt)")
+def test_movenets_download_path_imports_and_a_broken_one_is_named(monkeypatch):
+    import subprocess
+    import sys
+
+    # tensorflow_hub imports pkg_resources, gone from setuptools 81 (requirements.txt pins it)
+    proc = subprocess.run([sys.executable, "-c", "import tensorflow_hub"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-300:]
+    monkeypatch.setattr(hub, "offline", lambda: False)
+    monkeypatch.setitem(sys.modules, "tensorflow_hub", None)  # as a broken install imports
+    with pytest.raises(BackendUnavailable, match="tensorflow_hub does not import here") as err:
+        hub.resolve_tfhub("https://tfhub.dev/x/1", "MoveNet thunder", "STATUE_RESTORE_MOVENET")
+    assert "network" not in str(err.value) and "STATUE_RESTORE_MOVENET" in str(err.value)
