@@ -276,7 +276,7 @@ def _inpainting_tab(live: Live) -> dict[str, Any]:
         out = image_file("Inpainted", height=480)
     image.change(load_editor, image, editor, api_name="load_inpaint_editor", **LIGHT, **UI)
     button.click(run_inpaint, [image, mask, backend, editor], out, api_name="inpaint", **HEAVY)
-    return {"image": image, "mask": mask, "out": out}
+    return {"image": image, "mask": mask, "out": out, "backend": backend}
 
 
 def _reconstruction_tab(inpainted: gr.Image, hole: gr.Image, live: Live) -> None:
@@ -313,9 +313,9 @@ def _flows(tabs: gr.Tabs, restore: dict[str, Any], masks: dict[str, Any],
     masks["back"].click(to_restore, [masks["image"], masks["keypoints"], masks["side"]],
                         [restore["image"], restore["keypoints"], restore["side"], tabs],
                         api_name="back_to_restore", js=TO_TOP, **UI)
-    masks["send"].click(to_inpainting, [masks["image"], masks["mask"]],
-                        [paint["image"], paint["mask"], tabs], api_name="send_to_inpainting",
-                        js=TO_TOP, **UI)
+    masks["send"].click(to_inpainting, [masks["image"], masks["mask"], masks["strategy"]],
+                        [paint["image"], paint["mask"], paint["backend"], tabs],
+                        api_name="send_to_inpainting", js=TO_TOP, **UI)
 
 
 def build_demo() -> gr.Blocks:

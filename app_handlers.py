@@ -355,6 +355,11 @@ def to_restore(image: str | None, keypoints: str, side: str) -> tuple[str | None
     return image, only_arm(keypoints, side), side, gr.Tabs(selected="restore")
 
 
-def to_inpainting(image: str | None, mask: Any) -> tuple[str | None, Any, Any]:
-    """Arm masking -> Inpainting: the photo and the mask, and the tab switched."""
-    return image, mask, gr.Tabs(selected="inpainting")
+def to_inpainting(image: str | None, mask: Any, strategy: str = "") -> tuple[Any, ...]:
+    """Arm masking -> Inpainting: the photo, the mask, the model a restore would paint that
+    region with (a missing arm's limb: the limb renderer, as Restore chooses, else the model
+    as it was), and the tab switched."""
+    model = gr.update()
+    if strategy in masking.STRATEGIES and masking.get_strategy(strategy).uses_verdict:
+        model = gr.update(value=pipeline.resolve("limb-inpainting", "auto"))
+    return image, mask, model, gr.Tabs(selected="inpainting")

@@ -244,7 +244,10 @@ def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
     assert "left_elbow" not in json.loads(kept) and "right_elbow" in json.loads(kept)
     with pytest.raises(gr.Error, match="Choose the arm"):
         h.to_restore(photo, points, "auto")
-    assert h.to_inpainting(photo, "m.png")[2].selected == "inpainting"
+    assert h.to_inpainting(photo, "m.png")[3].selected == "inpainting"
+    # a missing arm's region is painted by the model Restore paints it with: the limb
+    assert h.to_inpainting(photo, "m.png", "missing_arm")[2]["value"] == "limb"
+    assert "value" not in h.to_inpainting(photo, "m.png", "static_box")[2]
     demo = app.build_demo()
     (tabs_block,) = _blocks(demo, gr.Tabs)
     fns = {fn.api_name: fn for fn in demo.fns.values()}
