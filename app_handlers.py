@@ -256,6 +256,7 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
              "statue": result.segmentation.mask | result.arm_mask.mask,
              "keypoints": pose_json(result.pose), "files": files,
              "unsure": [v.side for v in result.verdicts if v.state == "unsure"],
+             "missing": [v.side for v in result.verdicts if v.missing],
              "axes": result.limb_axes}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
@@ -341,9 +342,13 @@ def run_restore_3d(state: dict[str, Any] | None, backend: str, output: str = "cl
 def to_masking(image: str | None, keypoints: str, state: dict[str, Any] | None
                ) -> tuple[str | None, str, np.ndarray | None, str, Any]:
     """Restore -> Arm masking: the photo and the keypoints the restore found (else the typed
-    ones), the photo in the brush, the side left to the verdict, and the tab switched."""
+    ones), the photo in the brush, the arm to work on, and the tab switched. The arm: the one
+    the restore repainted or left unsure when there is one such arm; else "auto" (the
+    keypoints carry both arms' joints, which "auto" would take as both arms placed)."""
     found = (state or {}).get("keypoints") or keypoints
-    return image, found, load_editor(image), "auto", gr.Tabs(selected="masking")
+    open_arms = set((state or {}).get("missing", [])) | set((state or {}).get("unsure", []))
+    side = open_arms.pop() if len(open_arms) == 1 else "auto"
+    return image, found, load_editor(image), side, gr.Tabs(selected="masking")
 
 
 @friendly

@@ -239,6 +239,10 @@ def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
     assert editor.shape == (320, 240, 3) and isinstance(tabs, gr.Tabs)
     assert tabs.selected == "masking"
     assert h.to_masking(photo, "typed", None)[1] == "typed"
+    # the one arm the restore repainted (or left unsure) is the one to work on, not both
+    assert h.to_masking(photo, "", {"keypoints": points, "missing": ["left"]})[3] == "left"
+    assert h.to_masking(photo, "", {"keypoints": points, "unsure": ["right"]})[3] == "right"
+    assert h.to_masking(photo, "", {"missing": ["left"], "unsure": ["right"]})[3] == "auto"
     image, kept, side, tabs = h.to_restore(photo, points, "right")
     assert side == "right" and tabs.selected == "restore"
     assert "left_elbow" not in json.loads(kept) and "right_elbow" in json.loads(kept)
