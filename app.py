@@ -171,7 +171,8 @@ def _wire_restore(button: gr.Button, picked: Any, anyway: dict[Side, gr.Button],
         lifts.append(runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI))
     for side in ARMS:
         runs.append(anyway[side].click(restore_anyway(side), [image, f["keypoints"],
-                                       f["strategy"], f["inpainter"]], outputs, **HEAVY, **UI))
+                                       f["strategy"], f["inpainter"], state], outputs,
+                                       **HEAVY, **UI))
         lifts.append(runs[-1].success(run_restore_3d, *lift, **HEAVY, **UI))
     for run in runs:
         run.success(*offer, **UI)

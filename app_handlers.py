@@ -257,6 +257,7 @@ def run_restore(image: str | None, keypoints: str, strategy: str, side: str, inp
              "keypoints": pose_json(result.pose), "files": files,
              "unsure": [v.side for v in result.verdicts if v.state == "unsure"],
              "missing": [v.side for v in result.verdicts if v.missing],
+             "asked": [v.side for v in result.verdicts if v.chosen_by == "user"],
              "axes": result.limb_axes}
     shown = draw_pose(overlay_mask(rgb, result.arm_mask.mask), result.pose)
     verdict = "\n".join(f"- {n[0].upper()}{n[1:]}" for n in result.notes)
@@ -304,10 +305,15 @@ def show_closeup(state: dict[str, Any] | None) -> Any:
 
 def restore_anyway(side: Side) -> Callable[..., Any]:
     """The handler of "Restore the ``side`` arm anyway": :func:`run_restore` with that side
-    chosen (the form's own side choice is left as it is, for the next photo)."""
+    chosen, and the other arm too when the last restore was asked for it (its "anyway"
+    pressed before: both stay restored); the form's own side choice is left as it is."""
     def handler(image: str | None, keypoints: str, strategy: str, inpainter: str,
+                state: dict[str, Any] | None = None,
                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        return run_restore(image, keypoints, strategy, side, inpainter, progress)
+        other = "left" if side == "right" else "right"
+        both = other in (state or {}).get("asked", [])
+        return run_restore(image, keypoints, strategy, "both" if both else side, inpainter,
+                           progress)
 
     handler.__name__ = f"restore_{side}_anyway"  # the private event's name
     return handler

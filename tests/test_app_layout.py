@@ -410,6 +410,11 @@ def test_an_unsure_arm_gets_a_restore_anyway_button():
     # its upper arm stands (the votary lost the right hand): restored from the elbow
     assert "Right arm: restored below the elbow (as asked)" in verdict
     assert state["unsure"] == [] and after.shape[2] == 3
+    # the other "anyway" pressed next keeps this arm restored: both, as asked
+    _, _, verdict, _, _, _ = restore_anyway("left")(str(votary), "", "missing_arm", "auto",
+                                                    state, progress=lambda *a, **k: None)
+    assert "Right arm: restored below the elbow (as asked)" in verdict, verdict
+    assert "Left arm: restored below the shoulder (as asked)" in verdict, verdict
 
 
 def test_a_new_photo_clears_the_last_ones_results():
