@@ -87,7 +87,10 @@ def _restore_parser(sub: argparse._SubParsersAction) -> None:
                    help="colour the restored arm in statue.glb so it stands out")
     p.add_argument("--no-mirror", action="store_true", help="do not give a restored arm the "
                    "surviving arm's folds, mirrored (the limb's own grain only)")
-    p.add_argument("--out-dir", type=Path, default=Path("out"))
+    p.add_argument("--out-dir", type=Path, default=Path("out"),
+                   help="folder for the outputs (default: out)")
+    p.add_argument("--redo", action="store_true", help="a folder: restore every photo again, "
+                   "those already done too (e.g. with other options)")
     p.add_argument("--out", type=Path, help="also write the restored photo to this file "
                    "(.png, .jpg, .webp, ...; one photo only)")
 

@@ -233,7 +233,7 @@ def cmd_restore_folder(args: argparse.Namespace) -> str:
     todo = []
     for photo in photos:
         out = args.out_dir / names[photo]
-        if all((out / name).is_file() for name in wanted):
+        if not args.redo and all((out / name).is_file() for name in wanted):
             rows.append(_done_row(photo, out))
         else:
             todo.append((photo, out))
@@ -245,7 +245,8 @@ def cmd_restore_folder(args: argparse.Namespace) -> str:
         write_summary(summary, sorted(rows, key=lambda r: order[r["photo"]]))
     counts = Counter(r["status"] for r in rows)
     said = ", ".join(f"{counts[s]} {s}" for s in ("restored", "unchanged", "skipped")
-                     if counts[s]).replace("skipped", "skipped (already done)") or "none"
+                     if counts[s]).replace("skipped", "skipped (already done; --redo "
+                                           "restores them again)") or "none"
     if counts["failed"]:
         failed = [r["photo"] for r in rows if r["status"] == "failed"]
         raise ValueError(f"{counts['failed']} of {len(photos)} photos failed ({', '.join(failed)}"

@@ -78,7 +78,7 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_is_not(folder, tmp_path
     (out / "c" / "restored.png").unlink()  # as if interrupted while writing c
     capsys.readouterr()
     assert main(["restore", str(folder), "--out-dir", str(out), *FAST]) == 0
-    assert "2 skipped (already done)" in capsys.readouterr().out
+    assert "2 skipped (already done; --redo restores them again)" in capsys.readouterr().out
     rows = _summary(out)
     assert [rows[p]["status"] for p in rows] == ["skipped", "skipped", first["c.webp"]["status"]]
     assert (out / "c" / "restored.png").is_file()
@@ -92,6 +92,14 @@ def test_a_second_run_skips_what_is_done_and_redoes_what_is_not(folder, tmp_path
     assert "skipped" not in capsys.readouterr().out
     assert all((out / s / "statue.glb").is_file() for s in "abc")
     assert all("3d=relief" in r["backends"] for r in _summary(out).values())
+    # --redo: every photo again, with the options given now (both arms)
+    capsys.readouterr()
+    assert main(["restore", str(folder), "--out-dir", str(out), *FAST, "--side", "both",
+                 "--redo"]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    redone = _summary(out)
+    assert all(r["status"] != "skipped" for r in redone.values())
+    assert not (out / "a" / "statue.glb").exists()  # --no-3d now: the last run's is gone
 
 
 def test_a_bad_photo_is_recorded_and_the_rest_go_on(folder, tmp_path, capsys):
