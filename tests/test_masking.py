@@ -144,3 +144,21 @@ def test_an_unknown_strategy_is_refused_by_name():
     for bad in ("lasso", None, ["painted"]):
         with pytest.raises(ValueError, match="Unknown mask strategy.*choose one of wrist_elbow"):
             get_strategy(bad)
+
+
+def test_bodypix_arm_keeps_only_parts_near_the_arm_and_finds_parts_itself(statue):
+    # A part model trained on renders labelled the votary's face "left arm" too; the region
+    # keeps the part pixels near where the pose puts that arm.
+    from restore.segmentation import PART_NAMES, Segmentation
+
+    image, mask, pose = statue
+    parts = np.zeros(image.shape[:2], np.uint8)
+    x, y = (int(round(v)) for v in pose.point("right_elbow"))
+    parts[y - 5:y + 5, x - 5:x + 5] = PART_NAMES.index("right_forearm")
+    parts[:12, :12] = PART_NAMES.index("right_upper_arm")  # far from the arm: a wrong label
+    seg = Segmentation(parts > 0, parts, "test")
+    region = make_mask(image, pose, "bodypix_arm", "right", width=0, segmentation=seg).mask
+    assert region[y, x] and not region[:12, :12].any()
+    # a segmentation without parts (BlazePose's) is replaced by a part model's
+    plain = Segmentation(mask, None, "blazepose")
+    assert make_mask(image, pose, "bodypix_arm", "right", segmentation=plain).mask.any()

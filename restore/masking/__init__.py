@@ -224,9 +224,16 @@ def _bodypix_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np
     arm = np.zeros(shape, bool)
     for piece in ("upper_arm", "forearm", "hand"):
         arm |= seg.part_mask(f"{p.side}_{piece}")
+    if pose is not None and pose.score(f"{p.side}_shoulder") > 0:
+        # only parts near where the pose puts the arm: a part model trained on renders labels
+        # a real statue's head or chest "arm" too (statue-net on the votary repainted its face)
+        joints = pose.arm(p.side).astype(np.float64)
+        reach = 0.6 * max(8.0, float(np.linalg.norm(np.subtract(
+            pose.point("left_shoulder"), pose.point("right_shoulder")))))
+        arm &= shapes.polyline(shape, joints, 2 * reach)
     if not arm.any():
-        raise ValueError(f"The segmentation shows no {p.side} arm; paint the region or use the "
-                         "missing_arm strategy with keypoints.")
+        raise ValueError(f"The segmentation shows no {p.side} arm near its keypoints; paint "
+                         "the region or use the missing_arm strategy with keypoints.")
     grow = p.width if p.width is not None else 0.04 * max(shape)
     if grow >= 0.5:  # a disc of radius ``grow`` around the parts, without a kernel that size
         dist = cv2.distanceTransform((~arm).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
@@ -290,8 +297,8 @@ def make_mask(image: np.ndarray, pose: Pose | None, strategy: str = "wrist_elbow
     params = MaskParams(side=side, width=check_width(width, shape, strategy),
                         radius=check_radius(radius, shape), seed=check_seed(seed),
                         painted=painted, segmentation=segmentation)
-    if spec.needs_parts and segmentation is None:
-        params = replace(params, segmentation=_part_segmentation(image))
+    if spec.needs_parts and (segmentation is None or segmentation.parts is None):
+        params = replace(params, segmentation=_part_segmentation(image))  # e.g. BlazePose's
     mask = check_region(spec.build(shape, pose, params), f"{strategy} mask")
     return ArmMask(mask=mask, strategy=strategy, side=side)
 
