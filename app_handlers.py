@@ -183,10 +183,15 @@ def run_mask(image: str | None, keypoints: str, strategy: str, side: str, width:
 def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, width: float,
                  radius: float, seed: float, editor: dict[str, Any] | None,
                  shown: Any) -> tuple[Any, Any, Any]:
-    """After the keypoints moved: remake the arm mask if one is shown, else leave it."""
+    """After the keypoints moved: remake the arm mask if one is shown, else leave it. Points
+    that give no mask (e.g. just detected, an arm on the statue) clear the old one and say
+    why in the note, not as an error over the mask boxes (the points were not a request)."""
     if shown is None or image is None:
         return gr.skip(), gr.skip(), gr.skip()
-    return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
+    try:
+        return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
+    except gr.Error as err:
+        return None, None, f"No mask for these points: {err.message}"
 
 
 # ---- Inpainting and 3D ----

@@ -73,7 +73,7 @@ def test_click_fallback_places_the_chosen_joint(statue, files):
     assert following == "wrist" and (preview != image).any()
 
 
-def test_dragging_a_joint_updates_keypoints_preview_and_mask(files, tmp_path):
+def test_dragging_a_joint_updates_keypoints_preview_and_mask(files, tmp_path, monkeypatch):
     """The page's drop event (private: called here as the page calls it)."""
     import gradio as gr
 
@@ -93,6 +93,16 @@ def test_dragging_a_joint_updates_keypoints_preview_and_mask(files, tmp_path):
     # no mask made yet: nothing is made behind the user's back
     skipped = h.refresh_mask(photo, keypoints, *options, None)
     assert all(isinstance(u, dict) and u.get("__type__") == "update" for u in skipped)
+    # points that give no mask (an arm "Detect keypoints" places on the statue: "nothing to
+    # repaint") clear the old mask and say why in the note, not as an error over the boxes
+    def nothing(*args, **kwargs):
+        raise gr.Error("The right arm as placed lies on the statue; nothing to repaint.")
+
+    monkeypatch.setattr(h, "run_mask", nothing)
+    overlay, cleared, note = h.refresh_mask(photo, points, *options, str(tmp_path / "shown.png"))
+    assert overlay is None and cleared is None
+    assert note == "No mask for these points: The right arm as placed lies on the statue; " \
+                   "nothing to repaint."
     with pytest.raises(gr.Error, match="JSON like"):
         h.drag_keypoints(photo, "not json")
 
