@@ -366,6 +366,8 @@ def to_masking(image: str | None, keypoints: str, state: dict[str, Any] | None
 def to_restore(image: str | None, keypoints: str, side: str) -> tuple[str | None, str, str, Any]:
     """Arm masking -> Restore: the photo, the keypoints with only the chosen arm's elbow and
     wrist (placed ones tell Restore which arm to repaint), that arm, and the tab switched."""
+    if not image:
+        raise ValueError("Upload a photo first.")
     if side == "auto":
         raise ValueError("Choose the arm to restore (left or right) first.")
     return image, only_arm(keypoints, side), side, gr.Tabs(selected="restore")

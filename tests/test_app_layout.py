@@ -258,6 +258,8 @@ def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
     assert "left_elbow" not in json.loads(kept) and "right_elbow" in json.loads(kept)
     with pytest.raises(gr.Error, match="Choose the arm"):
         h.to_restore(photo, points, "auto")
+    with pytest.raises(gr.Error, match="Upload a photo first"):  # first things first
+        h.to_restore(None, "", "auto")
     assert h.to_inpainting(photo, "m.png")[3].selected == "inpainting"
     # a missing arm's region is painted by the model Restore paints it with: the limb
     assert h.to_inpainting(photo, "m.png", "missing_arm")[2]["value"] == "limb"
