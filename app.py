@@ -135,7 +135,7 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
                               open=False):
                 shown = gr.Image(label="Repainted region and keypoints", height=420)
             files = gr.File(label="Downloads: restored.png, arm_mask.png (white = repainted), "
-                            "statue.glb", file_count="multiple", interactive=False, height=170,
+                            "statue.glb", file_count="multiple", interactive=False, height=210,
                             elem_id="restore-files")
             model = model_viewer("3D (drag to turn, scroll to zoom)")
             gr.Markdown(reconstruction.ONE_PHOTO_LIMITS)

@@ -230,7 +230,9 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
 def check_region(mask: np.ndarray, what: str = "mask") -> np.ndarray:
     """Refuse empty and full masks: there is nothing to do, or nothing to keep."""
     if not mask.any():
-        raise ValueError(f"The {what} is empty; mark the region to restore.")
+        fix = ("paint the statue white" if what.startswith("statue mask")
+               else "mark the region to restore")
+        raise ValueError(f"The {what} is empty; {fix}.")
     if mask.all():
         raise ValueError(f"The {what} covers the whole image; leave some of the photo unmasked.")
     return mask

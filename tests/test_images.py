@@ -188,3 +188,13 @@ def test_float_overshoot_is_still_read_as_zero_to_one():
     out = as_rgb_uint8(fl)
     assert out[5, 5, 0] == 128 and out[0, 0, 0] == 255
     assert as_rgb_uint8(np.full((40, 50, 3), 200.0, np.float32))[0, 0, 0] == 200
+
+
+def test_an_empty_mask_says_what_to_paint():
+    from restore.images import check_region
+
+    empty = np.zeros((8, 8), bool)
+    with pytest.raises(ValueError, match="is empty; mark the region to restore"):
+        check_region(empty, "inpainting mask")
+    with pytest.raises(ValueError, match="is empty; paint the statue white"):
+        check_region(empty, "statue mask mask_empty.png")
