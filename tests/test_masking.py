@@ -159,6 +159,12 @@ def test_bodypix_arm_keeps_only_parts_near_the_arm_and_finds_parts_itself(statue
     seg = Segmentation(parts > 0, parts, "test")
     region = make_mask(image, pose, "bodypix_arm", "right", width=0, segmentation=seg).mask
     assert region[y, x] and not region[:12, :12].any()
+    # joints not placed (at 0, 0) restrict nothing: with only the shoulders, all parts stay
+    from restore.pose import pose_from_points
+
+    shoulders = pose_from_points({n: pose.point(n) for n in ("left_shoulder", "right_shoulder")})
+    some = make_mask(image, shoulders, "bodypix_arm", "right", width=0, segmentation=seg).mask
+    assert some[y, x] and some[:12, :12].all()
     # a segmentation without parts (BlazePose's) is replaced by a part model's
     plain = Segmentation(mask, None, "blazepose")
     assert make_mask(image, pose, "bodypix_arm", "right", segmentation=plain).mask.any()

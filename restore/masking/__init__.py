@@ -224,7 +224,9 @@ def _bodypix_arm(shape: tuple[int, int], pose: Pose | None, p: MaskParams) -> np
     arm = np.zeros(shape, bool)
     for piece in ("upper_arm", "forearm", "hand"):
         arm |= seg.part_mask(f"{p.side}_{piece}")
-    if pose is not None and pose.score(f"{p.side}_shoulder") > 0:
+    names = [f"{p.side}_{j}" for j in ("shoulder", "elbow", "wrist")] + ["left_shoulder",
+                                                                        "right_shoulder"]
+    if pose is not None and all(pose.score(n) > 0 for n in names):  # every joint it needs placed
         # only parts near where the pose puts the arm: a part model trained on renders labels
         # a real statue's head or chest "arm" too (statue-net on the votary repainted its face)
         joints = pose.arm(p.side).astype(np.float64)
