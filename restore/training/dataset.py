@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> str:
     hint = ""
     if not summary["kept"] and summary["reasons"].get("weak arm keypoints"):  # type: ignore[attr-defined]
         hint = (f"; no photo's six arm keypoints all reached {args.threshold}: give their "
-                "points with --keypoints, or lower --threshold")
+                "points with --keypoints, or lower --threshold, into a new --out (photos "
+                "dropped there are not looked at again)")
     return (f"kept {summary['kept']}, dropped {summary['dropped']}"
             + (f" ({reasons})" if reasons else "") + f"; wrote {args.out}{hint}")
