@@ -318,10 +318,11 @@ def resolve_tfhub(handle: str, what: str, env_var: str) -> Path:
 
         import_tensorflow()
         import tensorflow_hub
-    except ImportError as err:  # not the network: a package missing or broken here
+    except Exception as err:  # noqa: BLE001 - not the network: a package missing or broken
         raise BackendUnavailable(f"Cannot download {what}: tensorflow_hub does not import "
-                                 f"here ({err}); reinstall the requirements (pip install -r "
-                                 f"requirements.txt) or set {env_var}.") from None
+                                 f"here ({err.__class__.__name__}: {str(err)[:120]}); "
+                                 "reinstall the requirements (pip install -r requirements.txt) "
+                                 f"or set {env_var}.") from None
     try:
         return Path(tensorflow_hub.resolve(handle))
     except Exception as err:  # noqa: BLE001 - any network failure reads the same to a user
