@@ -144,10 +144,11 @@ def _restore_tab(examples: list[str], live: Live) -> dict[str, Any]:
     busy = _wire_restore(button, picked, anyway, image, f, outputs, model)
     # a photo uploaded clears the last one's results, and stops a restore or 3D step of the
     # last one still running (it would fill them again); a picked example restores at once
-    image.upload(clear_restore, None, [*outputs, model, anyway["left"], anyway["right"]],
-                 api_name="clear_restore", cancels=busy, queue=False, **UI)
+    cleared = [*outputs, model, anyway["left"], anyway["right"]]
+    image.upload(clear_restore, None, cleared, api_name="clear_restore", cancels=busy,
+                 queue=False, **UI)
     return {"image": image, "keypoints": f["keypoints"], "side": f["side"], "state": state,
-            "edit": edit}
+            "edit": edit, "cleared": cleared}
 
 
 def _wire_restore(button: gr.Button, picked: Any, anyway: dict[Side, gr.Button],
@@ -313,8 +314,10 @@ def _flows(tabs: gr.Tabs, restore: dict[str, Any], masks: dict[str, Any],
                            tabs], api_name="edit_keypoints_of_restore", js=TO_TOP, **UI)
     masks["back"].click(to_restore, [masks["image"], masks["keypoints"], masks["side"]],
                         [restore["image"], restore["keypoints"], restore["side"], tabs],
-                        api_name="back_to_restore", js=TO_TOP, **UI)
-    masks["send"].click(to_inpainting, [masks["image"], masks["mask"], masks["strategy"]],
+                        api_name="back_to_restore", js=TO_TOP, **UI).success(
+        clear_restore, None, restore["cleared"], queue=False, **UI)  # the last results go
+    masks["send"].click(to_inpainting, [masks["image"], masks["mask"], masks["strategy"],
+                                        masks["editor"]],
                         [paint["image"], paint["mask"], paint["backend"], tabs],
                         api_name="send_to_inpainting", js=TO_TOP, **UI)
 

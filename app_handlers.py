@@ -184,14 +184,16 @@ def refresh_mask(image: str | None, keypoints: str, strategy: str, side: str, wi
                  radius: float, seed: float, editor: dict[str, Any] | None,
                  shown: Any) -> tuple[Any, Any, Any]:
     """After the keypoints moved: remake the arm mask if one is shown, else leave it. Points
-    that give no mask (e.g. just detected, an arm on the statue) clear the old one and say
-    why in the note, not as an error over the mask boxes (the points were not a request)."""
+    that give no mask (e.g. just detected, an arm on the statue) leave the last mask shown and
+    say why in the note, not as an error over the mask boxes (the points were not a request);
+    the next points that give one remake it."""
     if shown is None or image is None:
         return gr.skip(), gr.skip(), gr.skip()
     try:
         return run_mask(image, keypoints, strategy, side, width, radius, seed, editor)
     except gr.Error as err:
-        return None, None, f"No mask for these points: {err.message}"
+        return (gr.skip(), gr.skip(),
+                f"No mask for these points ({err.message}); the mask shown is the last one.")
 
 
 # ---- Inpainting and 3D ----
@@ -373,11 +375,16 @@ def to_restore(image: str | None, keypoints: str, side: str) -> tuple[str | None
     return image, only_arm(keypoints, side), side, gr.Tabs(selected="restore")
 
 
-def to_inpainting(image: str | None, mask: Any, strategy: str = "") -> tuple[Any, ...]:
+def to_inpainting(image: str | None, mask: Any, strategy: str = "",
+                  editor: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Arm masking -> Inpainting: the photo, the mask, the model a restore would paint that
-    region with (a missing arm's limb: the limb renderer, as Restore chooses, else the model
-    as it was), and the tab switched."""
+    region with (a missing arm's limb: the limb renderer, as Restore chooses; painted strokes,
+    which are the mask whatever the strategy, or another region: the model as it was), and
+    the tab switched."""
     model = gr.update()
-    if strategy in masking.STRATEGIES and masking.get_strategy(strategy).uses_verdict:
+    strokes = image is not None and editor is not None and painted_mask(
+        editor, read_photo(image).shape[:2]) is not None
+    if (not strokes and strategy in masking.STRATEGIES
+            and masking.get_strategy(strategy).uses_verdict):
         model = gr.update(value=pipeline.resolve("limb-inpainting", "auto"))
     return image, mask, model, gr.Tabs(selected="inpainting")

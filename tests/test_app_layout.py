@@ -99,10 +99,10 @@ def test_dragging_a_joint_updates_keypoints_preview_and_mask(files, tmp_path, mo
         raise gr.Error("The right arm as placed lies on the statue; nothing to repaint.")
 
     monkeypatch.setattr(h, "run_mask", nothing)
-    overlay, cleared, note = h.refresh_mask(photo, points, *options, str(tmp_path / "shown.png"))
-    assert overlay is None and cleared is None
-    assert note == "No mask for these points: The right arm as placed lies on the statue; " \
-                   "nothing to repaint."
+    overlay, kept, note = h.refresh_mask(photo, points, *options, str(tmp_path / "shown.png"))
+    assert all(isinstance(u, dict) and u.get("__type__") == "update" for u in (overlay, kept))
+    assert note == ("No mask for these points (The right arm as placed lies on the statue; "
+                    "nothing to repaint.); the mask shown is the last one.")
     with pytest.raises(gr.Error, match="JSON like"):
         h.drag_keypoints(photo, "not json")
 
@@ -264,6 +264,10 @@ def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
     # a missing arm's region is painted by the model Restore paints it with: the limb
     assert h.to_inpainting(photo, "m.png", "missing_arm")[2]["value"] == "limb"
     assert "value" not in h.to_inpainting(photo, "m.png", "static_box")[2]
+    layer = np.zeros((320, 240, 4), np.uint8)
+    layer[10:20, 10:20] = (255, 0, 0, 255)  # painted strokes: the mask whatever the strategy
+    strokes = {"background": None, "layers": [layer], "composite": None}
+    assert "value" not in h.to_inpainting(photo, "m.png", "missing_arm", strokes)[2]
     demo = app.build_demo()
     (tabs_block,) = _blocks(demo, gr.Tabs)
     fns = {fn.api_name: fn for fn in demo.fns.values()}
@@ -442,9 +446,10 @@ def test_a_new_photo_clears_the_last_ones_results():
             (clear_restore, "upload", {"Before / after (drag the bar)", "Downloads",
                                        "3D (drag to turn, scroll to zoom)"}),
             (clear_mask, "change", {"Arm mask", "Mask (white = repaint)"})):
-        (event,) = [fn for fn in demo.fns.values() if fn.fn is handler]
+        (event,) = [fn for fn in demo.fns.values() if fn.fn is handler
+                    and any(t[1] == trigger_name for t in fn.targets)]
         (trigger,) = event.targets
-        assert trigger[1] == trigger_name and event.queue is False
+        assert event.queue is False
         photo = demo.blocks[trigger[0]]
         assert isinstance(photo, gr.Image) and photo.label == "Statue photo"
         labels = {str(getattr(c, "label", "")).split(":")[0] for c in event.outputs}
@@ -452,10 +457,14 @@ def test_a_new_photo_clears_the_last_ones_results():
         values = handler()
         assert len(values) == len(event.outputs)
     # an upload also stops the last photo's restores and 3D steps still running
-    (upload,) = [fn for fn in demo.fns.values() if fn.fn is clear_restore]
+    (upload,) = [fn for fn in demo.fns.values() if fn.fn is clear_restore
+                 and fn.targets[0][1] == "upload"]
     stopped = {demo.fns[i].fn.__name__ for fn in demo.fns.values()  # gradio's cancelling event
                if upload.targets[0] in fn.targets for i in fn.cancels or ()}
     assert {"run_restore", "run_restore_3d", "run_example"} <= stopped, stopped
+    # and "Restore this arm" from Arm masking (the photo may be another) clears them too
+    back = [fn for fn in demo.fns.values() if fn.fn is clear_restore and fn is not upload]
+    assert len(back) == 1 and len(back[0].outputs) == len(upload.outputs)
     restored = clear_restore()
     assert restored[2] == INVITE and restored[3] is None and restored[4] is None
     assert all(u["visible"] is False for u in restored[-2:])
