@@ -375,12 +375,15 @@ def to_restore(image: str | None, keypoints: str, side: str) -> tuple[str | None
     return image, only_arm(keypoints, side), side, gr.Tabs(selected="restore")
 
 
+@friendly
 def to_inpainting(image: str | None, mask: Any, strategy: str = "",
                   editor: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Arm masking -> Inpainting: the photo, the mask, the model a restore would paint that
     region with (a missing arm's limb: the limb renderer, as Restore chooses; painted strokes,
     which are the mask whatever the strategy, or another region: the model as it was), and
     the tab switched."""
+    if not image:
+        raise ValueError("Upload a photo first, and make its mask.")
     model = gr.update()
     strokes = image is not None and editor is not None and painted_mask(
         editor, read_photo(image).shape[:2]) is not None

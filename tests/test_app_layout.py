@@ -268,6 +268,8 @@ def test_buttons_carry_the_work_to_another_tab_and_switch_to_it(files):
     layer[10:20, 10:20] = (255, 0, 0, 255)  # painted strokes: the mask whatever the strategy
     strokes = {"background": None, "layers": [layer], "composite": None}
     assert "value" not in h.to_inpainting(photo, "m.png", "missing_arm", strokes)[2]
+    with pytest.raises(gr.Error, match="Upload a photo first"):  # not an empty tab
+        h.to_inpainting(None, None, "missing_arm")
     demo = app.build_demo()
     (tabs_block,) = _blocks(demo, gr.Tabs)
     fns = {fn.api_name: fn for fn in demo.fns.values()}
