@@ -250,15 +250,17 @@ def _cmd_backends(args: argparse.Namespace) -> str:
     from restore.hub import as_if_offline
 
     lines = []
-    for reg in (segmentation.SEGMENTERS, pose.POSE_ESTIMATORS, inpainting.INPAINTERS,
-                reconstruction.RECONSTRUCTORS):
+    registries = (segmentation.SEGMENTERS, pose.POSE_ESTIMATORS, inpainting.INPAINTERS,
+                  reconstruction.RECONSTRUCTORS)
+    width = max(len(name) for reg in registries for name in reg.names())  # one column
+    for reg in registries:
         for name, desc, reason in reg.describe():
             state = "ok" if reason is None else f"unavailable: {reason}"
             if reason is None:
                 with as_if_offline():  # "ok" only because a download could fetch its weights?
                     if reg.unavailable_reason(name) is not None:
                         state = "ok once downloaded (its weights are not on this machine yet)"
-            lines.append(f"{reg.stage:15s} {name:12s} {state}  - {desc}")
+            lines.append(f"{reg.stage:15s} {name:{width}s} {state}  - {desc}")
     return "\n".join(lines)
 
 

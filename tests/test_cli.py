@@ -303,6 +303,11 @@ def test_backends_tells_ok_here_from_ok_once_downloaded(capsys, monkeypatch, tmp
 
     online = states()
     assert online["reconstruction/dust3r-224"].startswith("ok once downloaded"), online
+    # one column for the states, however long a backend's name
+    assert main(["backends"]) == 0
+    starts = {len(line) - len(line.split(None, 2)[2])
+              for line in capsys.readouterr().out.splitlines()}
+    assert len(starts) == 1, starts
     assert online["inpainting/limb"].startswith("ok  - ")
     assert online["reconstruction/statue-depth"].startswith("ok  - ")  # ships in the package
     assert "STATUE_RESTORE_OFFLINE" not in os.environ  # the check left the environment alone
