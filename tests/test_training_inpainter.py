@@ -39,6 +39,13 @@ def _raw(n: int) -> list[RawSample]:
     return out
 
 
+def test_resume_without_a_checkpoint_says_it_starts_afresh(tmp_path: Path, capsys) -> None:
+    config = TrainConfig("unet", out=tmp_path / "run", data="random", steps=1, size=32,
+                         batch_size=4, samples=8, tiny=True, sample_every=100, resume=True)
+    assert train(config)["step"] == 1
+    assert "--resume: no checkpoint in" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("kind", ["gan", "unet"])
 def test_three_steps_write_a_checkpoint_and_resume(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "run"

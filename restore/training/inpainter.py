@@ -193,6 +193,8 @@ class _Run:
         self.state: dict[str, Any] = {"step": 0, "seconds": 0.0, "history": []}
         if c.resume and (self.ckpt / "state.json").is_file():
             self.resume()
+        elif c.resume:  # asked to go on, and there is nothing to go on from: say so
+            print(f"--resume: no checkpoint in {self.ckpt}; starting afresh")
         self.start = time.time()
         self.scheds = [torch.optim.lr_scheduler.LambdaLR(opt, self.cosine)
                        for opt in (self.opt_g, self.opt_d) if opt is not None]
