@@ -385,8 +385,8 @@ def to_inpainting(image: str | None, mask: Any, strategy: str = "",
     if not image:
         raise ValueError("Upload a photo first, and make its mask.")
     model = gr.update()
-    strokes = image is not None and editor is not None and painted_mask(
-        editor, read_photo(image).shape[:2]) is not None
+    strokes = editor is not None and painted_mask(editor, read_photo(image).shape[:2]) \
+        is not None
     if (not strokes and strategy in masking.STRATEGIES
             and masking.get_strategy(strategy).uses_verdict):
         model = gr.update(value=pipeline.resolve("limb-inpainting", "auto"))

@@ -98,3 +98,9 @@ def test_the_default_segmenter_is_the_best_on_real_photos(fireman_dir):
         classical.append(iou(segment(image, "grabcut").mask, truth))
     # Measured 0.72 against GrabCut's 0.59 (benchmarks/bench_perception.py).
     assert np.mean(net) > 0.65 and np.mean(net) > np.mean(classical)
+
+
+def test_auto_is_the_best_segmenter_here(statue):
+    from restore.backends import resolve
+
+    assert segment(statue[0], "auto").backend == resolve("segmentation", "auto", load=True)

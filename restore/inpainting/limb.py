@@ -380,10 +380,9 @@ def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _segment(image: np.ndarray) -> np.ndarray:
     """The statue with the default segmenter (when the caller has no statue mask)."""
-    from restore.backends import resolve
     from restore.segmentation import segment
 
-    return segment(image, resolve("segmentation", "auto", load=True)).mask
+    return segment(image, "auto").mask
 
 
 __all__ = ["LimbInpainter", "LimbLayers", "detail_source", "fit_light", "inflate_normals",

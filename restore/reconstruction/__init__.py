@@ -163,10 +163,9 @@ def reconstruct(image: np.ndarray, mask: np.ndarray | None = None, backend: str 
     rgb = as_rgb_uint8(image)
     check_aspect(rgb)
     if mask is None:
-        from restore.backends import resolve
         from restore.segmentation import segment
 
-        m = segment(rgb, resolve("segmentation", "auto", True, device), device).mask
+        m = segment(rgb, "auto", device).mask
     else:
         m = check_region(as_mask(mask, rgb.shape[:2]), "statue mask")
     mesh = RECONSTRUCTORS.get(backend, device).reconstruct(rgb, m)

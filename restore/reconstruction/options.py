@@ -141,10 +141,9 @@ def _statue(rgb: np.ndarray, mask: Any, device: str = "cpu") -> np.ndarray:
     """The statue mask given, checked; None: the best segmenter here ("auto", as a restore
     and the ``reconstruct`` command choose; the classical default boxed the votary)."""
     if mask is None:
-        from restore.backends import resolve
         from restore.segmentation import segment
 
-        return segment(rgb, resolve("segmentation", "auto", True, device), device).mask
+        return segment(rgb, "auto", device).mask
     return check_region(as_mask(mask, rgb.shape[:2], what="statue mask"), "statue mask")
 
 

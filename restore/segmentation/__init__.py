@@ -106,7 +106,8 @@ SEGMENTERS.register(
 
 
 def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") -> Segmentation:
-    """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts).
+    """Segment the statue in ``image`` (any array :func:`as_rgb_uint8` accepts) with
+    ``backend``; "auto": the best segmenter that runs here (:func:`restore.backends.resolve`).
 
     Raises ValueError when no figure is found, BackendUnavailable when ``backend`` cannot run.
     """
@@ -114,6 +115,10 @@ def segment(image: np.ndarray, backend: str = "grabcut", device: str = "cpu") ->
     if coarse_reach(rgb) < FLAT:
         raise ValueError("No statue was found: the image is one flat colour or fully "
                          "transparent; give a photo with the statue in it, or crop closer.")
+    if backend == "auto":
+        from restore.backends import resolve
+
+        backend = resolve("segmentation", "auto", load=True, device=device)
     result = SEGMENTERS.get(backend, device).segment(rgb)
     if not result.mask.any():
         raise ValueError("No statue was found in the image; crop closer to the figure or paint "
